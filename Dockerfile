@@ -1,0 +1,28 @@
+# syntax=docker/dockerfile:1
+# Build stage: full dependencies, TypeScript → dist/.
+FROM node:24-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+# Runtime dependencies only (no TypeScript, no Node-24 shim, no test tools).
+FROM node:24-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts
+
+FROM node:24-slim AS runtime
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+# The audit log lives on a mounted volume (the root filesystem is read-only in deploy/).
+ENV KDEBUG_AUDIT_FILE=/var/lib/kdebug/audit.log
+# Numeric UID of the image's `node` user, so runAsNonRoot can verify it.
+USER 1000:1000
+EXPOSE 8080
+# Exec form, node as PID 1: SIGTERM reaches the process and close-with-grace drains it.
+CMD ["node", "dist/main.js"]

@@ -1,0 +1,115 @@
+// buildApp(deps) → a ready-to-listen Fastify instance. No listen, no env
+// reads: main.ts and the tests construct the dependencies and hand them in.
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { Logger } from 'pino'
+import type { Config } from './config.ts'
+import type { AuditLog } from './audit/types.ts'
+import type { Authenticator } from './auth/authenticator.ts'
+import type { SarAuthorizer } from './auth/authorizer.ts'
+import type { Cluster } from './kube/cluster.ts'
+import problemPlugin from './plugins/problem.ts'
+import metricsPlugin, { createMetrics, type GatewayMetrics } from './plugins/metrics.ts'
+import openapiPlugin from './plugins/openapi.ts'
+import { requestIdFor, REQUEST_ID_HEADER } from './plugins/request-id.ts'
+import authPlugin from './auth/plugin.ts'
+import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
+import { whoamiRoutes } from './routes/whoami.ts'
+import { loggerOptions } from './logger.ts'
+
+export interface AppDeps {
+  config: Config
+  cluster: Cluster
+  audit: AuditLog
+  authenticator: Authenticator
+  authorizer: SarAuthorizer
+  /** A pino logger to use; default: one built from config.logging. */
+  logger?: Logger
+  metrics?: GatewayMetrics
+  /** Readiness checks beyond the API server and audit log ones. */
+  readinessChecks?: ReadinessCheck[]
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** false for public endpoints (health, metrics, spec); everything else authenticates. */
+    auth?: boolean
+  }
+  interface FastifyInstance {
+    config: Config
+    audit: AuditLog
+    cluster: Cluster
+    lifecycle: { shuttingDown: boolean }
+  }
+}
+
+const API_SERVER_PING_CACHE_MS = 2000
+
+/** Caches the API server ping briefly so a busy probe cannot hammer the API server. */
+function apiServerCheck (cluster: Cluster): ReadinessCheck {
+  let last: { at: number, result: { ok: boolean, detail?: string } } | undefined
+  return {
+    name: 'kubernetes-api',
+    async check () {
+      if (last && Date.now() - last.at < API_SERVER_PING_CACHE_MS) return last.result
+      const result = await cluster.ping().then(
+        version => ({ ok: true, detail: version }),
+        () => ({ ok: false, detail: 'API server unreachable' })
+      )
+      last = { at: Date.now(), result }
+      return result
+    }
+  }
+}
+
+export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
+  const { config } = deps
+  const opts: FastifyServerOptions = {
+    loggerInstance: deps.logger,
+    logger: deps.logger ? undefined : loggerOptions(config.logging.level),
+    disableRequestLogging: !config.logging.requests,
+    genReqId: requestIdFor,
+    requestIdHeader: false,
+    requestIdLogLabel: 'requestId',
+    bodyLimit: config.server.bodyLimitBytes,
+    requestTimeout: config.server.requestTimeoutMs,
+    keepAliveTimeout: config.server.keepAliveTimeoutMs,
+    trustProxy: config.server.trustProxy,
+    // Bodies are validated, not rewritten: keep what clients send so Kubernetes
+    // partial specs (custom) are not stripped.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
+    return503OnClosing: true
+  }
+  const app = Fastify(opts).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.decorate('config', config)
+  app.decorate('audit', deps.audit)
+  app.decorate('cluster', deps.cluster)
+  app.decorate('lifecycle', { shuttingDown: false })
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header(REQUEST_ID_HEADER, request.id)
+  })
+  // Flip readiness first so load balancers stop sending while we drain.
+  app.addHook('preClose', async () => { app.lifecycle.shuttingDown = true })
+
+  await app.register(problemPlugin)
+  await app.register(openapiPlugin, { docs: config.docs.enabled })
+  await app.register(metricsPlugin, { metrics: deps.metrics ?? createMetrics() })
+  await app.register(authPlugin, {
+    authenticator: deps.authenticator,
+    authorizer: deps.authorizer
+  })
+
+  await app.register(healthRoutes, {
+    isShuttingDown: () => app.lifecycle.shuttingDown,
+    checks: [
+      apiServerCheck(deps.cluster),
+      { name: 'audit-log', check: async () => ({ ok: deps.audit.writable(), detail: deps.audit.writable() ? undefined : 'audit sink not writable' }) },
+      ...(deps.readinessChecks ?? [])
+    ]
+  })
+  await app.register(whoamiRoutes, { prefix: '/v1', nodeDebugNamespace: config.sessions.nodeDebugNamespace })
+
+  return app
+}

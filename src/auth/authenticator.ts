@@ -1,0 +1,20 @@
+// What every authentication mode implements. The contract that keeps the
+// gateway fail-closed: `undefined` means "this token is not valid" (→ 401);
+// a backing service that cannot answer throws a ProblemError (→ 503), so an
+// outage is never mistaken for either a valid or an invalid token.
+import type { AuthMethod, Principal } from './identity.ts'
+import type { CacheStats } from './single-flight.ts'
+
+export interface Authenticator {
+  readonly method: AuthMethod
+  authenticate (token: string): Promise<Principal | undefined>
+  /** Cache counters for /metrics, when the mode caches. */
+  stats?(): CacheStats
+}
+
+export const ALL_AUTHENTICATED = 'system:authenticated'
+
+/** The API server's authenticator chain adds system:authenticated to every authenticated user; modes that don't ask it do the same. */
+export function withAuthenticatedGroup (groups: readonly string[]): string[] {
+  return groups.includes(ALL_AUTHENTICATED) ? [...groups] : [...groups, ALL_AUTHENTICATED]
+}

@@ -1,0 +1,305 @@
+// Fan-out of drops to SSE subscribers. Each drop is serialised once and the
+// same string is written to every subscriber whose filter and namespace
+// access match. Memory per subscriber is bounded: past maxBacklogBytes of
+// unsent data (slow or stalled reader) the subscriber is cut. Drops from a
+// namespace whose access is still being checked wait in a per-subscriber
+// queue, so order is kept and nothing is shown before it is allowed.
+import { randomBytes } from 'node:crypto'
+import { DropRingBuffer, type DropEntry } from './ring-buffer.ts'
+import { formatDropEntry, formatSseComment, formatSseEvent } from './sse.ts'
+import type { DropPredicate } from './filter.ts'
+import type { NamespaceAccess } from './access.ts'
+import type { Drop, DropEventKind } from './types.ts'
+
+/** What the hub needs of an http.ServerResponse (a fake in unit tests). */
+export interface SseResponse {
+  write (chunk: string): boolean
+  end (): unknown
+  destroy (): unknown
+  readonly writableLength: number
+  readonly destroyed: boolean
+  readonly writableEnded: boolean
+  once (event: 'close', listener: () => void): unknown
+}
+
+export interface HubMetrics {
+  sent (n: number): void
+  slowDisconnect (): void
+  subscribers (n: number): void
+}
+
+export interface DropHubOptions {
+  bufferSize: number
+  heartbeatSeconds: number
+  retryMs: number
+  maxBacklogBytes: number
+  permissionRecheckSeconds: number
+  maxSubscribers: number
+  /** Prefix of event ids, per process (default random), so ids of another replica or run read as too old. */
+  epoch?: string
+  /** How long close() waits for streams to end before destroying them. */
+  closeGraceMs?: number
+  metrics?: HubMetrics
+  logger?: { info: (obj: object, msg: string) => void }
+}
+
+export interface SubscribeOptions {
+  res: SseResponse
+  filter: DropPredicate
+  access: NamespaceAccess
+  /** From Last-Event-ID: replay what came after it, or `event: reset` when it is no longer held. */
+  lastEventId?: string
+  /** Called once when the subscriber is gone, with why. */
+  onClose?: (reason: SubscriberCloseReason) => void
+}
+
+export type SubscriberCloseReason = 'client' | 'slow' | 'revoked' | 'shutdown'
+
+interface Queued { namespace: string, frame: string, bytes: number }
+
+export class Subscriber {
+  readonly res: SseResponse
+  readonly filter: DropPredicate
+  readonly access: NamespaceAccess
+  readonly #hub: DropHub
+  readonly #onClose: ((reason: SubscriberCloseReason) => void) | undefined
+  // only used while some namespace's access is being decided
+  #queue: Queued[] = []
+  #queuedBytes = 0
+  #waiting = false
+  closed = false
+  closeReason: SubscriberCloseReason = 'client'
+
+  constructor (hub: DropHub, opts: SubscribeOptions) {
+    this.#hub = hub
+    this.res = opts.res
+    this.filter = opts.filter
+    this.access = opts.access
+    this.#onClose = opts.onClose
+  }
+
+  /** Writes a frame; cuts the subscriber when its unsent backlog passes the limit. */
+  write (frame: string): boolean {
+    if (this.closed) return false
+    const ok = this.res.write(frame)
+    if (!ok && this.res.writableLength + this.#queuedBytes > this.#hub.maxBacklogBytes) {
+      this.#hub.cut(this, 'slow')
+      return false
+    }
+    return true
+  }
+
+  offer (namespace: string, frame: string): number {
+    if (this.closed) return 0
+    if (this.#queue.length === 0) {
+      const allowed = this.access.allows(namespace)
+      if (allowed === true) return this.write(frame) ? 1 : 0
+      if (allowed === false) return 0
+    }
+    const bytes = frame.length
+    this.#queue.push({ namespace, frame, bytes })
+    this.#queuedBytes += bytes
+    if (this.res.writableLength + this.#queuedBytes > this.#hub.maxBacklogBytes) {
+      this.#hub.cut(this, 'slow')
+      return 0
+    }
+    this.#drain()
+    return 0
+  }
+
+  #drain (): void {
+    let sent = 0
+    while (!this.closed && this.#queue.length > 0) {
+      const head = this.#queue[0] as Queued
+      const allowed = this.access.allows(head.namespace)
+      if (allowed === undefined) {
+        if (!this.#waiting) {
+          this.#waiting = true
+          this.access.check(head.namespace).then(() => {
+            this.#waiting = false
+            this.#drain()
+          }, () => {})
+        }
+        break
+      }
+      this.#queue.shift()
+      this.#queuedBytes -= head.bytes
+      if (allowed && this.write(head.frame)) sent++
+    }
+    this.#hub.countSent(sent)
+  }
+
+  finish (reason: SubscriberCloseReason): void {
+    if (this.closed) return
+    this.closed = true
+    this.closeReason = reason
+    this.#queue = []
+    this.#queuedBytes = 0
+    this.#onClose?.(reason)
+  }
+}
+
+export class DropHub {
+  readonly buffer: DropRingBuffer
+  readonly maxBacklogBytes: number
+  readonly #o: DropHubOptions
+  readonly #subs = new Set<Subscriber>()
+  // entries are immutable once pushed: serialise each one once, for live fan-out and replays
+  readonly #frames = new WeakMap<DropEntry, string>()
+  #heartbeat: NodeJS.Timeout | undefined
+  #recheck: NodeJS.Timeout | undefined
+  #closing = false
+
+  constructor (options: DropHubOptions) {
+    this.#o = options
+    this.maxBacklogBytes = options.maxBacklogBytes
+    this.buffer = new DropRingBuffer({ capacity: options.bufferSize, epoch: options.epoch ?? randomBytes(4).toString('hex') })
+  }
+
+  get size (): number { return this.#subs.size }
+  get full (): boolean { return this.#subs.size >= this.#o.maxSubscribers }
+  get closing (): boolean { return this.#closing }
+
+  #frame (entry: DropEntry): string {
+    let f = this.#frames.get(entry)
+    if (f === undefined) {
+      f = formatDropEntry(entry)
+      this.#frames.set(entry, f)
+    }
+    return f
+  }
+
+  publish (kind: DropEventKind, drop: Drop): DropEntry {
+    const entry = this.buffer.push(kind, drop)
+    const frame = this.#frame(entry)
+    let sent = 0
+    for (const sub of this.#subs) {
+      if (sub.filter(drop)) sent += sub.offer(drop.namespace, frame)
+    }
+    this.countSent(sent)
+    return entry
+  }
+
+  countSent (n: number): void {
+    if (n > 0) this.#o.metrics?.sent(n)
+  }
+
+  /**
+   * Registers a subscriber whose response headers are already sent. Writes the
+   * retry hint, then the replay (or `reset`), synchronously, so no drop falls
+   * between the replay and the live flow.
+   */
+  subscribe (opts: SubscribeOptions): Subscriber {
+    const sub = new Subscriber(this, opts)
+    const { res } = opts
+    this.#subs.add(sub)
+    this.#o.metrics?.subscribers(this.#subs.size)
+    res.once('close', () => this.#remove(sub, sub.closed ? sub.closeReason : 'client'))
+    this.#startTimers()
+
+    const current = this.buffer.idFor(this.buffer.lastSeq)
+    if (opts.lastEventId === undefined) {
+      // an id without data still sets the client's Last-Event-ID, so a reconnect resumes from here
+      sub.write(`retry: ${this.#o.retryMs}\nid: ${current}\n\n`)
+      return sub
+    }
+    sub.write(`retry: ${this.#o.retryMs}\n\n`)
+    const missed = this.buffer.since(opts.lastEventId)
+    if (missed === 'too-old') {
+      sub.write(formatSseEvent({ event: 'reset', id: current, data: { reason: 'too-old', lastEventId: opts.lastEventId } }))
+      return sub
+    }
+    let sent = 0
+    for (const entry of missed) {
+      if (sub.filter(entry.drop)) sent += sub.offer(entry.drop.namespace, this.#frame(entry))
+    }
+    this.countSent(sent)
+    return sub
+  }
+
+  /** Latest state of each held drop the filter and access allow, newest first. */
+  async recent (opts: { limit: number, filter: DropPredicate, access: NamespaceAccess }): Promise<Drop[]> {
+    const entries = this.buffer.entries()
+    const namespaces = new Set(entries.map(e => e.drop.namespace))
+    await Promise.all([...namespaces].map(async ns => { if (opts.access.allows(ns) === undefined) await opts.access.check(ns) }))
+    const seen = new Set<string>()
+    const out: Drop[] = []
+    for (let i = entries.length - 1; i >= 0 && out.length < opts.limit; i--) {
+      const { drop } = entries[i] as DropEntry
+      if (seen.has(drop.id)) continue
+      seen.add(drop.id)
+      if (opts.filter(drop) && opts.access.allows(drop.namespace) === true) out.push(drop)
+    }
+    return out
+  }
+
+  cut (sub: Subscriber, reason: 'slow' | 'revoked'): void {
+    if (sub.closed) return
+    if (reason === 'slow') {
+      this.#o.metrics?.slowDisconnect()
+      sub.finish(reason)
+      // its buffer is full: nothing more can reach it, free the memory now
+      sub.res.destroy()
+    } else {
+      sub.write(formatSseEvent({ event: 'revoked', data: { reason: 'forbidden', detail: 'You may no longer list events in this namespace.' } }))
+      sub.finish(reason)
+      sub.res.end()
+    }
+    this.#remove(sub, reason)
+  }
+
+  #remove (sub: Subscriber, reason: SubscriberCloseReason): void {
+    sub.finish(reason)
+    if (!this.#subs.delete(sub)) return
+    this.#o.metrics?.subscribers(this.#subs.size)
+    if (this.#subs.size === 0) this.#stopTimers()
+  }
+
+  #startTimers (): void {
+    if (this.#heartbeat !== undefined) return
+    const beat = formatSseComment('heartbeat')
+    this.#heartbeat = setInterval(() => {
+      for (const sub of this.#subs) sub.write(beat)
+    }, this.#o.heartbeatSeconds * 1000)
+    this.#recheck = setInterval(() => { this.#revalidate().catch(() => {}) }, this.#o.permissionRecheckSeconds * 1000)
+    this.#heartbeat.unref()
+    this.#recheck.unref()
+  }
+
+  #stopTimers (): void {
+    clearInterval(this.#heartbeat)
+    clearInterval(this.#recheck)
+    this.#heartbeat = undefined
+    this.#recheck = undefined
+  }
+
+  async #revalidate (): Promise<void> {
+    await Promise.all([...this.#subs].map(async sub => {
+      const still = await sub.access.revalidate()
+      if (!still) this.cut(sub, 'revoked')
+    }))
+  }
+
+  /** Graceful shutdown: `event: shutdown` to every stream, end them, destroy stragglers after the grace time. */
+  async close (): Promise<void> {
+    this.#closing = true
+    this.#stopTimers()
+    const subs = [...this.#subs]
+    const closed = subs.map(async sub => await new Promise<void>(resolve => {
+      if (sub.res.destroyed) resolve()
+      else sub.res.once('close', resolve)
+    }))
+    const frame = formatSseEvent({ event: 'shutdown', data: { reason: 'server shutting down', retryMs: this.#o.retryMs } })
+    for (const sub of subs) {
+      sub.write(frame)
+      sub.finish('shutdown')
+      if (!sub.res.writableEnded) sub.res.end()
+    }
+    let timer: NodeJS.Timeout | undefined
+    const grace = new Promise<void>(resolve => { timer = setTimeout(resolve, this.#o.closeGraceMs ?? 1000) })
+    await Promise.race([Promise.all(closed), grace])
+    clearTimeout(timer)
+    for (const sub of subs) if (!sub.res.destroyed) sub.res.destroy()
+    if (subs.length > 0) this.#o.logger?.info({ streams: subs.length }, 'drop streams closed for shutdown')
+  }
+}

@@ -1,0 +1,101 @@
+// The one place where failures of calls to the Kubernetes API server become
+// gateway problems. Kubernetes' own answers (403/404/409/422/429) pass through
+// with their reason; an unreachable or failing API server is a 503 with
+// Retry-After; nothing upstream-internal (headers, URLs with tokens) leaks.
+import { ApiException } from '@kubernetes/client-node'
+import { Problems, ProblemError, type FieldProblem } from '../errors.ts'
+
+/** metav1.Status as it arrives in an error body. */
+export interface KubeStatus {
+  kind?: string
+  status?: string
+  message?: string
+  reason?: string
+  code?: number
+  details?: {
+    name?: string
+    group?: string
+    kind?: string
+    causes?: Array<{ reason?: string, message?: string, field?: string }>
+    retryAfterSeconds?: number
+  }
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE',
+  'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED'
+])
+
+/** client-node's ApiException carries the body as a JSON string; parse it into a Status if it is one. */
+export function parseStatusBody (body: unknown): KubeStatus | undefined {
+  let value = body
+  if (typeof value === 'string') {
+    try { value = JSON.parse(value) } catch { return undefined }
+  }
+  if (typeof value === 'object' && value !== null && ('reason' in value || 'message' in value || (value as KubeStatus).kind === 'Status')) {
+    return value as KubeStatus
+  }
+  return undefined
+}
+
+function networkCode (err: unknown): string | undefined {
+  let e: unknown = err
+  for (let depth = 0; depth < 4 && e; depth++) {
+    const code = (e as { code?: unknown }).code
+    if (typeof code === 'string' && NETWORK_CODES.has(code)) return code
+    if ((e as Error).name === 'AbortError' || (e as Error).name === 'TimeoutError') return 'ETIMEDOUT'
+    e = (e as { cause?: unknown }).cause
+  }
+  return undefined
+}
+
+export function isUpstreamUnreachable (err: unknown): boolean {
+  return networkCode(err) !== undefined
+}
+
+function fieldProblems (status: KubeStatus): FieldProblem[] | undefined {
+  const causes = status.details?.causes
+  if (!causes || causes.length === 0) return undefined
+  return causes.map(c => ({ field: c.field ?? '', message: c.message ?? c.reason ?? 'invalid' }))
+}
+
+/** Maps an upstream HTTP status + Status body to a problem. */
+export function problemFromStatus (code: number, status: KubeStatus | undefined, retryAfterHeader?: string): ProblemError {
+  const message = status?.message ?? `the API server answered ${code}`
+  const base = { kubernetesReason: status?.reason, errors: fieldProblems(status ?? {}) }
+  switch (code) {
+    case 400: return Problems.badRequest(message, base)
+    case 401: // our own credentials were refused: an operator problem, not the caller's
+      return Problems.badGateway('The gateway\'s credentials were rejected by the Kubernetes API server.', { kubernetesReason: status?.reason })
+    case 403: return Problems.forbidden(message, base)
+    case 404: return Problems.notFound(message, base)
+    case 405: return Problems.methodNotAllowed(message, base)
+    case 409: return Problems.conflict(message, base)
+    case 410: return Problems.gone(message, base)
+    case 415: return Problems.badGateway('The Kubernetes API server rejected the request encoding.', base)
+    case 422: return Problems.unprocessable(message, base)
+    case 429: return Problems.tooManyRequests(message, { ...base, retryAfter: retryAfterSeconds(status, retryAfterHeader) })
+    case 503: return Problems.upstreamUnavailable(undefined, { kubernetesReason: status?.reason, retryAfter: retryAfterSeconds(status, retryAfterHeader) })
+    case 504: return Problems.upstreamTimeout(undefined, { kubernetesReason: status?.reason })
+    default:
+      if (code >= 500) return Problems.upstreamUnavailable(undefined, { kubernetesReason: status?.reason, retryAfter: retryAfterSeconds(status, retryAfterHeader) })
+      return Problems.badGateway(undefined, { kubernetesReason: status?.reason })
+  }
+}
+
+function retryAfterSeconds (status: KubeStatus | undefined, header?: string): number {
+  const fromHeader = header ? Number.parseInt(header, 10) : Number.NaN
+  if (Number.isFinite(fromHeader) && fromHeader > 0) return fromHeader
+  return status?.details?.retryAfterSeconds ?? 1
+}
+
+/** Any error thrown by a client-node call (or fetch) → ProblemError. Never rethrows the raw error. */
+export function toProblem (err: unknown): ProblemError {
+  if (err instanceof ProblemError) return err
+  if (err instanceof ApiException) {
+    const headers = (err.headers ?? {}) as Record<string, string>
+    return problemFromStatus(err.code, parseStatusBody(err.body), headers['retry-after'])
+  }
+  if (isUpstreamUnreachable(err)) return Problems.upstreamUnavailable(undefined, { retryAfter: 5 }, { cause: err })
+  return Problems.internal(undefined, {}, { cause: err })
+}

@@ -1,0 +1,191 @@
+// Our additions, applied after everything kubectl does (profile, then custom):
+// capabilities / privileged / runAsUser — the gap the seed notes describe — and attribution.
+import { normalizeCapability, type Attribution, type CapabilitiesOption } from './options.ts'
+import { RESERVED_ENV_PREFIX } from './custom.ts'
+import type { Container, EnvVar, Pod } from './types.ts'
+
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by'
+/** Our pods' managed-by value (kubectl's node pods say `kubectl-debug`). */
+export const MANAGED_BY = 'kdebug-gateway'
+export const KDEBUG_PREFIX = 'kdebug.io/'
+export const LABEL_SESSION = 'kdebug.io/session'
+/** `copy` or `node`: lets session listing select by kind. */
+export const LABEL_KIND = 'kdebug.io/kind'
+/** Only when the original's name fits in a label value; the annotation always has it. */
+export const LABEL_COPY_OF = 'kdebug.io/copy-of'
+export const ANNOTATION_REQUESTED_BY = 'kdebug.io/requested-by'
+export const ANNOTATION_REASON = 'kdebug.io/reason'
+export const ANNOTATION_TICKET = 'kdebug.io/ticket'
+export const ANNOTATION_EXPIRES_AT = 'kdebug.io/expires-at'
+export const ANNOTATION_IDEMPOTENCY_KEY = 'kdebug.io/idempotency-key'
+export const ANNOTATION_REQUEST_HASH = 'kdebug.io/request-hash'
+/** Which container of the pod is the debug container. */
+export const ANNOTATION_CONTAINER = 'kdebug.io/container'
+export const ANNOTATION_COPY_OF = 'kdebug.io/copy-of'
+
+export const ENV_SESSION = 'KDEBUG_SESSION'
+export const ENV_REQUESTED_BY = 'KDEBUG_REQUESTED_BY'
+export const ENV_REASON = 'KDEBUG_REASON'
+export const ENV_TICKET = 'KDEBUG_TICKET'
+export const ENV_EXPIRES_AT = 'KDEBUG_EXPIRES_AT'
+export const ENV_IDEMPOTENCY_KEY = 'KDEBUG_IDEMPOTENCY_KEY'
+export const ENV_REQUEST_HASH = 'KDEBUG_REQUEST_HASH'
+
+export interface SecurityAdditions {
+  capabilities?: CapabilitiesOption
+  privileged?: boolean
+  runAsUser?: number
+}
+
+export function hasSecurityAdditions (a: SecurityAdditions): boolean {
+  return a.capabilities !== undefined || a.privileged !== undefined || a.runAsUser !== undefined
+}
+
+/**
+ * Merges into the container's securityContext: `add` is appended without duplicates (names
+ * normalized, see normalizeCapability), `drop` replaces the list when given, `privileged` is
+ * set as given (false switches sysadmin's true off). `runAsUser: 0` also sets
+ * `runAsNonRoot: false`: a root uid with runAsNonRoot true (from the pod or the restricted
+ * profile) would only fail at start with CreateContainerConfigError; policy already decided
+ * that root is allowed.
+ */
+export function applySecurityAdditions<T extends Container> (container: T, a: SecurityAdditions): T {
+  if (!hasSecurityAdditions(a)) return container
+  const out = structuredClone(container)
+  const sc = out.securityContext ?? {}
+  if (a.capabilities !== undefined) {
+    const caps = sc.capabilities ?? {}
+    if (a.capabilities.add !== undefined) {
+      const add = (caps.add ?? []).slice()
+      for (const cap of a.capabilities.add.map(normalizeCapability)) {
+        if (!add.map(normalizeCapability).includes(cap)) add.push(cap)
+      }
+      caps.add = add
+    }
+    if (a.capabilities.drop !== undefined) caps.drop = [...new Set(a.capabilities.drop.map(normalizeCapability))]
+    sc.capabilities = caps
+  }
+  if (a.privileged !== undefined) sc.privileged = a.privileged
+  if (a.runAsUser !== undefined) {
+    sc.runAsUser = a.runAsUser
+    if (a.runAsUser === 0) sc.runAsNonRoot = false
+  }
+  out.securityContext = sc
+  return out
+}
+
+/**
+ * Attribution of an ephemeral container, as env vars: the pod's metadata cannot be changed
+ * through the ephemeralcontainers subresource, and ephemeral containers are immutable once
+ * added, so this is the one place that cannot be edited afterwards. Anyone who can read the
+ * pod can read env, so nothing secret goes here (reason and ticket are not secrets).
+ * Any KDEBUG_* entry already present is removed first, so attribution cannot be spoofed.
+ */
+export function applyEnvAttribution<T extends Container> (container: T, a: Attribution): T {
+  const out = structuredClone(container)
+  const ours: EnvVar[] = [{ name: ENV_SESSION, value: a.sessionId }, { name: ENV_REQUESTED_BY, value: a.requestedBy }]
+  if (a.reason !== undefined) ours.push({ name: ENV_REASON, value: a.reason })
+  if (a.ticket !== undefined) ours.push({ name: ENV_TICKET, value: a.ticket })
+  if (a.expiresAt !== undefined) ours.push({ name: ENV_EXPIRES_AT, value: a.expiresAt })
+  if (a.idempotencyKey !== undefined) ours.push({ name: ENV_IDEMPOTENCY_KEY, value: a.idempotencyKey })
+  if (a.requestHash !== undefined) ours.push({ name: ENV_REQUEST_HASH, value: a.requestHash })
+  out.env = [...(out.env ?? []).filter(e => !e.name.startsWith(RESERVED_ENV_PREFIX)), ...ours]
+  return out
+}
+
+/** Reads back what applyEnvAttribution wrote (for session listing). */
+export function readEnvAttribution (container: Container): Attribution | undefined {
+  const get = (name: string): string | undefined => container.env?.find(e => e.name === name)?.value
+  const sessionId = get(ENV_SESSION)
+  const requestedBy = get(ENV_REQUESTED_BY)
+  if (sessionId === undefined || requestedBy === undefined) return undefined
+  return dropUndefined({
+    sessionId,
+    requestedBy,
+    reason: get(ENV_REASON),
+    ticket: get(ENV_TICKET),
+    expiresAt: get(ENV_EXPIRES_AT),
+    idempotencyKey: get(ENV_IDEMPOTENCY_KEY),
+    requestHash: get(ENV_REQUEST_HASH)
+  })
+}
+
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/
+
+export function isLabelValue (value: string): boolean {
+  return value.length <= 63 && LABEL_VALUE.test(value)
+}
+
+export interface PodAttributionTarget {
+  kind: 'copy' | 'node'
+  /** The debug container of the pod, if there is one (a setImage-only copy has none). */
+  container?: string
+  /** For copies: the original pod's name. */
+  copyOf?: string
+}
+
+/**
+ * Attribution of a pod we create: labels to find it (managed-by, session, kind) and
+ * annotations for who/why/until when. Inherited `kdebug.io/*` labels and annotations (a copy
+ * of a copy) are dropped first, and managed-by is overwritten, so the copy is ours alone.
+ */
+export function applyPodAttribution (pod: Pod, a: Attribution, target: PodAttributionTarget): Pod {
+  if (!isLabelValue(a.sessionId) || a.sessionId === '') {
+    throw new Error(`session id ${JSON.stringify(a.sessionId)} is not a valid label value`)
+  }
+  const out = structuredClone(pod)
+  const labels = withoutOurs(out.metadata.labels)
+  labels[MANAGED_BY_LABEL] = MANAGED_BY
+  labels[LABEL_SESSION] = a.sessionId
+  labels[LABEL_KIND] = target.kind
+  if (target.copyOf !== undefined && isLabelValue(target.copyOf)) labels[LABEL_COPY_OF] = target.copyOf
+  const annotations = withoutOurs(out.metadata.annotations)
+  annotations[ANNOTATION_REQUESTED_BY] = a.requestedBy
+  if (a.reason !== undefined) annotations[ANNOTATION_REASON] = a.reason
+  if (a.ticket !== undefined) annotations[ANNOTATION_TICKET] = a.ticket
+  if (a.expiresAt !== undefined) annotations[ANNOTATION_EXPIRES_AT] = a.expiresAt
+  if (a.idempotencyKey !== undefined) annotations[ANNOTATION_IDEMPOTENCY_KEY] = a.idempotencyKey
+  if (a.requestHash !== undefined) annotations[ANNOTATION_REQUEST_HASH] = a.requestHash
+  if (target.container !== undefined) annotations[ANNOTATION_CONTAINER] = target.container
+  if (target.copyOf !== undefined) annotations[ANNOTATION_COPY_OF] = target.copyOf
+  out.metadata.labels = labels
+  out.metadata.annotations = annotations
+  return out
+}
+
+export interface PodAttribution extends Attribution {
+  kind?: string
+  container?: string
+  copyOf?: string
+}
+
+/** Reads back what applyPodAttribution wrote; undefined for pods that are not ours. */
+export function readPodAttribution (pod: Pod): PodAttribution | undefined {
+  const labels = pod.metadata.labels ?? {}
+  const annotations = pod.metadata.annotations ?? {}
+  const sessionId = labels[LABEL_SESSION]
+  const requestedBy = annotations[ANNOTATION_REQUESTED_BY]
+  if (labels[MANAGED_BY_LABEL] !== MANAGED_BY || sessionId === undefined || requestedBy === undefined) return undefined
+  return dropUndefined({
+    sessionId,
+    requestedBy,
+    reason: annotations[ANNOTATION_REASON],
+    ticket: annotations[ANNOTATION_TICKET],
+    expiresAt: annotations[ANNOTATION_EXPIRES_AT],
+    idempotencyKey: annotations[ANNOTATION_IDEMPOTENCY_KEY],
+    requestHash: annotations[ANNOTATION_REQUEST_HASH],
+    kind: labels[LABEL_KIND],
+    container: annotations[ANNOTATION_CONTAINER],
+    copyOf: annotations[ANNOTATION_COPY_OF]
+  })
+}
+
+function withoutOurs (map: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(map ?? {})) if (!k.startsWith(KDEBUG_PREFIX)) out[k] = v
+  return out
+}
+
+function dropUndefined<T extends object> (value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T
+}

@@ -1,0 +1,138 @@
+// GET /v1/drops and /v1/namespaces/{namespace}/drops: packet drops as a live
+// Server-Sent Events stream (Accept: text/event-stream) or, for scripts and
+// bots, a JSON page of the recent drops. The protocol is in openapi/drops.md.
+// The namespaced route needs list+watch events there (403 before streaming);
+// the cluster-wide one shows each namespace where the caller may list and
+// watch events, checked as its drops arrive and rechecked periodically.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { Type, type Static, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { problemResponses } from '../schemas/problem.ts'
+import { permissionsFor } from '../auth/permissions.ts'
+import { Problems } from '../errors.ts'
+import { DropSchema } from '../drops/types.ts'
+import { DropFilterSchema, compileDropFilter, type DropFilter } from '../drops/filter.ts'
+import { NamespaceAccess } from '../drops/access.ts'
+import type { DropHub } from '../drops/hub.ts'
+import type { DropWatcher } from '../drops/watcher.ts'
+import type { DropsConfig } from '../drops/config-schema.ts'
+
+export interface DropsRouteOptions {
+  hub: DropHub
+  watcher: DropWatcher
+  config: DropsConfig
+}
+
+export const DropsQuerySchema = Type.Composite([DropFilterSchema, Type.Object({
+  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'JSON mode: most drops returned (newest first).' }),
+  lastEventId: Type.Optional(Type.String({ maxLength: 64, description: 'SSE: resume after this event id, for clients that cannot send the Last-Event-ID header (the header wins).' })),
+  ticket: Type.Optional(Type.String({ maxLength: 512, description: 'Single-use stream ticket instead of the Authorization header (browser EventSource).' }))
+})])
+export type DropsQuery = Static<typeof DropsQuerySchema>
+
+export const DropListSchema = Type.Object({
+  items: Type.Array(Type.Ref(DropSchema), { description: 'Latest state of each recent drop, newest first.' }),
+  resourceVersion: Type.Optional(Type.String({ description: 'resourceVersion the upstream watch has reached (single watch only).' })),
+  watch: Type.Object({
+    healthy: Type.Boolean({ description: 'The upstream watch is connected; when false the list may be stale.' })
+  })
+}, { $id: 'DropList' })
+export type DropList = Static<typeof DropListSchema>
+
+const NamespaceParamsSchema = Type.Object({
+  namespace: Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' })
+})
+
+const SSE_DESCRIPTION = 'With `Accept: text/event-stream`: a live stream of `drop`, `drop-update`, `reset`, `revoked` and ' +
+  '`shutdown` events with ids for `Last-Event-ID` resume, a `retry:` hint and heartbeat comments (see openapi/drops.md). ' +
+  'Otherwise a JSON page of the recent drops, newest first.'
+
+function wantsEventStream (request: FastifyRequest): boolean {
+  return (request.headers.accept ?? '').toLowerCase().includes('text/event-stream')
+}
+
+function lastEventIdOf (request: FastifyRequest, query: DropsQuery): string | undefined {
+  const header = request.headers['last-event-id']
+  const h = Array.isArray(header) ? header[0] : header
+  if (h !== undefined && h !== '') return h.slice(0, 64)
+  return query.lastEventId === '' ? undefined : query.lastEventId
+}
+
+export async function dropsRoutes (fastify: FastifyInstance, opts: DropsRouteOptions): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  const { hub, watcher, config } = opts
+  app.addSchema(DropSchema)
+  app.addSchema(DropListSchema)
+
+  async function serve (request: FastifyRequest, reply: FastifyReply, query: DropsQuery, namespace?: string): Promise<DropList | undefined> {
+    const { limit, lastEventId: _l, ticket: _t, ...filterQuery } = query
+    const filter: DropFilter = namespace === undefined ? filterQuery : { ...filterQuery, namespace }
+    const access = new NamespaceAccess({
+      identity: request.identity,
+      authorizer: app.authorizer,
+      recheckMs: config.permissionRecheckSeconds * 1000,
+      namespace
+    })
+    if (namespace !== undefined) {
+      await app.authorize(request, permissionsFor('drops', { namespace }))
+      access.grant(namespace)
+    }
+    const predicate = compileDropFilter(filter)
+
+    if (!wantsEventStream(request)) {
+      const items = await hub.recent({ limit, filter: predicate, access })
+      const rv = watcher.resourceVersion
+      return { items, ...(rv ? { resourceVersion: rv } : {}), watch: { healthy: watcher.health().connected } }
+    }
+
+    if (hub.closing) throw Problems.unavailable('The gateway is shutting down; reconnect to another replica.', { retryAfter: 1 })
+    if (hub.full) throw Problems.unavailable('Too many drop streams are open on this replica.', { retryAfter: 5 })
+
+    const log = request.log.child({ stream: 'drops', namespace: namespace ?? '*' })
+    const opened = Date.now()
+    reply.hijack()
+    const res = reply.raw
+    if (res.destroyed || request.raw.socket.destroyed) return
+    const headers: Record<string, string | number | string[]> = {}
+    for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) headers[k] = v
+    res.writeHead(200, {
+      ...headers,
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      // nginx would otherwise buffer the stream
+      'x-accel-buffering': 'no'
+    })
+    // no Nagle delay between small event frames
+    request.raw.socket.setNoDelay(true)
+    log.info('drop stream opened')
+    hub.subscribe({
+      res,
+      filter: predicate,
+      access,
+      lastEventId: lastEventIdOf(request, query),
+      onClose: reason => log.info({ reason, durationMs: Date.now() - opened }, 'drop stream closed')
+    })
+  }
+
+  app.get('/drops', {
+    config: { ticket: true },
+    schema: {
+      tags: ['streams'],
+      summary: 'Packet drops in every namespace where you may list and watch events (SSE or JSON)',
+      description: SSE_DESCRIPTION,
+      querystring: DropsQuerySchema,
+      response: { 200: DropListSchema, ...problemResponses() }
+    }
+  }, async (request, reply) => await serve(request, reply, request.query))
+
+  app.get('/namespaces/:namespace/drops', {
+    config: { ticket: true },
+    schema: {
+      tags: ['streams'],
+      summary: 'Packet drops in one namespace (SSE or JSON)',
+      description: SSE_DESCRIPTION,
+      params: NamespaceParamsSchema,
+      querystring: DropsQuerySchema,
+      response: { 200: DropListSchema, ...problemResponses() }
+    }
+  }, async (request, reply) => await serve(request, reply, request.query, request.params.namespace))
+}

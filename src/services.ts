@@ -1,0 +1,60 @@
+// Builds the long-lived services the app needs from the config: the cluster
+// connection, authentication, authorization and the audit log. main.ts, the
+// demo and the integration tests all go through here, so they run the same wiring.
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { hostname } from 'node:os'
+import type { Config } from './config.ts'
+import { Cluster, loadKubeConfig } from './kube/cluster.ts'
+import { KubeReviewClient } from './kube/reviews.ts'
+import { buildAuthenticator, buildAuthorizer } from './auth/factory.ts'
+import { createAuditLog } from './audit/writer.ts'
+import type { Authenticator } from './auth/authenticator.ts'
+import type { SarAuthorizer } from './auth/authorizer.ts'
+import type { AuditLog } from './audit/types.ts'
+
+export interface Services {
+  cluster: Cluster
+  authenticator: Authenticator
+  authorizer: SarAuthorizer
+  audit: AuditLog
+  close: () => Promise<void>
+}
+
+export interface ServiceOptions {
+  env?: Record<string, string | undefined>
+  /** kubeconfig YAML text instead of config.kube.kubeconfig (demo, tests). */
+  kubeconfigText?: string
+  /** Replace the audit log (tests). */
+  audit?: AuditLog
+}
+
+export async function createServices (config: Config, opts: ServiceOptions = {}): Promise<Services> {
+  const kubeConfig = loadKubeConfig({
+    kubeconfig: config.kube.kubeconfig,
+    kubeconfigText: opts.kubeconfigText,
+    context: config.kube.context,
+    env: opts.env
+  })
+  const cluster = new Cluster(kubeConfig)
+  const reviewClient = new KubeReviewClient({ kubeConfig, timeoutMs: config.kube.requestTimeoutMs })
+  const authenticator = buildAuthenticator(config.authentication, { reviewClient })
+  const authorizer = buildAuthorizer(config.authorization, { reviewClient })
+  let audit = opts.audit
+  if (!audit) {
+    if (config.audit.file) mkdirSync(dirname(config.audit.file), { recursive: true })
+    audit = await createAuditLog({
+      file: config.audit.file ?? undefined,
+      stdout: config.audit.stdout,
+      replica: config.audit.replica ?? hostname()
+    })
+  }
+  const auditLog = audit
+  return {
+    cluster,
+    authenticator,
+    authorizer,
+    audit: auditLog,
+    close: async () => { await auditLog.close() }
+  }
+}

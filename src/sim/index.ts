@@ -1,0 +1,200 @@
+// Programmatic entry of the simulated Kubernetes API server.
+import { readFileSync, writeFileSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
+import type { KObject } from './types.ts'
+import { TokenAuthenticator } from './authn.ts'
+import { RbacAuthorizer, loadBootstrapRbac } from './rbac.ts'
+import { ProcessTable } from './process.ts'
+import { Store, rfc3339 } from './store.ts'
+import { PodLifecycle } from './lifecycle.ts'
+import { FaultController } from './faults.ts'
+import type { FaultConfig } from './faults.ts'
+import { createSimServer } from './server.ts'
+import { buildKubeconfig } from './kubeconfig.ts'
+import { loadWorld } from './world.ts'
+import type { World } from './world.ts'
+import { defaultPod } from './pod-defaults.ts'
+import { createDropWriters } from './drop-events.ts'
+import type { DropWriters } from './drop-events.ts'
+import { resourceDefinitions } from './resources.ts'
+
+export type { World, WorldUser } from './world.ts'
+export type { FaultConfig } from './faults.ts'
+export { FaultController } from './faults.ts'
+export { Store } from './store.ts'
+
+export interface SimOptions {
+  /** A World or the path of a world YAML (default: worlds/demo.yaml). */
+  world?: World | string
+  faults?: Partial<FaultConfig>
+  port?: number
+  host?: string
+  /** Also write the kubeconfig to this file. */
+  kubeconfigPath?: string
+  /** ContainerCreating → Running delay (default 20 ms). */
+  startDelayMs?: number
+  /** Processes may run a real local shell (demo only). */
+  realShell?: boolean
+  /** Server-side watch timeout when the client sets none (default 30 min, like --min-request-timeout). */
+  watchTimeoutMs?: number
+  /** Bookmark interval for watches with allowWatchBookmarks=true (default 60 s). */
+  bookmarkIntervalMs?: number
+  /** Change events kept for watch resumption (default 1000). */
+  historySize?: number
+  /** Kubelet stop time on graceful pod delete, capped by the grace period (default max(50 ms, 2×startDelayMs)). */
+  terminationDelayMs?: number
+  pullBackOffMs?: number
+  restartDelayMs?: number
+  log?: (msg: string) => void
+}
+
+export interface Sim {
+  /** Plain HTTP base URL (the same port also speaks HTTPS). */
+  url: string
+  /** HTTPS base URL (what the kubeconfig uses: kubectl never sends tokens over plain HTTP). */
+  httpsUrl: string
+  /** PEM of the CA that signed the sim's serving certificate. */
+  caPem: string
+  kubeconfig: string
+  kubeconfigPath?: string
+  /** world user name → token (alice → alice-token, gateway → gateway-token, ...). */
+  tokens: Record<string, string>
+  faults: FaultController
+  /** Direct storage access for fixtures (no HTTP, no RBAC). */
+  store: Store
+  drops: DropWriters
+  authn: TokenAuthenticator
+  rbac: RbacAuthorizer
+  processes: ProcessTable
+  lifecycle: PodLifecycle
+  world: World
+  /** Requests the sim answered with 404 for an unknown path. */
+  unknownRequests: string[]
+  close (): Promise<void>
+}
+
+const kindToResource = new Map(resourceDefinitions.map(d => [`${d.group ? `${d.group}/${d.version}` : d.version}/${d.kind}`, d]))
+
+function fillNodeTimes (node: KObject, now: string): void {
+  const st = (node.status ?? {}) as { conditions?: Array<Record<string, unknown>> }
+  for (const c of st.conditions ?? []) {
+    c.lastHeartbeatTime ??= now
+    c.lastTransitionTime ??= now
+  }
+}
+
+/** Loads the world's objects into the store; pods start Running at once. */
+function seed (world: World, store: Store, lifecycle: PodLifecycle): void {
+  const now = rfc3339(store.now())
+  const rank = (o: KObject): number => o.kind === 'Namespace' ? 0 : o.kind === 'Node' ? 1 : o.kind === 'Pod' ? 3 : 2
+  for (const raw of [...world.objects].sort((a, b) => rank(a) - rank(b))) {
+    const d = kindToResource.get(`${raw.apiVersion ?? ''}/${raw.kind ?? ''}`)
+    if (!d) throw new Error(`world: unsupported object ${String(raw.apiVersion)}/${String(raw.kind)}`)
+    let o = structuredClone(raw)
+    if (d.namespaced) o.metadata.namespace ??= 'default'
+    if (d.resource === 'nodes') fillNodeTimes(o, now)
+    if (d.resource === 'namespaces') o.status ??= { phase: 'Active' }
+    if (d.resource === 'pods') {
+      o = defaultPod(o)
+      o.status = { phase: 'Pending' }
+    }
+    const stored = store.create(d.resource, o)
+    if (d.resource === 'pods') lifecycle.podCreated(stored, { immediate: true })
+  }
+}
+
+export async function startSim (opts: SimOptions = {}): Promise<Sim> {
+  const world = typeof opts.world === 'object' ? opts.world : loadWorld(opts.world)
+  const log = opts.log ?? (() => {})
+  const store = new Store({ historySize: opts.historySize })
+  const authn = new TokenAuthenticator(world.users.map(u => ({ token: u.token, user: { username: u.username, uid: u.uid, groups: u.groups } })))
+  const rbac = new RbacAuthorizer()
+  const rbacObjects = [...loadBootstrapRbac(), ...world.rbac]
+  rbac.load(rbacObjects)
+  const processes = new ProcessTable({ realShell: opts.realShell })
+  const lifecycle = new PodLifecycle({
+    store,
+    processes,
+    startDelayMs: opts.startDelayMs,
+    terminationDelayMs: opts.terminationDelayMs,
+    pullBackOffMs: opts.pullBackOffMs,
+    restartDelayMs: opts.restartDelayMs,
+    onError: (err) => log(`sim lifecycle: ${err instanceof Error ? err.message : String(err)}`)
+  })
+  const faults = new FaultController(opts.faults)
+  const unknownRequests: string[] = []
+
+  // RBAC objects are readable through the API like on a real cluster
+  for (const o of rbacObjects) {
+    const d = kindToResource.get(`${o.apiVersion ?? ''}/${o.kind ?? ''}`)
+    if (!d) continue
+    const copy = structuredClone(o)
+    if (d.namespaced) copy.metadata.namespace ??= 'default'
+    else delete copy.metadata.namespace
+    try { store.create(d.resource, copy) } catch { /* same object listed twice */ }
+  }
+  seed(world, store, lifecycle)
+
+  const { server, shutdown } = createSimServer({
+    store,
+    authn,
+    rbac,
+    lifecycle,
+    processes,
+    faults,
+    watchTimeoutMs: opts.watchTimeoutMs ?? 30 * 60_000,
+    bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
+    unknownRequests,
+    log
+  }, { cert: readFileSync(new URL('./tls/server.crt', import.meta.url)), key: readFileSync(new URL('./tls/server.key', import.meta.url)) })
+  const caPem = readFileSync(new URL('./tls/ca.crt', import.meta.url), 'utf8')
+  const host = opts.host ?? '127.0.0.1'
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const addr = server.address() as AddressInfo
+  const hostPart = host.includes(':') ? `[${host}]` : host
+  const url = `http://${hostPart}:${addr.port}`
+  const httpsUrl = `https://${hostPart}:${addr.port}`
+  const kubeconfig = buildKubeconfig({ server: httpsUrl, caPem, users: world.users, current: world.currentContext })
+  if (opts.kubeconfigPath) writeFileSync(opts.kubeconfigPath, kubeconfig, { mode: 0o600 })
+  const tokens = Object.fromEntries(world.users.map(u => [u.name, u.token]))
+  const tokenOf = (username: string): string => world.users.find(u => u.username === username)?.token ?? ''
+  const drops = createDropWriters({
+    url,
+    store,
+    tailerToken: tokenOf('system:serviceaccount:kube-system:kube-iptables-tailer'),
+    ciliumToken: tokenOf('system:serviceaccount:kube-system:cilium')
+  })
+
+  let closed = false
+  return {
+    url,
+    httpsUrl,
+    caPem,
+    kubeconfig,
+    kubeconfigPath: opts.kubeconfigPath,
+    tokens,
+    faults,
+    store,
+    drops,
+    authn,
+    rbac,
+    processes,
+    lifecycle,
+    world,
+    unknownRequests,
+    async close () {
+      if (closed) return
+      closed = true
+      lifecycle.close()
+      shutdown()
+      try { processes.closeAll() } catch { /* F's table may be partial */ }
+      await new Promise<void>(resolve => server.close(() => resolve()))
+    }
+  }
+}

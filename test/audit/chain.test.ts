@@ -1,0 +1,101 @@
+import { test, describe } from 'node:test'
+import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { GENESIS_HASH, canonicalJson, hashLine, headFromLine, serializeRecord } from '../../src/audit/chain.ts'
+import { redactSecrets, isSecretKey } from '../../src/audit/redact.ts'
+import { uuidV7 } from '../../src/audit/uuid-v7.ts'
+import type { AuditRecord } from '../../src/audit/types.ts'
+
+const base: AuditRecord = {
+  prevHash: GENESIS_HASH,
+  replica: 'r1',
+  id: 'x',
+  time: '2026-11-27T10:00:00.000Z',
+  seq: 1,
+  requestId: 'req-1',
+  action: 'ephemeral.create',
+  phase: 'request',
+  actor: { user: 'alice', groups: ['dev'] },
+  request: { image: 'busybox', capabilities: { drop: ['ALL'], add: ['NET_ADMIN'] } }
+}
+
+describe('chain serialisation', () => {
+  test('genesis is 64 zeros', () => {
+    assert.equal(GENESIS_HASH, '0'.repeat(64))
+  })
+
+  test('fixed top-level order, prevHash last, nested keys sorted', () => {
+    const line = serializeRecord(base)
+    assert.ok(line.startsWith('{"seq":1,"time":"2026-11-27T10:00:00.000Z","id":"x","replica":"r1","requestId":"req-1","action":"ephemeral.create","phase":"request","actor":{"groups":["dev"],"user":"alice"}'))
+    assert.ok(line.endsWith(`"prevHash":"${GENESIS_HASH}"}`))
+    assert.ok(line.includes('"capabilities":{"add":["NET_ADMIN"],"drop":["ALL"]}'))
+    assert.deepEqual(JSON.parse(line), base)
+  })
+
+  test('the same record in any key order gives the same bytes', () => {
+    const shuffled = Object.fromEntries(Object.entries(base).reverse()) as unknown as AuditRecord
+    assert.equal(serializeRecord(shuffled), serializeRecord(base))
+  })
+
+  test('undefined members are omitted; unknown top-level keys go before prevHash, sorted', () => {
+    const line = serializeRecord({ ...base, target: undefined, zeta: 1, alpha: 2 } as unknown as AuditRecord)
+    assert.ok(!line.includes('target'))
+    assert.ok(line.includes('"alpha":2,"zeta":1,"prevHash"'))
+  })
+
+  test('canonicalJson handles nested arrays, null and non-finite numbers', () => {
+    assert.equal(canonicalJson({ b: [1, { d: 1, c: null }], a: Infinity }), '{"a":null,"b":[1,{"c":null,"d":1}]}')
+  })
+
+  test('hashLine is SHA-256 hex of the bytes', () => {
+    assert.equal(hashLine('abc'), createHash('sha256').update('abc').digest('hex'))
+  })
+
+  test('headFromLine reads seq and hashes the line; rejects non-records', () => {
+    const line = serializeRecord(base)
+    assert.deepEqual(headFromLine(line), { seq: 1, hash: hashLine(line) })
+    assert.throws(() => headFromLine('{"seq":1'), /not valid JSON/)
+    assert.throws(() => headFromLine('{"prevHash":"' + GENESIS_HASH + '"}'), /seq/)
+    assert.throws(() => headFromLine('{"seq":3,"prevHash":"abc"}'), /prevHash/)
+  })
+})
+
+describe('secret guard', () => {
+  test('drops credential keys at any depth, keeps change tickets', () => {
+    const out = redactSecrets({
+      request: { token: 't', Authorization: 'Bearer x', password: 'p', ticket: 'JIRA-1', nested: { access_token: 'a', ok: 1 } },
+      outcome: { status: 200, headers: { cookie: 'c', 'x-api-key': 'k' } }
+    })
+    assert.deepEqual(out, { request: { ticket: 'JIRA-1', nested: { ok: 1 } }, outcome: { status: 200, headers: {} } })
+    assert.ok(isSecretKey('streamTicket'))
+    assert.ok(isSecretKey('ticket_value'))
+    assert.ok(!isSecretKey('ticket'))
+  })
+
+  test('env keeps names only (list and map forms, also nested in custom)', () => {
+    const out = redactSecrets({
+      env: [{ name: 'A', value: 's3cret' }, { name: 'B', valueFrom: { secretKeyRef: { name: 'x', key: 'y' } } }],
+      custom: { env: { C: 'v' } }
+    })
+    assert.deepEqual(out, { env: [{ name: 'A' }, { name: 'B' }], custom: { env: [{ name: 'C' }] } })
+    assert.ok(!JSON.stringify(out).includes('s3cret'))
+  })
+
+  test('masks bearer credentials and JWTs inside strings', () => {
+    const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLXZhbHVl'
+    const out = redactSecrets({ error: `upstream said: Authorization: Bearer abcdefghijklmnop and ${jwt}` })
+    assert.equal(out.error, 'upstream said: Authorization: Bearer [REDACTED] and [REDACTED]')
+  })
+
+  test('returns a copy: the input is not changed', () => {
+    const input = { request: { token: 'x' } }
+    redactSecrets(input)
+    assert.equal(input.request.token, 'x')
+  })
+})
+
+test('uuidV7 carries the millisecond timestamp and version 7', () => {
+  const id = uuidV7(0x0123456789ab)
+  assert.match(id, /^01234567-89ab-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+  assert.ok(uuidV7(1000) < uuidV7(2000))
+})

@@ -1,0 +1,53 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { createAuditLog } from '../../src/audit/writer.ts'
+import { verifyAuditFile } from '../../src/audit/verify.ts'
+import type { AuditRecord } from '../../src/audit/types.ts'
+import { readLines, tempDir } from './helpers.ts'
+
+const child = fileURLToPath(new URL('./fixtures/append-loop.ts', import.meta.url))
+
+function runAndKill (file: string, run: number): Promise<Array<[number, string]>> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [child, file, String(run)], { stdio: ['ignore', 'pipe', 'inherit'] })
+    let out = ''
+    let killTimer: NodeJS.Timeout | undefined
+    p.stdout.setEncoding('utf8')
+    p.stdout.on('data', (d: string) => {
+      out += d
+      if (killTimer === undefined && out.startsWith('ready\n')) {
+        killTimer = setTimeout(() => p.kill('SIGKILL'), 100 + Math.floor(Math.random() * 400))
+      }
+    })
+    p.on('error', reject)
+    p.on('close', (code, signal) => {
+      clearTimeout(killTimer)
+      if (signal !== 'SIGKILL') return reject(new Error(`child exited with ${code}/${signal}`))
+      const acks = out.split('\n').slice(1).filter((l) => /^\d+ \S+$/.test(l))
+        .map((l) => { const [s, id] = l.split(' '); return [Number(s), id as string] as [number, string] })
+      resolve(acks)
+    })
+  })
+}
+
+test('SIGKILL at random moments loses no acknowledged record and the chain verifies', { timeout: 30_000 }, async (t) => {
+  const { file, cleanup } = tempDir()
+  t.after(cleanup)
+  const acked: Array<[number, string]> = []
+  for (let run = 0; run < 3; run++) {
+    const acks = await runAndKill(file, run)
+    assert.ok(acks.length > 0, `run ${run} acknowledged nothing`)
+    acked.push(...acks)
+  }
+  // A restart repairs a torn tail (if the kill hit mid-write) before verifying.
+  const log = await createAuditLog({ file, replica: 'verifier' })
+  await log.close()
+  const res = await verifyAuditFile(file)
+  assert.ok(res.ok, JSON.stringify(res))
+  const bySeq = new Map(readLines(file).map((l) => { const r = JSON.parse(l) as AuditRecord; return [r.seq, r.requestId] }))
+  for (const [seq, requestId] of acked) {
+    assert.equal(bySeq.get(seq), requestId, `acknowledged record ${seq} (${requestId}) is missing`)
+  }
+})

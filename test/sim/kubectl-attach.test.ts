@@ -1,0 +1,179 @@
+// Real kubectl (v1.32, WebSocket v5 with SPDY fallback) attaching to the sim.
+// kubectl sends no credentials to a plain-http server (client-go only adds the
+// kubeconfig's auth for TLS transports), so the test reaches the sim through a
+// small TLS-terminating proxy with a throwaway self-signed certificate.
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { request as httpRequest } from 'node:http'
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
+import { connect, type AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startSim, type Sim } from '../../src/sim/index.ts'
+
+const KUBECTL = '/usr/bin/kubectl'
+const hasKubectl = spawnSync(KUBECTL, ['version', '--client'], { stdio: 'ignore' }).status === 0
+const hasOpenssl = spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0
+const skip = !hasKubectl ? 'kubectl is not installed' : !hasOpenssl ? 'openssl is needed for the TLS proxy' : false
+const ADMIN = 'admin-token'
+
+let sim: Sim | undefined
+let proxy: HttpsServer | undefined
+/** `METHOD path upgrade protocols` of every upgrade request the proxy relayed. */
+const upgrades: string[] = []
+let dir = ''
+let kubeconfig = ''
+
+/** HTTPS in front of the sim's HTTP, upgrades (WebSocket, SPDY) relayed as raw bytes. */
+async function startTlsProxy (target: URL, key: Buffer, cert: Buffer): Promise<HttpsServer> {
+  const server = createHttpsServer({ key, cert }, (req, res) => {
+    const up = httpRequest(new URL(req.url ?? '/', target), { method: req.method, headers: req.headers }, upRes => {
+      res.writeHead(upRes.statusCode ?? 502, upRes.headers)
+      upRes.pipe(res)
+    })
+    up.on('error', () => res.destroy())
+    req.pipe(up)
+  })
+  server.on('upgrade', (req, socket, head) => {
+    upgrades.push(`${req.method ?? ''} ${req.url ?? ''} ${req.headers.upgrade ?? ''} ${req.headers['sec-websocket-protocol'] ?? ''}`)
+    const conn = connect(Number(target.port), target.hostname, () => {
+      const lines = [`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1`]
+      for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i] ?? ''}: ${req.rawHeaders[i + 1] ?? ''}`)
+      conn.write(lines.join('\r\n') + '\r\n\r\n')
+      conn.write(head)
+      socket.pipe(conn).pipe(socket)
+    })
+    conn.on('error', () => socket.destroy())
+    socket.on('error', () => conn.destroy())
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  return server
+}
+
+before(async () => {
+  if (skip) return
+  sim = await startSim({ port: 0, host: '127.0.0.1' })
+  dir = mkdtempSync(join(tmpdir(), 'kubectl-attach-'))
+  const gen = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' })
+  assert.equal(gen.status, 0, 'openssl could not make a certificate')
+  proxy = await startTlsProxy(new URL(sim.url), readFileSync(join(dir, 'key.pem')), readFileSync(join(dir, 'cert.pem')))
+  kubeconfig = join(dir, 'config')
+  writeFileSync(kubeconfig, [
+    'apiVersion: v1', 'kind: Config', 'current-context: admin',
+    `clusters: [{ name: sim, cluster: { server: "https://127.0.0.1:${(proxy.address() as AddressInfo).port}", insecure-skip-tls-verify: true } }]`,
+    'users: [{ name: admin, user: { token: ' + ADMIN + ' } }]',
+    'contexts: [{ name: admin, context: { cluster: sim, user: admin, namespace: demo } }]', ''
+  ].join('\n'))
+})
+
+after(async () => {
+  proxy?.closeAllConnections()
+  await new Promise(resolve => proxy ? proxy.close(resolve) : resolve(undefined))
+  await sim?.close()
+  if (dir) rmSync(dir, { recursive: true, force: true })
+})
+
+function kubectl (args: string[], input: string, timeoutMs = 20000): Promise<{ code: number | null, stdout: string, stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(KUBECTL, ['--kubeconfig', kubeconfig, ...args], { env: { PATH: process.env['PATH'] ?? '/usr/bin', HOME: dir }, stdio: 'pipe' })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (b: Buffer) => { stdout += b.toString() })
+    child.stderr.on('data', (b: Buffer) => { stderr += b.toString() })
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`kubectl timed out; stdout=${stdout} stderr=${stderr}`)) }, timeoutMs)
+    child.on('close', code => { clearTimeout(timer); resolve({ code, stdout, stderr }) })
+    child.stdin.end(input)
+  })
+}
+
+async function api (method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+  const r = await fetch(`${sim?.url ?? ''}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json', accept: 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body)
+  })
+  const json = await r.json() as Record<string, unknown>
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(json)}`)
+  return json
+}
+
+type ContainerStatus = { name: string, state?: { running?: unknown, terminated?: { exitCode: number } } }
+async function containerStatus (ns: string, pod: string, container: string, field = 'containerStatuses'): Promise<ContainerStatus | undefined> {
+  const p = await api('GET', `/api/v1/namespaces/${ns}/pods/${pod}`)
+  const statuses = ((p['status'] as Record<string, unknown> | undefined)?.[field] ?? []) as ContainerStatus[]
+  return statuses.find(s => s.name === container)
+}
+
+async function waitFor (what: string, pred: () => Promise<boolean>, ms = 10000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!(await pred())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+}
+
+test('kubectl attach -i with piped stdin: output arrives, the session ends when the shell exits', { skip }, async () => {
+  await api('POST', '/api/v1/namespaces/demo/pods', {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'attach-sh', namespace: 'demo' },
+    spec: { restartPolicy: 'Never', containers: [{ name: 'sh', image: 'busybox:1.36', stdin: true }] }
+  })
+  await waitFor('container sh running', async () => (await containerStatus('demo', 'attach-sh', 'sh'))?.state?.running !== undefined)
+  const r = await kubectl(['attach', 'attach-sh', '-c', 'sh', '-i'], 'echo hi\nstderr to-stderr\nexit 3\n')
+  // One WebSocket upgrade offering only v5, and no SPDY fallback.
+  assert.deepEqual(upgrades.filter(u => u.includes('/pods/attach-sh/attach')),
+    ['GET /api/v1/namespaces/demo/pods/attach-sh/attach?container=sh&stderr=true&stdin=true&stdout=true websocket v5.channel.k8s.io'])
+  assert.equal(r.stdout, 'hi\n', r.stderr)
+  assert.match(r.stderr, /to-stderr/)
+  // A real kubelet's attach reports Success whenever the streams end, so kubectl exits 0;
+  // the container's exit code is in the pod status.
+  assert.equal(r.code, 0, r.stderr)
+  await waitFor('container sh terminated', async () => (await containerStatus('demo', 'attach-sh', 'sh'))?.state?.terminated !== undefined)
+  assert.equal((await containerStatus('demo', 'attach-sh', 'sh'))?.state?.terminated?.exitCode, 3)
+})
+
+test('kubectl debug -i creates an ephemeral container and attaches to it', { skip }, async () => {
+  const r = await kubectl(['debug', 'web', '--image=busybox:1.36', '--target=app', '-c', 'dbg-attach', '-i'], 'echo from-debug\nexit 0\n', 30000)
+  assert.match(r.stdout, /from-debug\n/, r.stderr)
+  assert.equal(r.code, 0, r.stderr)
+  await waitFor('ephemeral container terminated', async () => (await containerStatus('demo', 'web', 'dbg-attach', 'ephemeralContainerStatuses'))?.state?.terminated !== undefined)
+})
+
+const hasScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0
+
+test('kubectl attach -it in a pty: raw keystrokes, echo by the line discipline, terminal size, exit', { skip: skip || (!hasScript && 'script(1) is needed for a pty') }, async () => {
+  await api('POST', '/api/v1/namespaces/demo/pods', {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'attach-tty', namespace: 'demo' },
+    spec: { restartPolicy: 'Never', containers: [{ name: 'sh', image: 'busybox:1.36', stdin: true, tty: true }] }
+  })
+  await waitFor('container sh running', async () => (await containerStatus('demo', 'attach-tty', 'sh'))?.state?.running !== undefined)
+  const child = spawn('script', ['-qefc', `stty cols 90 rows 33; ${KUBECTL} --kubeconfig ${kubeconfig} attach attach-tty -c sh -it`, '/dev/null'],
+    { env: { PATH: process.env['PATH'] ?? '/usr/bin', HOME: dir }, stdio: 'pipe' })
+  let out = ''
+  const waiters: Array<() => void> = []
+  const onData = (b: Buffer): void => { out += b.toString(); for (const w of waiters.splice(0)) w() }
+  child.stdout.on('data', onData)
+  child.stderr.on('data', onData)
+  const until = async (pred: () => boolean): Promise<void> => {
+    const deadline = Date.now() + 15000
+    while (!pred()) {
+      if (Date.now() > deadline) throw new Error(`timeout; output ${JSON.stringify(out)}`)
+      await new Promise<void>(resolve => { waiters.push(resolve); setTimeout(resolve, 50) })
+    }
+  }
+  const closed = new Promise<number | null>(resolve => child.on('close', resolve))
+  // An empty line gets a fresh prompt once the session is live; the resize frames kubectl sends at start precede it.
+  child.stdin.write('\r')
+  await until(() => out.includes('\r\n/ # '))
+  child.stdin.write('size\r')
+  await until(() => out.includes('size\r\n33 90\r\n/ # '))
+  child.stdin.write('exit 2\r')
+  assert.equal(await closed, 0, out)
+  assert.match(out, /exit 2\r\n$/)
+})
