@@ -9,7 +9,9 @@
 //
 // Key order is canonical so the same record always yields the same bytes:
 // top-level keys in RECORD_KEY_ORDER (unknown keys after them, sorted), and
-// every nested object with its keys sorted. `undefined` members are omitted.
+// every nested object with its keys inserted in sorted order, then
+// JSON.stringify (which puts integer-like keys first, ascending — part of the
+// definition). `undefined` members are omitted.
 
 import { createHash } from 'node:crypto'
 import type { AuditRecord } from './types.ts'
@@ -34,53 +36,49 @@ export function hashLine (line: string | Uint8Array): string {
   return createHash('sha256').update(line).digest('hex')
 }
 
-/** JSON with sorted object keys at every level; `undefined`, functions and symbols are dropped like JSON.stringify does. */
+/**
+ * A deep copy with every plain object's keys inserted in sorted order, so
+ * JSON.stringify of it is canonical. Drops `undefined` members (as JSON does),
+ * applies toJSON (Dates become ISO strings), turns bigints into strings.
+ */
+export function sortKeysDeep (value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return typeof value === 'bigint' ? value.toString() : value
+  if (Array.isArray(value)) return value.map(sortKeysDeep)
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return sortKeysDeep((value as { toJSON: () => unknown }).toJSON())
+  const out: Record<string, unknown> = {}
+  for (const key of Object.keys(value).sort()) {
+    const v = (value as Record<string, unknown>)[key]
+    if (v !== undefined) out[key] = sortKeysDeep(v)
+  }
+  return out
+}
+
 export function canonicalJson (value: unknown): string {
-  const out = canonicalValue(value)
-  return out === undefined ? 'null' : out
+  return JSON.stringify(sortKeysDeep(value)) ?? 'null'
 }
 
-function canonicalValue (value: unknown): string | undefined {
-  if (value === null) return 'null'
-  switch (typeof value) {
-    case 'string': return JSON.stringify(value)
-    case 'number': return Number.isFinite(value) ? String(value) : 'null'
-    case 'boolean': return value ? 'true' : 'false'
-    case 'bigint': return JSON.stringify(value.toString())
-    case 'object': break
-    default: return undefined
-  }
-  if (Array.isArray(value)) {
-    return '[' + value.map((v) => canonicalValue(v) ?? 'null').join(',') + ']'
-  }
-  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') {
-    return canonicalValue((value as { toJSON: () => unknown }).toJSON())
-  }
-  const obj = value as Record<string, unknown>
-  const parts: string[] = []
-  for (const key of Object.keys(obj).sort()) {
-    const v = canonicalValue(obj[key])
-    if (v !== undefined) parts.push(JSON.stringify(key) + ':' + v)
-  }
-  return '{' + parts.join(',') + '}'
-}
-
-/** The record's line, without the newline. */
-export function serializeRecord (record: AuditRecord): string {
-  const obj = record as unknown as Record<string, unknown>
-  const parts: string[] = []
-  const push = (key: string): void => {
-    const v = canonicalValue(obj[key])
-    if (v !== undefined) parts.push(JSON.stringify(key) + ':' + v)
-  }
+/** The record's top-level keys in RECORD_KEY_ORDER, unknown keys (sorted) before prevHash. Values are not copied. */
+export function orderRecord (record: AuditRecord): Record<string, unknown> {
+  const src = record as unknown as Record<string, unknown>
+  const out: Record<string, unknown> = {}
   for (const key of RECORD_KEY_ORDER) {
-    if (key !== 'prevHash') push(key)
+    if (key !== 'prevHash' && src[key] !== undefined) out[key] = src[key]
   }
-  for (const key of Object.keys(obj).sort()) {
-    if (!KNOWN_KEYS.has(key)) push(key)
+  for (const key of Object.keys(src).sort()) {
+    if (!KNOWN_KEYS.has(key) && src[key] !== undefined) out[key] = src[key]
   }
-  push('prevHash')
-  return '{' + parts.join(',') + '}'
+  out.prevHash = src.prevHash
+  return out
+}
+
+/** The record's line, without the newline: canonical JSON (see the header). */
+export function serializeRecord (record: AuditRecord): string {
+  return JSON.stringify(orderRecord(sortKeysDeep(record) as AuditRecord))
+}
+
+/** serializeRecord for a record whose nested objects already have sorted keys (the writer's redacted copies): skips the copy. */
+export function serializeSortedRecord (record: AuditRecord): string {
+  return JSON.stringify(orderRecord(record))
 }
 
 /** The chain position a writer resumes from: the last record's seq and line hash. */

@@ -8,18 +8,22 @@
 // - strings that look like bearer credentials (`Bearer …`, JWTs) are masked.
 // A change ticket reference (`ticket`, e.g. "JIRA-123") is not a secret and stays.
 
-const SECRET_KEY = /^(?:token|authorization|proxy-?authorization|password|passwd|passphrase|secret|client-?secret|cookie|set-?cookie|api-?key|x-?api-?key|(?:access|refresh|id|bearer|auth|session|stream)-?token|ticket-?value|stream-?ticket|private-?key|credentials?)$/i
+const SECRET_KEY = /^(?:token|authorization|proxy[-_]?authorization|password|passwd|passphrase|secret|client[-_]?secret|cookie|set[-_]?cookie|api[-_]?key|x[-_]?api[-_]?key|(?:access|refresh|id|bearer|auth|session|stream)[-_]?token|ticket[-_]?value|stream[-_]?ticket|private[-_]?key|credentials?)$/i
+/** Deeper than any real entry; also what stops a cyclic object. */
+const MAX_DEPTH = 32
 
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi
 const JWT = /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g
 const MASK = '[REDACTED]'
 
 export function isSecretKey (key: string): boolean {
-  return SECRET_KEY.test(key.replaceAll('_', '-'))
+  return SECRET_KEY.test(key)
 }
 
+const MAYBE_CREDENTIAL = /bearer|basic|eyJ/i
+
 function maskString (s: string): string {
-  if (s.length < 16) return s
+  if (s.length < 16 || !MAYBE_CREDENTIAL.test(s)) return s
   return s.replace(BEARER, `$1 ${MASK}`).replace(JWT, MASK)
 }
 
@@ -34,29 +38,29 @@ function envNames (env: unknown): unknown {
   return undefined
 }
 
-/** A deep copy of `value` with secrets removed. Pure; cycles become `"[Circular]"`. */
+/**
+ * A deep copy of `value` with secrets removed. Pure; anything nested
+ * deeper than 32 levels (e.g. a cycle) becomes `"[Too deep]"`. Like chain.sortKeysDeep, objects come out with sorted keys
+ * and no `undefined` members, so the writer can serialise the copy directly.
+ */
 export function redactSecrets<T> (value: T): T {
-  return redactValue(value, new WeakSet()) as T
+  return redactValue(value, 0) as T
 }
 
-function redactValue (value: unknown, seen: WeakSet<object>): unknown {
+function redactValue (value: unknown, depth: number): unknown {
   if (typeof value === 'string') return maskString(value)
+  if (typeof value === 'bigint') return value.toString()
   if (value === null || typeof value !== 'object') return value
-  if (seen.has(value)) return '[Circular]'
-  seen.add(value)
-  let out: unknown
-  if (Array.isArray(value)) {
-    out = value.map((v) => redactValue(v, seen))
-  } else if (value instanceof Date) {
-    out = value.toISOString()
-  } else {
-    const obj: Record<string, unknown> = {}
-    for (const [key, v] of Object.entries(value)) {
-      if (isSecretKey(key)) continue
-      obj[key] = key === 'env' ? envNames(v) : redactValue(v, seen)
-    }
-    out = obj
+  if (depth >= MAX_DEPTH) return '[Too deep]'
+  if (Array.isArray(value)) return value.map((v) => redactValue(v, depth + 1))
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    return redactValue((value as { toJSON: () => unknown }).toJSON(), depth + 1)
   }
-  seen.delete(value)
-  return out
+  const obj: Record<string, unknown> = {}
+  for (const key of Object.keys(value).sort()) {
+    const v = (value as Record<string, unknown>)[key]
+    if (v === undefined || isSecretKey(key)) continue
+    obj[key] = key === 'env' ? envNames(v) : redactValue(v, depth + 1)
+  }
+  return obj
 }

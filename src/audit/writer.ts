@@ -25,7 +25,7 @@
 
 import { performance } from 'node:perf_hooks'
 import { Problems } from '../errors.ts'
-import { GENESIS_HEAD, hashLine, serializeRecord } from './chain.ts'
+import { GENESIS_HEAD, hashLine, serializeSortedRecord } from './chain.ts'
 import type { ChainHead } from './chain.ts'
 import { FileSink } from './file-sink.ts'
 import type { AuditFileSystem, OpenedFile } from './file-sink.ts'
@@ -161,7 +161,8 @@ export class GroupCommitAuditLog implements AuditLog {
   }
 
   #enqueue (entry: AuditEntry): Promise<AuditRecord> {
-    // Copy now: the caller may mutate its object after append() returns.
+    // Copy now (the caller may mutate its object after append() returns); the
+    // copy has sorted keys, so serialising it needs no second pass.
     const clean = redactSecrets(entry)
     const now = this.#clock()
     return new Promise((resolve, reject) => {
@@ -206,7 +207,7 @@ export class GroupCommitAuditLog implements AuditLog {
       const record: AuditRecord = { ...p.entry, seq: head.seq + 1, time: p.time, id: p.id, replica: this.#replica, prevHash: head.hash }
       let line: string
       try {
-        line = serializeRecord(record)
+        line = serializeSortedRecord(record)
       } catch (err) {
         p.reject(err)
         continue
@@ -248,15 +249,16 @@ export class GroupCommitAuditLog implements AuditLog {
     for (const p of rejected) p.reject(problem)
     this.#onError(err, 'write')
     if (!this.#closed && this.#recoveryTimer === null) {
-      this.#recoveryTimer = setInterval(() => { this.#tryRecover().catch(() => {}) }, Math.max(this.#recoveryMs, 10))
+      this.#recoveryTimer = setInterval(() => { this.#tryRecover(true).catch(() => {}) }, Math.max(this.#recoveryMs, 10))
       this.#recoveryTimer.unref()
     }
   }
 
-  #tryRecover (): Promise<void> {
+  /** Single-flight; from appends at most once per recoveryIntervalMs (the timer is its own limit). */
+  #tryRecover (fromTimer = false): Promise<void> {
     if (!this.#failure || this.#closed) return Promise.resolve()
     if (this.#recovering) return this.#recovering
-    if (performance.now() - this.#lastRecovery < this.#recoveryMs) return Promise.resolve()
+    if (!fromTimer && performance.now() - this.#lastRecovery < this.#recoveryMs) return Promise.resolve()
     this.#lastRecovery = performance.now()
     this.#recovering = this.#recover().finally(() => { this.#recovering = null })
     return this.#recovering

@@ -55,7 +55,7 @@ export interface SubscribeOptions {
 
 export type SubscriberCloseReason = 'client' | 'slow' | 'revoked' | 'shutdown'
 
-interface Queued { namespace: string, frame: string, bytes: number }
+interface Queued { namespace: string, frame: string }
 
 export class Subscriber {
   readonly res: SseResponse
@@ -65,7 +65,6 @@ export class Subscriber {
   readonly #onClose: ((reason: SubscriberCloseReason) => void) | undefined
   // only used while some namespace's access is being decided
   #queue: Queued[] = []
-  #queuedBytes = 0
   #waiting = false
   closed = false
   closeReason: SubscriberCloseReason = 'client'
@@ -82,7 +81,7 @@ export class Subscriber {
   write (frame: string): boolean {
     if (this.closed) return false
     const ok = this.res.write(frame)
-    if (!ok && this.res.writableLength + this.#queuedBytes > this.#hub.maxBacklogBytes) {
+    if (!ok && this.res.writableLength > this.#hub.maxBacklogBytes) {
       this.#hub.cut(this, 'slow')
       return false
     }
@@ -96,13 +95,13 @@ export class Subscriber {
       if (allowed === true) return this.write(frame) ? 1 : 0
       if (allowed === false) return 0
     }
-    const bytes = frame.length
-    this.#queue.push({ namespace, frame, bytes })
-    this.#queuedBytes += bytes
-    if (this.res.writableLength + this.#queuedBytes > this.#hub.maxBacklogBytes) {
+    // queued frames are shared strings (held by the ring buffer anyway), so
+    // the queue costs a pointer per entry: bound its length, not its bytes
+    if (this.#queue.length >= this.#hub.buffer.capacity) {
       this.#hub.cut(this, 'slow')
       return 0
     }
+    this.#queue.push({ namespace, frame })
     this.#drain()
     return 0
   }
@@ -123,7 +122,6 @@ export class Subscriber {
         break
       }
       this.#queue.shift()
-      this.#queuedBytes -= head.bytes
       if (allowed && this.write(head.frame)) sent++
     }
     this.#hub.countSent(sent)
@@ -134,7 +132,6 @@ export class Subscriber {
     this.closed = true
     this.closeReason = reason
     this.#queue = []
-    this.#queuedBytes = 0
     this.#onClose?.(reason)
   }
 }

@@ -211,9 +211,10 @@ export function serveAttach (ws: WebSocket, proc: ContainerProcess, opts: Attach
     if (ws.readyState === ws.OPEN) ws.close(1000)
   }
 
-  /** The client's stdin ended (v5 CLOSE or the connection going away): containerd's rule. */
+  /** The client's stdin ended (v5 CLOSE or the connection going away): containerd's rule (container_io.go Attach). */
   const stdinEnded = (): void => {
-    if (!opts.stdin || stdinEofSeen) return
+    // containerd copies attach input only into a container with stdin; otherwise its end changes nothing.
+    if (!opts.stdin || proc.stdin === false || stdinEofSeen) return
     stdinEofSeen = true
     stdinOpen = false
     if (proc.stdinOnce === true && proc.tty !== true) proc.closeStdin()
@@ -264,7 +265,7 @@ export function serveAttach (ws: WebSocket, proc: ContainerProcess, opts: Attach
       const sizes = resize.push(data.toString('utf8'))
       if (sizes === undefined) { resizeOpen = false; return }
       // The kubelet skips sizes with a zero dimension (HandleResizing); only a tty can be resized.
-      for (const s of sizes) if (s.width > 0 && s.height > 0 && opts.tty) proc.resize(s.width, s.height)
+      for (const s of sizes) if (s.width > 0 && s.height > 0 && (proc.tty ?? opts.tty)) proc.resize(s.width, s.height)
     }
   })
 

@@ -27,7 +27,7 @@ export interface LifecycleOptions {
 }
 
 type Obj = Record<string, unknown>
-interface Container { name: string, image?: string, command?: string[], args?: string[], stdin?: boolean, tty?: boolean, readinessProbe?: unknown }
+interface Container { name: string, image?: string, command?: string[], args?: string[], stdin?: boolean, stdinOnce?: boolean, tty?: boolean, readinessProbe?: unknown }
 interface ContainerStatus {
   name: string
   image: string
@@ -146,6 +146,7 @@ export class PodLifecycle {
             return
           }
           spec.nodeName = node
+          setCondition(p, 'PodScheduled', 'True')
         }
         this.#kubeletAdmit(p)
       })
@@ -182,21 +183,25 @@ export class PodLifecycle {
     const uid = pod.metadata.uid
     const stopMs = Math.min(graceSeconds * 1000, this.#terminationDelayMs)
     this.#later(stopMs, () => {
-      this.#stopProcesses(ns, name)
-      this.#edit(ns, name, uid, p => {
-        const st = statusOf(p)
-        const now = rfc3339(this.#store.now())
-        for (const k of ['containerStatuses', 'ephemeralContainerStatuses'] as const) {
-          for (const cs of (st[k] ?? []) as ContainerStatus[]) {
-            const running = cs.state.running as Obj | undefined
-            if (!running) continue
-            cs.state = { terminated: { exitCode: 0, reason: 'Completed', startedAt: running.startedAt, finishedAt: now, containerID: cs.containerID } }
-            cs.ready = false
-            cs.started = false
+      // exits are recorded with their real codes (the listeners stay), then the kubelet's final delete
+      try { this.#processes.killPod(ns, name) } catch (err) { this.#onError(err) }
+      this.#later(0, () => {
+        this.#stopProcesses(ns, name)
+        this.#edit(ns, name, uid, p => {
+          const st = statusOf(p)
+          const now = rfc3339(this.#store.now())
+          for (const k of ['containerStatuses', 'ephemeralContainerStatuses'] as const) {
+            for (const cs of (st[k] ?? []) as ContainerStatus[]) {
+              const running = cs.state.running as Obj | undefined
+              if (!running) continue
+              cs.state = { terminated: { exitCode: 0, reason: 'Completed', startedAt: running.startedAt, finishedAt: now, containerID: cs.containerID } }
+              cs.ready = false
+              cs.started = false
+            }
           }
-        }
+        })
+        try { this.#store.delete('pods', ns, name) } catch { /* already gone */ }
       })
-      try { this.#store.delete('pods', ns, name) } catch { /* already gone */ }
     })
   }
 
@@ -236,12 +241,10 @@ export class PodLifecycle {
     const spec = (p.spec ?? {}) as Obj
     const st = statusOf(p)
     const now = rfc3339(this.#store.now())
-    setCondition(p, 'PodScheduled', 'True')
     const node = this.#store.get('nodes', undefined, String(spec.nodeName))
-    if (!node) {
-      st.phase = 'Pending'
-      return
-    }
+    // a pod pinned to a node that does not exist is seen by no kubelet: it stays as created
+    if (!node) return
+    setCondition(p, 'PodScheduled', 'True')
     const hostIP = nodeInternalIP(node)
     const podIP = spec.hostNetwork === true ? hostIP : this.#nextPodIP(node)
     st.phase = 'Pending'
@@ -315,7 +318,7 @@ export class PodLifecycle {
   #runProcess (ns: string, name: string, uid: string | undefined, kind: Kind, c: Container): void {
     let proc: ContainerProcess
     try {
-      proc = this.#processes.start({ namespace: ns, pod: name, container: c.name, image: c.image ?? '', command: c.command, args: c.args, stdin: c.stdin === true, tty: c.tty === true })
+      proc = this.#processes.start({ namespace: ns, pod: name, container: c.name, image: c.image ?? '', command: c.command, args: c.args, stdin: c.stdin === true, stdinOnce: c.stdinOnce === true, tty: c.tty === true })
     } catch (err) {
       this.#onError(err)
       return
@@ -337,6 +340,7 @@ export class PodLifecycle {
 
   #containerExited (ns: string, name: string, uid: string | undefined, kind: Kind, c: Container, code: number): void {
     let restart = false
+    let backoffMs = this.#restartDelayMs
     this.#edit(ns, name, uid, p => {
       const statuses = (statusOf(p)[statusField[kind]] ?? []) as ContainerStatus[]
       const cs = statuses.find(s => s.name === c.name)
@@ -348,14 +352,19 @@ export class PodLifecycle {
       cs.ready = false
       cs.started = false
       if (restart) {
+        // kubelet back-off: 10s doubling up to 5m (scaled by restartDelayMs here)
+        const step = Math.min(cs.restartCount, 5)
+        backoffMs = Math.min(this.#restartDelayMs * 2 ** step, this.#restartDelayMs * 30)
+        const shown = Math.min(10 * 2 ** step, 300)
+        const label = shown >= 60 ? `${Math.floor(shown / 60)}m${shown % 60 ? `${shown % 60}s` : '0s'}` : `${shown}s`
         cs.lastState = { terminated: term }
-        cs.state = { waiting: { reason: 'CrashLoopBackOff', message: `back-off 10s restarting failed container=${c.name} pod=${name}_${ns}(${p.metadata.uid ?? ''})` } }
+        cs.state = { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${label} restarting failed container=${c.name} pod=${name}_${ns}(${p.metadata.uid ?? ''})` } }
       } else {
         cs.state = { terminated: term }
       }
     })
     if (!restart) return
-    this.#later(this.#restartDelayMs, () => {
+    this.#later(backoffMs, () => {
       let again = false
       this.#edit(ns, name, uid, p => {
         if (p.metadata.deletionTimestamp) return false

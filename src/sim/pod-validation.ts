@@ -498,6 +498,7 @@ export function invalidPod (name: string, errors: FieldError[]): StatusError {
   const unique = [...new Set(rendered)]
   status.message = `Pod "${name}" is invalid: ${unique.length === 1 ? unique[0] ?? '' : `[${unique.join(', ')}]`}`
   for (const cause of status.details?.causes ?? []) if (!cause.field) delete cause.field
+  if (status.details && status.details.group === undefined) delete status.details.group
   return new StatusError(status)
 }
 

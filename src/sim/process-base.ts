@@ -7,6 +7,7 @@ export type OutputListener = (stream: OutputStream, chunk: Buffer) => void
 
 export abstract class BaseProcess {
   readonly tty: boolean
+  readonly stdin: boolean
   readonly stdinOnce: boolean
   readonly #log: OutputLog
   readonly #outputListeners = new Set<OutputListener>()
@@ -16,8 +17,9 @@ export abstract class BaseProcess {
   #holds = 0
   #unheldWaiters: Array<() => void> = []
 
-  constructor (opts: { tty: boolean, stdinOnce: boolean, logLimitBytes?: number }) {
+  constructor (opts: { tty: boolean, stdin: boolean, stdinOnce: boolean, logLimitBytes?: number }) {
     this.tty = opts.tty
+    this.stdin = opts.stdin
     this.stdinOnce = opts.stdinOnce
     this.#log = new OutputLog(opts.logLimitBytes)
   }

@@ -20,8 +20,10 @@ export interface ContainerProcess {
   closeStdin (): void
   resize (cols: number, rows: number): void
   logSince (opts: { tailLines?: number, sinceSeconds?: number }): Buffer
-  /** The container has a tty: one output stream, resize applies. */
+  /** The container has a tty: one output stream, resize applies (the kubelet takes tty from the container, not the request). */
   readonly tty?: boolean
+  /** The container has stdin open (`stdin: true`); attach input to other containers goes nowhere. */
+  readonly stdin?: boolean
   /** Container `stdinOnce`: an attach client's stdin EOF closes the container's stdin (without tty). */
   readonly stdinOnce?: boolean
   /** Pauses bulk output until the returned release function is called (back-pressure). */
@@ -98,7 +100,7 @@ function startupLines (image: string, argv: string[], now: Date): Array<['stdout
 /** A long-running server: a few startup log lines, then nothing until it is killed. */
 export class ServiceProcess extends BaseProcess {
   constructor (spec: ProcessSpec, opts: { logLimitBytes?: number } = {}) {
-    super({ tty: spec.tty, stdinOnce: spec.stdinOnce === true, logLimitBytes: opts.logLimitBytes })
+    super({ tty: spec.tty, stdin: spec.stdin, stdinOnce: spec.stdinOnce === true, logLimitBytes: opts.logLimitBytes })
     const argv = [...(spec.command ?? []), ...(spec.args ?? [])]
     for (const [stream, line] of startupLines(spec.image, argv, new Date())) this.emit(stream, Buffer.from(line + (spec.tty ? '\r\n' : '\n')))
   }
@@ -114,7 +116,7 @@ export class RealShellProcess extends BaseProcess {
   readonly #child: ChildProcess
 
   constructor (spec: ProcessSpec, opts: { logLimitBytes?: number } = {}) {
-    super({ tty: spec.tty, stdinOnce: spec.stdinOnce === true, logLimitBytes: opts.logLimitBytes })
+    super({ tty: spec.tty, stdin: spec.stdin, stdinOnce: spec.stdinOnce === true, logLimitBytes: opts.logLimitBytes })
     const env = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: tmpdir(), HOSTNAME: spec.pod, TERM: 'xterm', PS1: '/ # ' }
     const usePty = spec.tty && existsSync('/usr/bin/script')
     this.#child = usePty
@@ -197,7 +199,7 @@ export class ProcessTable {
 
   #create (spec: ProcessSpec): SimProcess {
     const what = classifyCommand(spec)
-    const base = { tty: spec.tty, stdinOnce: spec.stdinOnce === true, hostname: spec.pod }
+    const base = { tty: spec.tty, stdin: spec.stdin, stdinOnce: spec.stdinOnce === true, hostname: spec.pod }
     if (what.kind === 'script') return new LineShell({ ...base, script: what.lines })
     if (what.kind === 'interactive') return this.#realShell ? new RealShellProcess(spec) : new LineShell(base)
     return new ServiceProcess(spec)

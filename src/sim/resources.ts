@@ -149,6 +149,14 @@ function watch (r: ResourceRequest, d: ResourceDefinition, ns: string | undefine
   const selectorMatch = objectMatcher({ labelSelector: url.searchParams.get('labelSelector'), fieldSelector: url.searchParams.get('fieldSelector'), resource: d.resource })
   const match = name === undefined ? selectorMatch : (o: KObject) => o.metadata.name === name && selectorMatch(o)
   const t = Number(url.searchParams.get('timeoutSeconds') ?? '')
+  // `kubectl get -w` asks for Tables: every event object is a one-row Table, only the first with column definitions
+  const table = wantsTable(r.req)
+  let headersSent = false
+  const asTable = (o: KObject): KObject => {
+    const out = toTable(d.resource, [present(d, o)], { resourceVersion: o.metadata.resourceVersion, includeObject: url.searchParams.get('includeObject'), now: ctx.store.now(), noHeaders: headersSent }) as KObject
+    headersSent = true
+    return out
+  }
   const closer = serveWatch(r.req, r.res, {
     store: ctx.store,
     resource: d.resource,
@@ -158,10 +166,11 @@ function watch (r: ResourceRequest, d: ResourceDefinition, ns: string | undefine
     match,
     resourceVersion: url.searchParams.get('resourceVersion'),
     allowBookmarks: url.searchParams.get('allowWatchBookmarks') === 'true',
+    sendInitialEvents: url.searchParams.get('sendInitialEvents') === 'true',
     timeoutMs: Number.isFinite(t) && t > 0 ? t * 1000 : ctx.watchTimeoutMs,
     bookmarkIntervalMs: ctx.bookmarkIntervalMs,
     faults: ctx.faults,
-    present: o => present(d, o)
+    present: table ? asTable : o => present(d, o)
   })
   r.watchClosers.add(closer)
   r.res.on('close', () => r.watchClosers.delete(closer))

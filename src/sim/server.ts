@@ -208,7 +208,13 @@ export function createSimServer (ctx: ServerContext, tls: TlsMaterial): SimServe
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const url = new URL(req.url ?? '/', 'http://sim.invalid')
+    if (ctx.faults.config.refuseConnections) {
+      socket.destroy()
+      return
+    }
     try {
+      const injected = ctx.faults.errorFor(url.pathname)
+      if (injected) throw injected
       const requester = authenticate(ctx, req)
       const user = impersonate(req.headersDistinct, requester, ctx.rbac)
       const info = parseRequestInfo(req.method ?? 'GET', url)

@@ -23,6 +23,8 @@ export type StoreListener = (event: StoreEvent) => void
 export interface StoreOptions {
   /** How many change events are kept for watch resumption. */
   historySize?: number
+  /** Resources whose objects get metadata.generation (registries whose strategy sets it; default pods). */
+  generationFor?: string[]
   now?: () => Date
 }
 
@@ -41,6 +43,7 @@ export class Store {
   readonly #listeners = new Set<StoreListener>()
   readonly #historySize: number
   readonly #now: () => Date
+  readonly #generationFor: Set<string>
   #rv = 1
   /** Every change with rv > horizon is still in history. */
   #horizon = 1
@@ -48,6 +51,7 @@ export class Store {
   constructor (opts: StoreOptions = {}) {
     this.#historySize = opts.historySize ?? 1000
     this.#now = opts.now ?? (() => new Date())
+    this.#generationFor = new Set(opts.generationFor ?? ['pods'])
   }
 
   get resourceVersion (): number { return this.#rv }
@@ -55,6 +59,9 @@ export class Store {
   get horizon (): number { return this.#horizon }
 
   now (): Date { return this.#now() }
+
+  /** Open watch subscriptions (diagnostics: leaks show up here). */
+  get watcherCount (): number { return this.#listeners.size }
 
   #bucket (resource: string): Map<string, KObject> {
     let b = this.#objects.get(resource)
@@ -96,7 +103,8 @@ export class Store {
     const stored = structuredClone(obj)
     stored.metadata.uid = randomUUID()
     stored.metadata.creationTimestamp = rfc3339(this.#now())
-    stored.metadata.generation = 1
+    if (this.#generationFor.has(resource)) stored.metadata.generation = 1
+    else delete stored.metadata.generation
     delete stored.metadata.deletionTimestamp
     stored.metadata.resourceVersion = String(++this.#rv)
     b.set(k, stored)
@@ -117,8 +125,12 @@ export class Store {
     const stored = structuredClone(obj)
     stored.metadata.uid = old.metadata.uid
     stored.metadata.creationTimestamp = old.metadata.creationTimestamp
-    stored.metadata.generation = old.metadata.generation
-    if (JSON.stringify(stored.spec) !== JSON.stringify(old.spec)) stored.metadata.generation = (old.metadata.generation ?? 0) + 1
+    if (this.#generationFor.has(resource)) {
+      stored.metadata.generation = old.metadata.generation
+      if (JSON.stringify(stored.spec) !== JSON.stringify(old.spec)) stored.metadata.generation = (old.metadata.generation ?? 0) + 1
+    } else {
+      delete stored.metadata.generation
+    }
     stored.metadata.resourceVersion = String(++this.#rv)
     b.set(k, stored)
     this.#emit({ type: 'MODIFIED', resource, object: structuredClone(stored), previous: structuredClone(old), rv: this.#rv })

@@ -167,7 +167,7 @@ function cells (resource: string, o: KObject, now: Date): unknown[] {
 export type IncludeObject = 'None' | 'Metadata' | 'Object'
 
 /** Builds the Table for objects of one resource (`includeObject` as the query parameter says; default Metadata). */
-export function toTable (resource: string, objects: KObject[], opts: { resourceVersion?: string, includeObject?: string | null, now?: Date }): object {
+export function toTable (resource: string, objects: KObject[], opts: { resourceVersion?: string, includeObject?: string | null, now?: Date, noHeaders?: boolean }): object {
   const now = opts.now ?? new Date()
   const include: IncludeObject = opts.includeObject === 'None' || opts.includeObject === 'Object' ? opts.includeObject : 'Metadata'
   const rows = objects.map(o => {
@@ -178,5 +178,7 @@ export function toTable (resource: string, objects: KObject[], opts: { resourceV
   })
   const metadata: Obj = {}
   if (opts.resourceVersion) metadata.resourceVersion = opts.resourceVersion
-  return { kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata, columnDefinitions: columns[resource] ?? defaultColumns, rows }
+  // with NoHeaders (watch events after the first) Go leaves the slice nil, which encodes as null
+  const columnDefinitions = opts.noHeaders ? null : columns[resource] ?? defaultColumns
+  return { kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata, columnDefinitions, rows }
 }

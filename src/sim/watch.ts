@@ -19,6 +19,8 @@ export interface WatchOptions {
   /** The `resourceVersion` query parameter ('' / '0' / undefined = send the current state as ADDED first). */
   resourceVersion?: string | null
   allowBookmarks: boolean
+  /** Watch-list (`sendInitialEvents=true`): current state as ADDED, then a BOOKMARK marked initial-events-end. */
+  sendInitialEvents?: boolean
   timeoutMs: number
   bookmarkIntervalMs: number
   faults?: FaultController
@@ -66,15 +68,16 @@ export function serveWatch (req: IncomingMessage, res: ServerResponse, opts: Wat
 
   const write = (type: WatchEventType, object: unknown): void => {
     if (closed) return
-    res.write(JSON.stringify({ type, object }) + '\n')
-    if (type !== 'BOOKMARK' && type !== 'ERROR') {
-      sent++
-      const limit = opts.faults?.config.dropWatchAfterEvents ?? 0
-      if (limit > 0 && sent >= limit) {
-        close()
-        res.destroy()
-      }
+    const line = JSON.stringify({ type, object }) + '\n'
+    if (type !== 'BOOKMARK' && type !== 'ERROR') sent++
+    const limit = opts.faults?.config.dropWatchAfterEvents ?? 0
+    if (limit > 0 && sent >= limit) {
+      close()
+      // cut the connection (no clean chunked end) once the last event is on the wire
+      res.write(line, () => res.destroy())
+      return
     }
+    res.write(line)
   }
   const deliver = (e: StoreEvent): void => {
     if (e.resource !== opts.resource) return
@@ -86,9 +89,11 @@ export function serveWatch (req: IncomingMessage, res: ServerResponse, opts: Wat
     else queue.push(e)
   }
 
-  const initial = fromRV === undefined ? store.list(opts.resource, opts.namespace).filter(opts.match) : []
+  const sendInitial = opts.sendInitialEvents === true || fromRV === undefined
+  const initial = sendInitial ? store.list(opts.resource, opts.namespace).filter(opts.match) : []
   // subscribing may replay history and throws 410 for a too-old version: nothing has been written yet
-  const unsubscribe = store.watch(fromRV ?? store.resourceVersion, listener)
+  const unsubscribe = store.watch(opts.sendInitialEvents || fromRV === undefined ? store.resourceVersion : fromRV, listener)
+  const initialRV = store.resourceVersion
 
   const close = (): void => {
     if (closed) return
@@ -105,6 +110,9 @@ export function serveWatch (req: IncomingMessage, res: ServerResponse, opts: Wat
   res.flushHeaders()
   started = true
   for (const o of initial) write('ADDED', opts.present(o))
+  if (opts.sendInitialEvents && opts.allowBookmarks) {
+    write('BOOKMARK', { kind: opts.kind, apiVersion: opts.apiVersion, metadata: { resourceVersion: String(initialRV), annotations: { 'k8s.io/initial-events-end': 'true' } } })
+  }
   for (const e of queue.splice(0)) deliver(e)
 
   if (forced === 'event') {
@@ -132,7 +140,6 @@ export function serveWatch (req: IncomingMessage, res: ServerResponse, opts: Wat
     res.end()
   }, opts.timeoutMs).unref())
 
-  req.on('close', close)
   res.on('close', close)
   return () => {
     if (closed) return

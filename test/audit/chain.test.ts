@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { GENESIS_HASH, canonicalJson, hashLine, headFromLine, serializeRecord } from '../../src/audit/chain.ts'
+import { GENESIS_HASH, canonicalJson, hashLine, headFromLine, serializeRecord, serializeSortedRecord } from '../../src/audit/chain.ts'
 import { redactSecrets, isSecretKey } from '../../src/audit/redact.ts'
 import { uuidV7 } from '../../src/audit/uuid-v7.ts'
 import type { AuditRecord } from '../../src/audit/types.ts'
@@ -47,6 +47,18 @@ describe('chain serialisation', () => {
     assert.equal(canonicalJson({ b: [1, { d: 1, c: null }], a: Infinity }), '{"a":null,"b":[1,{"c":null,"d":1}]}')
   })
 
+  test("the writer's fast path (redacted copy, then serializeSortedRecord) equals serializeRecord", () => {
+    const messy = { ...base, outcome: { status: 201, z: 1, a: { y: [{ b: 1, a: 2 }], x: undefined }, 10: 'ten', 2: 'two' }, source: { userAgent: 'curl', ip: '::1' } } as unknown as AuditRecord
+    const reversed = Object.fromEntries(Object.entries(messy).reverse()) as unknown as AuditRecord
+    assert.equal(serializeSortedRecord(redactSecrets(reversed)), serializeRecord(messy))
+    assert.equal(serializeRecord(messy), serializeRecord(reversed))
+  })
+
+  test('bigints become strings; Dates ISO strings', () => {
+    assert.equal(canonicalJson({ n: 10n, d: new Date(0) }), '{"d":"1970-01-01T00:00:00.000Z","n":"10"}')
+    assert.deepEqual(redactSecrets({ n: 10n, d: new Date(0) }), { d: '1970-01-01T00:00:00.000Z', n: '10' })
+  })
+
   test('hashLine is SHA-256 hex of the bytes', () => {
     assert.equal(hashLine('abc'), createHash('sha256').update('abc').digest('hex'))
   })
@@ -85,6 +97,13 @@ describe('secret guard', () => {
     const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLXZhbHVl'
     const out = redactSecrets({ error: `upstream said: Authorization: Bearer abcdefghijklmnop and ${jwt}` })
     assert.equal(out.error, 'upstream said: Authorization: Bearer [REDACTED] and [REDACTED]')
+  })
+
+  test('cycles and absurd depth are cut, not followed', () => {
+    const a: Record<string, unknown> = { name: 'a' }
+    a.self = a
+    const out = JSON.stringify(redactSecrets(a))
+    assert.ok(out.includes('[Too deep]'))
   })
 
   test('returns a copy: the input is not changed', () => {

@@ -103,10 +103,12 @@ describe('audit writer (file sink)', () => {
     t.after(cleanup)
     const cfs = countingFs()
     const sync = cfs.fdatasync
-    cfs.fdatasync = async (fd) => { await sleep(20); return sync(fd) }
+    let syncing: () => void = () => {}
+    const firstSyncStarted = new Promise<void>((resolve) => { syncing = resolve })
+    cfs.fdatasync = async (fd) => { syncing(); await sleep(20); return sync(fd) }
     const log = await createAuditLog({ file, replica: 'gw-0', fs: cfs })
     const first = log.append(entry(0))
-    await sleep(5) // the first batch is now syncing
+    await firstSyncStarted
     const rest = Array.from({ length: 50 }, (_, i) => log.append(entry(i + 1)))
     await Promise.all([first, ...rest])
     await log.close()
@@ -118,12 +120,12 @@ describe('audit writer (file sink)', () => {
     const { file, cleanup } = tempDir()
     t.after(cleanup)
     const cfs = countingFs()
-    const log = await createAuditLog({ file, replica: 'gw-0', fs: cfs, batchMaxMs: 40, batchMaxRecords: 3 })
+    const log = await createAuditLog({ file, replica: 'gw-0', fs: cfs, batchMaxMs: 250, batchMaxRecords: 3 })
     const a = log.append(entry(1))
     await sleep(10)
     const b = log.append(entry(2))
     await Promise.all([a, b])
-    assert.equal(cfs.calls.fdatasync, 1, 'two appends 10 ms apart share a 40 ms batch')
+    assert.equal(cfs.calls.fdatasync, 1, 'two appends 10 ms apart share a 250 ms batch')
     await Promise.all(Array.from({ length: 7 }, (_, i) => log.append(entry(i))))
     await log.close()
     assert.equal(cfs.calls.fdatasync, 1 + 3)
@@ -205,8 +207,9 @@ describe('audit writer (file sink)', () => {
     cfs.failWith.fdatasync = null
     await assert.rejects(log.append(entry(2)), assert503) // within 30 ms: no reopen attempt yet
     assert.equal(cfs.calls.open, opens)
-    await sleep(100)
+    for (let i = 0; i < 200 && !log.writable(); i++) await sleep(10)
     assert.equal(log.writable(), true, 'the background timer recovered without traffic')
+    assert.ok(cfs.calls.open > opens)
     await log.close()
   })
 

@@ -17,6 +17,8 @@ export interface StackOptions {
   /** Deep-merged over the test defaults. */
   config?: Record<string, unknown>
   audit?: AuditLog
+  /** Called after buildApp and before listen: tests add routes of their own here. */
+  extend?: (app: FastifyInstance) => void | Promise<void>
 }
 
 export interface Stack {
@@ -56,6 +58,7 @@ export async function startStack (opts: StackOptions = {}): Promise<Stack> {
   }, opts.config ?? {}))
   const services = await createServices(config, { kubeconfigText: sim.kubeconfig, audit: opts.audit })
   const app = await buildApp({ ...services, config })
+  if (opts.extend) await opts.extend(app)
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : 0

@@ -234,6 +234,21 @@ describe('attach session', () => {
     assert.equal(proc.exited, false)
   })
 
+  test('a container without stdin: input goes nowhere and stdin EOF does not end the session', async () => {
+    const { name, proc } = start({ image: 'nginx:1.27', stdin: false })
+    const c = new Client(`/attach/${name}?stdin=true&stdout=true&stderr=true`)
+    await c.opened
+    c.send(0, 'exit 5\n')
+    c.ws.send(Buffer.from([255, 0]))
+    await new Promise(resolve => setTimeout(resolve, 50))
+    assert.equal(c.ws.readyState, WebSocket.OPEN)
+    assert.equal(c.status(), undefined)
+    assert.equal(proc.exited, false)
+    c.ws.close()
+    await c.closed
+    assert.equal(proc.exited, false)
+  })
+
   test('stdin is ignored when not requested', async () => {
     const { name, proc } = start()
     const c = new Client(`/attach/${name}?stdout=true`)

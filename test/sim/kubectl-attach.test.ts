@@ -177,3 +177,20 @@ test('kubectl attach -it in a pty: raw keystrokes, echo by the line discipline, 
   assert.equal(await closed, 0, out)
   assert.match(out, /exit 2\r\n$/)
 })
+
+test('kubectl logs reads the container output (tail, timestamps, follow until exit)', { skip }, async () => {
+  const web = await kubectl(['logs', 'web', '-c', 'app'], '')
+  assert.equal(web.code, 0, web.stderr)
+  assert.match(web.stdout, /Configuration complete; ready for start up/)
+  await api('POST', '/api/v1/namespaces/demo/pods', {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'logs-sh', namespace: 'demo' },
+    spec: { restartPolicy: 'Never', containers: [{ name: 'job', image: 'busybox:1.36', command: ['sh', '-c', 'echo one; stderr two; sleep 0.3; echo three'] }] }
+  })
+  await waitFor('container job running', async () => (await containerStatus('demo', 'logs-sh', 'job'))?.state?.running !== undefined)
+  const follow = await kubectl(['logs', '-f', 'logs-sh'], '')
+  assert.equal(follow.stdout, 'one\ntwo\nthree\n', follow.stderr)
+  const tail = await kubectl(['logs', 'logs-sh', '--tail=1', '--timestamps'], '')
+  assert.match(tail.stdout, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z three\n$/)
+})

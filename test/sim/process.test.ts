@@ -2,7 +2,8 @@ import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { ProcessTable, classifyCommand, type ContainerProcess, type ProcessSpec } from '../../src/sim/process.ts'
-import { floodContent, parseCommandLine } from '../../src/sim/process-shell.ts'
+import { floodContent } from '../../src/sim/process-shell.ts'
+import { parseCommandLine } from '../../src/sim/shell-syntax.ts'
 import { OutputLog, formatLogTimestamp } from '../../src/sim/process-log.ts'
 
 function spec (over: Partial<ProcessSpec> = {}): ProcessSpec {

@@ -17,6 +17,73 @@ const KUBECTL = '/usr/bin/kubectl'
 
 interface Recorded { method: string, url: string, contentType: string, body: Buffer }
 
+/** A pod as a real API server returns it (defaulted, canonical omitempty JSON). */
+const WEB_SPEC = {
+  volumes: [
+    {
+      name: 'kube-api-access-abcde',
+      projected: {
+        sources: [
+          { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+          { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+          { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } }
+        ],
+        defaultMode: 420
+      }
+    },
+    { name: 'cache', emptyDir: { sizeLimit: '64Mi' } },
+    { name: 'conf', configMap: { name: 'web-conf', defaultMode: 420, optional: false } }
+  ],
+  containers: [
+    {
+      name: 'app',
+      image: 'nginx:1.27',
+      ports: [{ name: 'http', containerPort: 80, protocol: 'TCP' }],
+      env: [
+        { name: 'MODE', value: 'prod' },
+        { name: 'POD_IP', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'status.podIP' } } },
+        { name: 'MEM', valueFrom: { resourceFieldRef: { containerName: 'app', resource: 'limits.memory', divisor: '1Mi' } } }
+      ],
+      resources: { limits: { cpu: '500m', memory: '128Mi' }, requests: { cpu: '100m', memory: '64Mi' } },
+      volumeMounts: [
+        { name: 'cache', mountPath: '/var/cache/nginx' },
+        { name: 'conf', readOnly: true, mountPath: '/etc/nginx/conf.d' },
+        { name: 'kube-api-access-abcde', readOnly: true, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }
+      ],
+      livenessProbe: { httpGet: { path: '/healthz', port: 80, scheme: 'HTTP' }, initialDelaySeconds: 2, timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 3 },
+      readinessProbe: { tcpSocket: { port: 'http' }, timeoutSeconds: 1, periodSeconds: 5, successThreshold: 1, failureThreshold: 3 },
+      startupProbe: { exec: { command: ['cat', '/tmp/started'] }, timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 30 },
+      lifecycle: { preStop: { exec: { command: ['nginx', '-s', 'quit'] } } },
+      terminationMessagePath: '/dev/termination-log',
+      terminationMessagePolicy: 'File',
+      imagePullPolicy: 'IfNotPresent',
+      securityContext: { capabilities: { drop: ['ALL'] }, privileged: false, runAsNonRoot: true, readOnlyRootFilesystem: false, allowPrivilegeEscalation: false }
+    }
+  ],
+  restartPolicy: 'Always',
+  terminationGracePeriodSeconds: 30,
+  dnsPolicy: 'ClusterFirst',
+  serviceAccountName: 'default',
+  serviceAccount: 'default',
+  nodeName: 'node-1',
+  securityContext: { runAsUser: 101, runAsNonRoot: true, fsGroup: 101, seccompProfile: { type: 'RuntimeDefault' } },
+  schedulerName: 'default-scheduler',
+  tolerations: [
+    { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+    { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 }
+  ],
+  priority: 0,
+  enableServiceLinks: true,
+  preemptionPolicy: 'PreemptLowerPriority'
+}
+const WEB_POD = {
+  kind: 'Pod',
+  apiVersion: 'v1',
+  metadata: { name: 'web', namespace: 'demo', uid: 'u-web', resourceVersion: '5', creationTimestamp: '2026-11-27T09:00:00Z', labels: { app: 'web' }, annotations: { team: 'shop' } },
+  spec: WEB_SPEC,
+  status: { phase: 'Running', podIP: '10.0.0.7' }
+}
+
 /** A legacy-discovery API server just good enough for `kubectl auth can-i` and `kubectl debug node/…`. */
 function recordingServer (): { server: Server, requests: Recorded[] } {
   const requests: Recorded[] = []
@@ -60,12 +127,15 @@ function recordingServer (): { server: Server, requests: Recorded[] } {
       if (req.method === 'POST' && path === '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews') {
         return json(res, 201, { kind: 'SelfSubjectRulesReview', apiVersion: 'authorization.k8s.io/v1', metadata: {}, spec: {}, status: { resourceRules: [{ verbs: ['get'], apiGroups: [''], resources: ['pods'] }], nonResourceRules: [], incomplete: false } })
       }
+      if (req.method === 'GET' && path === '/api/v1/namespaces/demo/pods/web') return json(res, 200, WEB_POD)
+      if (req.method === 'DELETE' && path === '/api/v1/namespaces/demo/pods/web') return json(res, 200, WEB_POD)
       if (req.method === 'GET' && path === '/api/v1/nodes/n1') {
         return json(res, 200, { kind: 'Node', apiVersion: 'v1', metadata: { name: 'n1', uid: 'u-n1', resourceVersion: '1', labels: { 'kubernetes.io/hostname': 'n1', 'kubernetes.io/os': 'linux' } }, spec: {}, status: {} })
       }
       const podCreate = /^\/api\/v1\/namespaces\/([^/]+)\/pods$/.exec(path)
       if (req.method === 'POST' && podCreate) {
-        return json(res, 201, { kind: 'Pod', apiVersion: 'v1', metadata: { name: 'node-debugger-n1-abcde', namespace: podCreate[1], uid: 'u1', resourceVersion: '2' }, spec: { nodeName: 'n1', containers: [{ name: 'debugger', image: 'busybox' }] }, status: { phase: 'Pending' } })
+        const created = decodeProtobuf(body)
+        return json(res, 201, { ...created, metadata: { ...created.metadata, name: created.metadata.name ?? 'node-debugger-n1-abcde', namespace: podCreate[1], uid: 'u1', resourceVersion: '2' }, status: { phase: 'Pending' } })
       }
       json(res, 404, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'the server could not find the requested resource', reason: 'NotFound', code: 404 })
     })
@@ -173,6 +243,35 @@ describe('decodeProtobuf with bodies recorded from real kubectl', { skip: exists
     assert.equal('stdin' in c, false)
     assert.equal('workingDir' in c, false)
     assert.deepEqual(pod.status, {})
+  })
+
+  test('kubectl debug --copy-to: the copied spec decodes to exactly the JSON the server had served', async () => {
+    const r = await runKubectl(['debug', 'web', '-n', 'demo', '--copy-to=web-debug', '--image=busybox', '--container=debugger',
+      '--keep-liveness', '--keep-readiness', '--keep-startup', '--keep-labels', '--keep-annotations'], env)
+    assert.equal(r.code, 0, r.stderr)
+    const post = srv.requests.filter(q => q.method === 'POST' && q.url.startsWith('/api/v1/namespaces/demo/pods')).at(-1)
+    assert.ok(post)
+    assert.equal(post.contentType, PROTOBUF_CONTENT_TYPE)
+    const copy = decodeProtobuf(post.body)
+    assert.equal(copy.metadata.name, 'web-debug')
+    assert.deepEqual(copy.metadata.annotations, { team: 'shop' })
+    const spec = copy.spec as Record<string, unknown>
+    const { nodeName: _nodeName, containers, ...rest } = WEB_SPEC
+    // legacy profile: labels go (even with --keep-labels), shareProcessNamespace untouched (flag not given), nodeName cleared
+    assert.equal(copy.metadata.labels, undefined)
+    assert.deepEqual(spec, {
+      ...rest,
+      containers: [...containers, { name: 'debugger', image: 'busybox', resources: {}, terminationMessagePolicy: 'File' }]
+    })
+  })
+
+  test('kubectl debug --copy-to --replace deletes the original with a protobuf DeleteOptions{gracePeriodSeconds: 0}', async () => {
+    const r = await runKubectl(['debug', 'web', '-n', 'demo', '--copy-to=web-debug2', '--image=busybox', '--replace'], env)
+    assert.equal(r.code, 0, r.stderr)
+    const del = srv.requests.find(q => q.method === 'DELETE' && q.url.startsWith('/api/v1/namespaces/demo/pods/web'))
+    assert.ok(del, 'no DELETE recorded')
+    assert.equal(del.contentType, PROTOBUF_CONTENT_TYPE)
+    assert.deepEqual(decodeProtobuf(del.body), { apiVersion: 'v1', kind: 'DeleteOptions', metadata: {}, gracePeriodSeconds: 0 })
   })
 })
 

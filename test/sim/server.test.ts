@@ -2,6 +2,7 @@
 import { test, describe, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { Agent, request as httpsRequest } from 'node:https'
+import { WebSocket } from 'ws'
 import { startSim } from '../../src/sim/index.ts'
 import type { Sim } from '../../src/sim/index.ts'
 import { ADMIN, api, waitFor } from './core-helpers.ts'
@@ -133,12 +134,15 @@ describe('resources', () => {
   })
 
   test('dryRun=All validates and stores nothing', async () => {
-    const before = sim.store.resourceVersion
+    const before = sim.store.list('pods').length
     const r = await api(sim, ADMIN, 'POST', '/api/v1/namespaces/demo/pods?dryRun=All', { body: newPod('dry') })
     assert.equal(r.status, 201)
     assert.equal(r.json.metadata.name, 'dry')
     assert.equal(sim.store.get('pods', 'demo', 'dry'), undefined)
-    assert.equal(sim.store.resourceVersion, before)
+    assert.equal(sim.store.list('pods').length, before)
+    const del = await api(sim, ADMIN, 'DELETE', '/api/v1/namespaces/demo/pods/web?dryRun=All&gracePeriodSeconds=0')
+    assert.equal(del.status, 200)
+    assert.ok(sim.store.get('pods', 'demo', 'web'), 'dry-run delete keeps the pod')
   })
 
   test('patch (merge) and update with resourceVersion conflict; pod status is kept', async () => {
@@ -245,5 +249,35 @@ describe('fault injection', () => {
       sim.faults.reset()
     }
     assert.equal((await api(sim, ADMIN, 'GET', '/version')).status, 200)
+  })
+})
+
+describe('attach upgrade', () => {
+  const connect = (path: string, token: string): Promise<{ status?: number, body?: string, protocol?: string }> => new Promise((resolve) => {
+    const ws = new WebSocket(sim.url.replace('http', 'ws') + path, ['v5.channel.k8s.io'], { headers: { Authorization: `Bearer ${token}` } })
+    ws.on('unexpected-response', (_req, res) => {
+      let body = ''
+      res.on('data', (c: Buffer) => { body += c.toString() })
+      res.on('end', () => resolve({ status: res.statusCode, body }))
+    })
+    ws.on('open', () => { resolve({ status: 101, protocol: ws.protocol }); ws.terminate() })
+    ws.on('error', () => {})
+  })
+
+  test('RBAC before the upgrade: bob may not attach (403 Status), alice may (101, v5)', async () => {
+    const no = await connect('/api/v1/namespaces/demo/pods/web/attach?container=app&stdout=true', 'bob-token')
+    assert.equal(no.status, 403)
+    assert.equal(JSON.parse(no.body ?? '{}').message, 'pods "web" is forbidden: User "bob" cannot get resource "pods/attach" in API group "" in the namespace "demo"')
+    const yes = await connect('/api/v1/namespaces/demo/pods/web/attach?container=app&stdout=true', 'alice-token')
+    assert.equal(yes.status, 101)
+    assert.equal(yes.protocol, 'v5.channel.k8s.io')
+  })
+
+  test('container choice and missing pods are 400 / 404 before the upgrade', async () => {
+    const choose = await connect('/api/v1/namespaces/demo/pods/web/attach?stdout=true', ADMIN)
+    assert.equal(choose.status, 400)
+    assert.match(JSON.parse(choose.body ?? '{}').message, /^a container name must be specified for pod web, choose one of: \[app sidecar\]/)
+    const missing = await connect('/api/v1/namespaces/demo/pods/nope/attach?stdout=true', ADMIN)
+    assert.equal(missing.status, 404)
   })
 })

@@ -1,0 +1,60 @@
+// Result records (BENCH rule 8): one JSON object per metric, written as an
+// array to bench/results/latest.json, and a table on stdout.
+import fs from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { EnvRecord } from './env.ts'
+import { round } from './stats.ts'
+
+export interface Metric {
+  scenario: string
+  metric: string
+  unit: string
+  gateway: number | null
+  baseline: number | null
+  /** Median per-pair ratio (gateway ÷ baseline, or the reverse where lower is better: see `note`). */
+  ratio: number | null
+  ratioMin?: number
+  ratioMax?: number
+  /** Human-readable target, e.g. "≥ 0.7" or "≤ 2 ms added". */
+  target: string
+  pass: boolean | null
+  note?: string
+  quick?: boolean
+  env?: EnvRecord
+}
+
+export const RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url))
+
+export function readPrevious (file = path.join(RESULTS_DIR, 'latest.json')): Metric[] {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as Metric[]
+  } catch {
+    return []
+  }
+}
+
+export function writeResults (metrics: Metric[], file = path.join(RESULTS_DIR, 'latest.json')): string {
+  fs.mkdirSync(path.dirname(file), { recursive: true })
+  fs.writeFileSync(file, JSON.stringify(metrics, null, 2) + '\n')
+  return file
+}
+
+function fmt (x: number | null | undefined): string {
+  if (x === null || x === undefined) return '-'
+  if (!Number.isFinite(x)) return String(x)
+  const a = Math.abs(x)
+  return String(a >= 1000 ? Math.round(x) : a >= 10 ? round(x, 1) : round(x, 3))
+}
+
+export function formatTable (metrics: Metric[]): string {
+  const header = ['scenario', 'metric', 'unit', 'gateway', 'baseline', 'ratio (min–max)', 'target', 'pass']
+  const rows = metrics.map((m) => [
+    m.scenario, m.metric, m.unit, fmt(m.gateway), fmt(m.baseline),
+    m.ratio === null ? '-' : `${fmt(m.ratio)} (${fmt(m.ratioMin)}–${fmt(m.ratioMax)})`,
+    m.target, m.pass === null ? '-' : m.pass ? 'yes' : 'NO'
+  ])
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)))
+  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd()
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n')
+}

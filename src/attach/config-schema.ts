@@ -1,0 +1,31 @@
+// Configuration of interactive attach, log streaming and stream tickets,
+// embedded by src/config.ts as `attach`. Durations are seconds (fractions
+// allowed, so tests can use short ones).
+import { Type, type Static } from '@sinclair/typebox'
+
+export const AttachRecordingConfigSchema = Type.Object({
+  enabled: Type.Boolean({ default: false, description: 'Record each attach session\'s output as an asciicast v2 file, referenced from the attach.end audit record.' }),
+  dir: Type.String({ default: './data/recordings', description: 'Directory for the recordings (one <session-id>.cast per session).' }),
+  stdin: Type.Boolean({ default: false, description: 'Also record what the user typed ("i" events). Off by default: input may contain passwords.' }),
+  maxBytes: Type.Integer({ minimum: 1024, default: 64 * 1024 * 1024, description: 'Largest recording per session; output beyond it is not recorded (the audit record says truncated).' })
+}, { additionalProperties: false, default: {} })
+export type AttachRecordingConfig = Static<typeof AttachRecordingConfigSchema>
+
+export const AttachConfigSchema = Type.Object({
+  allowedOrigins: Type.Array(Type.String({ minLength: 1 }), {
+    default: [],
+    description: 'Browser origins (scheme://host[:port]) that may open attach WebSockets; `*` allows any. Requests without Origin (CLIs, bots) and same-origin requests are always allowed.'
+  }),
+  pingIntervalSeconds: Type.Number({ exclusiveMinimum: 0, default: 20, description: 'WebSocket ping to both the client and the API server, so idle load balancers keep the session; a peer that misses a whole interval is dropped.' }),
+  idleTimeoutSeconds: Type.Number({ minimum: 0, default: 1800, description: 'Close a session after this long without stdin or output. 0 disables.' }),
+  maxDurationSeconds: Type.Number({ minimum: 0, default: 4 * 3600, description: 'Longest session (capped further by the policy rule\'s maxTtlSeconds). 0 = only the policy cap.' }),
+  maxPayloadBytes: Type.Integer({ minimum: 1024, default: 1024 * 1024, description: 'Largest WebSocket message accepted from a client or the API server (close 1009 beyond).' }),
+  highWaterMarkBytes: Type.Integer({ minimum: 1024, default: 1024 * 1024, description: 'Per direction: stop reading from one side when this much is queued toward the other; resume below a quarter of it.' }),
+  fairnessBudgetBytes: Type.Integer({ minimum: 1024, default: 256 * 1024, description: 'Bytes a session relays before yielding to other sessions (one flood cannot starve keystrokes elsewhere).' }),
+  exitCodeLookupMs: Type.Integer({ minimum: 0, default: 2000, description: 'After a session ends, how long to look for the container\'s exit code in the pod status (attach reports only Success). 0 disables the lookup.' }),
+  ticketTtlSeconds: Type.Number({ exclusiveMinimum: 0, maximum: 300, default: 30, description: 'Lifetime of a stream ticket.' }),
+  ticketSecret: Type.Optional(Type.String({ minLength: 32, description: 'HMAC key for stream tickets (≥ 32 chars). Unset = random per process: tickets then work only on the replica that issued them, so multi-replica deployments must set it.' })),
+  maxUsedTickets: Type.Integer({ minimum: 100, default: 100000, description: 'Redeemed-ticket ids remembered (until expiry) to refuse reuse; when full, redemptions are refused until some expire.' }),
+  recording: AttachRecordingConfigSchema
+}, { additionalProperties: false, default: {} })
+export type AttachConfig = Static<typeof AttachConfigSchema>

@@ -1,0 +1,124 @@
+// The TTL reaper every replica runs: deletes copies and node pods whose
+// expires-at annotation has passed. Replicas race on purpose: the delete
+// carries uid + resourceVersion preconditions, and 404 (already gone) or 409
+// (changed or recreated meanwhile) means another replica or a person got there
+// first, which is success. Ephemeral containers cannot be deleted; sessions
+// report them as expired.
+import { Counter, type Registry } from 'prom-client'
+import type { AuditLog } from '../audit/types.ts'
+import { SYSTEM_ACTOR } from '../audit/writer.ts'
+import { isProblemError } from '../errors.ts'
+import type { DebugClient } from '../kube/debug-client.ts'
+import { ANNOTATION_EXPIRES_AT, type Pod } from '../kube/spec/index.ts'
+import { MANAGED_SELECTOR } from './finder.ts'
+import { isExpired, podSession } from './sessions.ts'
+
+export type ReapResult = 'deleted' | 'gone' | 'error'
+
+export interface ReaperOptions {
+  client: DebugClient
+  audit: AuditLog
+  intervalMs: number
+  registry?: Registry
+  clock?: () => number
+  onError?: (err: unknown, context: string) => void
+  /** Request id prefix in audit records. */
+  replica?: string
+}
+
+export class Reaper {
+  readonly #o: ReaperOptions
+  readonly #clock: () => number
+  readonly #counter: Counter<'result'>
+  #timer: NodeJS.Timeout | undefined
+  #running: Promise<void> | undefined
+  #round = 0
+
+  constructor (opts: ReaperOptions) {
+    this.#o = opts
+    this.#clock = opts.clock ?? Date.now
+    this.#counter = new Counter({
+      name: 'kdebug_reaper_deletions_total',
+      help: 'Expired debug pods the TTL reaper handled: deleted, gone (another replica or a person was first), error',
+      labelNames: ['result'],
+      registers: opts.registry ? [opts.registry] : []
+    })
+  }
+
+  start (): void {
+    if (this.#timer) return
+    this.#timer = setInterval(() => { void this.runOnce() }, this.#o.intervalMs)
+    this.#timer.unref()
+  }
+
+  async stop (): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer)
+    this.#timer = undefined
+    await this.#running
+  }
+
+  /** One sweep (overlapping calls share the sweep in progress). */
+  async runOnce (): Promise<Array<{ namespace: string, pod: string, result: ReapResult }>> {
+    if (this.#running) {
+      await this.#running
+      return []
+    }
+    const results: Array<{ namespace: string, pod: string, result: ReapResult }> = []
+    this.#running = (async () => {
+      try {
+        const list = await this.#o.client.listPods({ labelSelector: MANAGED_SELECTOR })
+        const now = this.#clock()
+        const expired = list.items.filter(p => !(p.metadata as { deletionTimestamp?: string }).deletionTimestamp &&
+          isExpired(p.metadata.annotations?.[ANNOTATION_EXPIRES_AT], now))
+        for (const pod of expired) results.push({ namespace: pod.metadata.namespace ?? '', pod: pod.metadata.name ?? '', result: await this.#reap(pod) })
+      } catch (err) {
+        this.#o.onError?.(err, 'reaper list')
+      }
+    })()
+    try {
+      await this.#running
+    } finally {
+      this.#running = undefined
+    }
+    return results
+  }
+
+  async #reap (pod: Pod): Promise<ReapResult> {
+    const meta = pod.metadata as { name?: string, namespace?: string, uid?: string, resourceVersion?: string }
+    const namespace = meta.namespace ?? ''
+    const name = meta.name ?? ''
+    const session = podSession(pod, this.#clock())?.session
+    const entry = {
+      requestId: `reaper-${this.#o.replica ?? 'local'}-${++this.#round}`,
+      action: 'reaper.delete',
+      actor: { user: SYSTEM_ACTOR.user, groups: [...SYSTEM_ACTOR.groups] },
+      target: { namespace, pod: name, ...(session ? { session: session.id } : {}), ...(session?.container ? { container: session.container } : {}) },
+      request: { expiresAt: pod.metadata.annotations?.[ANNOTATION_EXPIRES_AT], requestedBy: session?.requestedBy }
+    }
+    let record
+    try {
+      // No deletion without its record, as for people.
+      record = await this.#o.audit.append({ ...entry, phase: 'request', decision: { allowed: true, detail: 'session expired' } })
+    } catch (err) {
+      this.#o.onError?.(err, 'reaper audit')
+      this.#counter.inc({ result: 'error' })
+      return 'error'
+    }
+    let result: ReapResult
+    let status = 200
+    let error: string | undefined
+    try {
+      await this.#o.client.deletePod(namespace, name, { preconditions: { uid: meta.uid, resourceVersion: meta.resourceVersion } })
+      result = 'deleted'
+    } catch (err) {
+      status = isProblemError(err) ? err.status : 500
+      error = isProblemError(err) ? err.detail : 'unknown error'
+      result = status === 404 || status === 409 ? 'gone' : 'error'
+      if (result === 'error') this.#o.onError?.(err, 'reaper delete')
+    }
+    this.#counter.inc({ result })
+    await this.#o.audit.append({ ...entry, phase: 'outcome', relatesTo: record.id, outcome: { status, result, ...(error ? { error } : {}) } })
+      .catch(err => this.#o.onError?.(err, 'reaper audit'))
+    return result
+  }
+}

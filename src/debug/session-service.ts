@@ -1,0 +1,124 @@
+// Reading and ending debug sessions, found from the cluster (see finder.ts),
+// shown only where the caller may `list pods`. Ephemeral containers cannot be
+// removed (Kubernetes forbids it), so deleting one is a 409 that says how to
+// end it instead.
+import type { Identity, ResourceAttributes } from '../auth/identity.ts'
+import { permissionsFor } from '../auth/permissions.ts'
+import type { AuditLog } from '../audit/types.ts'
+import { Problems, isProblemError } from '../errors.ts'
+import type { CallOptions, DebugClient } from '../kube/debug-client.ts'
+import { readEnvAttribution } from '../kube/spec/index.ts'
+import type { EphemeralContainerItem, EphemeralList, Session } from '../schemas/debug.ts'
+import { auditDenied, auditOutcome, auditRequest, type AuditScope, type Caller } from './audit.ts'
+import type { SessionFinder } from './finder.ts'
+import { isExpired, type FoundSession } from './sessions.ts'
+import { containerView } from './state.ts'
+
+export interface SessionServiceOptions {
+  client: DebugClient
+  audit: AuditLog
+  authorizer: {
+    authorize (who: Identity, attrs: ResourceAttributes): Promise<{ allowed: boolean }>
+    authorizeAll (who: Identity, attrs: readonly ResourceAttributes[]): Promise<void>
+  }
+  finder: SessionFinder
+  callOptions: (identity: Identity) => CallOptions
+  clock?: () => number
+  onError?: (err: unknown, context: string) => void
+}
+
+const EPHEMERAL_NOT_REMOVABLE = 'Kubernetes does not allow removing an ephemeral container from a pod (existing ephemeral containers may not be removed or changed). ' +
+  'End the session by exiting its process (attach and type `exit`, or send EOF); the container then stays Terminated until the pod is deleted.'
+
+export class SessionService {
+  readonly #o: SessionServiceOptions
+  readonly #clock: () => number
+
+  constructor (opts: SessionServiceOptions) {
+    this.#o = opts
+    this.#clock = opts.clock ?? Date.now
+  }
+
+  /** Namespaces (among `namespaces`) where the caller may list pods. */
+  async #visible (identity: Identity, namespaces: Iterable<string>): Promise<Set<string>> {
+    const unique = [...new Set(namespaces)]
+    const allowed = await Promise.all(unique.map(async ns =>
+      (await this.#o.authorizer.authorize(identity, { verb: 'list', resource: 'pods', namespace: ns })).allowed))
+    return new Set(unique.filter((_, i) => allowed[i]))
+  }
+
+  async list (caller: Caller, query: { namespace?: string, mine?: boolean }): Promise<Session[]> {
+    const { identity } = caller
+    const found = await this.#o.finder.all(query.namespace)
+    const visible = await this.#visible(identity, found.map(f => f.session.namespace))
+    return found
+      .map(f => f.session)
+      .filter(s => visible.has(s.namespace) && (query.mine !== true || s.requestedBy === identity.user))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  }
+
+  async #find (identity: Identity, id: string): Promise<FoundSession> {
+    const found = await this.#o.finder.byId(id)
+    // Invisible and missing look the same: no probing for other teams' sessions.
+    if (found === undefined || !(await this.#visible(identity, [found.session.namespace])).has(found.session.namespace)) {
+      throw Problems.notFound(`No debug session "${id}".`)
+    }
+    return found
+  }
+
+  async get (caller: Caller, id: string): Promise<Session> {
+    return (await this.#find(caller.identity, id)).session
+  }
+
+  async delete (caller: Caller, id: string): Promise<Session> {
+    const { identity } = caller
+    const found = await this.#find(identity, id)
+    const s = found.session
+    const scope: AuditScope = { audit: this.#o.audit, caller, action: 'session.delete', target: { namespace: s.namespace, pod: s.pod, session: s.id, ...(s.container ? { container: s.container } : {}) } }
+    if (s.kind === 'ephemeral') throw Problems.conflict(EPHEMERAL_NOT_REMOVABLE, { session: s.id, kind: s.kind })
+    try {
+      await this.#o.authorizer.authorizeAll(identity, permissionsFor('sessions.delete', { namespace: s.namespace, pod: s.pod }))
+    } catch (err) {
+      if (isProblemError(err) && err.status === 403) await auditDenied(scope, { permission: err.extras.permission as string | undefined, detail: err.detail }, 403)
+      throw err
+    }
+    const record = await auditRequest(scope, {})
+    try {
+      // uid only: the pod's resourceVersion changes with every status update.
+      await this.#o.client.deletePod(s.namespace, s.pod, { ...this.#o.callOptions(identity), ...(found.podUid ? { preconditions: { uid: found.podUid } } : {}) })
+    } catch (err) {
+      const problem = isProblemError(err) ? err : Problems.internal(undefined, {}, { cause: err })
+      await auditOutcome(scope, record.id, { status: problem.status, kubernetesReason: problem.extras.kubernetesReason, error: problem.detail }).catch(e => this.#o.onError?.(e, 'audit outcome'))
+      throw problem
+    }
+    await auditOutcome(scope, record.id, { status: 200 }).catch(e => this.#o.onError?.(e, 'audit outcome'))
+    this.#o.finder.noteDeleted(s.id)
+    return { ...s, state: 'deleting' }
+  }
+
+  /** GET …/ephemeral-containers: every ephemeral container of the pod, with who/why for ours. */
+  async ephemeralContainers (caller: Caller, namespace: string, podName: string): Promise<EphemeralList> {
+    const { identity } = caller
+    await this.#o.authorizer.authorizeAll(identity, [{ verb: 'get', resource: 'pods', namespace, name: podName }])
+    const pod = await this.#o.client.getPod(namespace, podName, this.#o.callOptions(identity))
+    const now = this.#clock()
+    const items = (pod.spec.ephemeralContainers ?? []).map(c => {
+      const view = containerView(pod, c.name)
+      const item: EphemeralContainerItem = { name: c.name, state: view.state }
+      if (c.image) item.image = c.image
+      if (c.targetContainerName) item.targetContainerName = c.targetContainerName
+      if (view.status) item.status = view.status
+      const a = readEnvAttribution(c)
+      if (a !== undefined) {
+        item.session = a.sessionId
+        item.requestedBy = a.requestedBy
+        if (a.reason !== undefined) item.reason = a.reason
+        if (a.ticket !== undefined) item.ticket = a.ticket
+        if (a.expiresAt !== undefined) item.expiresAt = a.expiresAt
+        if (isExpired(a.expiresAt, now) && item.state !== 'terminated') item.state = 'expired'
+      }
+      return item
+    })
+    return { namespace, pod: podName, items }
+  }
+}

@@ -1,0 +1,221 @@
+// The debug actions' only I/O: pods and nodes over the API server's REST API as
+// raw JSON over node:http(s). Not CoreV1Api: it turns timestamps into Date
+// objects (the spec builders and responses want the wire JSON), cannot send
+// one Impersonate-Group line per group (fetch's Headers joins repeated names
+// into one comma-separated line, which the API server reads as ONE group), and
+// its Watch hides error bodies. The KubeConfig supplies server, credentials
+// and TLS agent (applyToHTTPSOptions). Failures become ProblemErrors
+// (src/kube/errors.ts), so Kubernetes' 403/404/409/422 pass through with
+// their reason and causes.
+import http from 'node:http'
+import https from 'node:https'
+import type { KubeConfig } from '@kubernetes/client-node'
+import type { Principal } from '../auth/identity.ts'
+import { impersonationHeadersFor } from '../auth/delegation.ts'
+import { Problems } from '../errors.ts'
+import { parseStatusBody, problemFromStatus, toProblem } from './errors.ts'
+import type { EphemeralPatch, Node, Pod } from './spec/index.ts'
+
+export interface CallOptions {
+  /** Send the call as this user (authorization mode `impersonate`). */
+  as?: Principal
+  signal?: AbortSignal
+}
+
+export interface MutateOptions extends CallOptions {
+  /** dryRun=All: the API server validates, admits and answers, but stores nothing. */
+  dryRun?: boolean
+}
+
+export interface DeleteOptions extends CallOptions {
+  preconditions?: { uid?: string, resourceVersion?: string }
+  gracePeriodSeconds?: number
+}
+
+export interface PodQuery {
+  /** undefined = all namespaces. */
+  namespace?: string
+  labelSelector?: string
+  fieldSelector?: string
+  /** '0' = any cached version (cheap, may lag); unset = a consistent read. */
+  resourceVersion?: string
+}
+
+export interface PodList {
+  items: Pod[]
+  resourceVersion: string
+}
+
+export interface PodWatchEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | string
+  object: Pod
+}
+
+export interface DebugClient {
+  getPod (namespace: string, name: string, opts?: CallOptions): Promise<Pod>
+  getNode (name: string, opts?: CallOptions): Promise<Node>
+  /** PATCH pods/NAME/ephemeralcontainers (strategic merge patch); resolves with the updated pod. */
+  addEphemeralContainer (namespace: string, name: string, patch: EphemeralPatch, opts?: MutateOptions): Promise<Pod>
+  createPod (namespace: string, pod: Pod, opts?: MutateOptions): Promise<Pod>
+  deletePod (namespace: string, name: string, opts?: DeleteOptions): Promise<void>
+  listPods (query: PodQuery, opts?: CallOptions): Promise<PodList>
+  /**
+   * Watches one pod from `resourceVersion`; `onEvent` returning true ends the watch.
+   * Resolves when ended (by onEvent, the signal, or the server's timeout).
+   */
+  watchPod (namespace: string, name: string, from: { resourceVersion: string, timeoutSeconds: number, signal: AbortSignal },
+    onEvent: (event: PodWatchEvent) => boolean, opts?: CallOptions): Promise<void>
+}
+
+export interface KubeDebugClientOptions {
+  /** Per-call timeout of non-streaming calls. */
+  requestTimeoutMs?: number
+}
+
+const STRATEGIC_MERGE = 'application/strategic-merge-patch+json'
+
+type HeaderValues = Record<string, string | string[]>
+
+/** Impersonate-* headers with repeated names as arrays: Node writes one header line per element. */
+export function impersonationHeaderValues (who: Principal | undefined): HeaderValues {
+  const out: HeaderValues = {}
+  if (who === undefined) return out
+  for (const [name, value] of impersonationHeadersFor(who)) {
+    const prev = out[name]
+    out[name] = prev === undefined ? value : [...(Array.isArray(prev) ? prev : [prev]), value]
+  }
+  return out
+}
+
+const enc = encodeURIComponent
+
+export function kubeDebugClient (kubeConfig: KubeConfig, options: KubeDebugClientOptions = {}): DebugClient {
+  const timeoutMs = options.requestTimeoutMs ?? 15000
+
+  async function open (method: string, path: string, init: { query?: URLSearchParams, body?: unknown, contentType?: string, opts?: CallOptions, idleMs?: number }): Promise<http.IncomingMessage> {
+    const server = kubeConfig.getCurrentCluster()?.server
+    if (!server) throw Problems.upstreamUnavailable('kubeconfig has no current cluster')
+    const url = new URL(server.replace(/\/+$/, '') + path)
+    if (init.query) url.search = init.query.toString()
+    const reqOpts: https.RequestOptions & { headers: Record<string, string> } = { method, headers: { accept: 'application/json' } }
+    await kubeConfig.applyToHTTPSOptions(reqOpts)
+    const headers: http.OutgoingHttpHeaders = { ...reqOpts.headers, ...impersonationHeaderValues(init.opts?.as) }
+    const payload = init.body === undefined ? undefined : Buffer.from(JSON.stringify(init.body))
+    if (payload) {
+      headers['content-type'] = init.contentType ?? 'application/json'
+      headers['content-length'] = String(payload.length)
+    }
+    const transport = url.protocol === 'http:' ? http : https
+    return await new Promise((resolve, reject) => {
+      const req = transport.request(url, { ...reqOpts, headers, signal: init.opts?.signal }, resolve)
+      const idle = init.idleMs ?? timeoutMs
+      req.setTimeout(idle, () => req.destroy(Object.assign(new Error(`no answer from the API server for ${idle} ms`), { code: 'ETIMEDOUT' })))
+      req.on('error', reject)
+      req.end(payload)
+    })
+  }
+
+  async function readAll (res: http.IncomingMessage): Promise<string> {
+    res.setEncoding('utf8')
+    let body = ''
+    for await (const chunk of res) body += chunk as string
+    return body
+  }
+
+  async function call<T> (method: string, path: string, init: Parameters<typeof open>[2] = {}): Promise<T> {
+    let res: http.IncomingMessage
+    let text: string
+    try {
+      res = await open(method, path, init)
+      text = await readAll(res)
+    } catch (err) {
+      throw toProblem(err)
+    }
+    const code = res.statusCode ?? 0
+    if (code < 200 || code >= 300) {
+      const retryAfter = res.headers['retry-after']
+      throw problemFromStatus(code, parseStatusBody(text), Array.isArray(retryAfter) ? retryAfter[0] : retryAfter)
+    }
+    try {
+      return JSON.parse(text) as T
+    } catch {
+      throw Problems.badGateway('The Kubernetes API server answered with invalid JSON.')
+    }
+  }
+
+  function dryRunQuery (dryRun: boolean | undefined): URLSearchParams | undefined {
+    return dryRun === true ? new URLSearchParams({ dryRun: 'All' }) : undefined
+  }
+
+  return {
+    async getPod (namespace, name, opts) {
+      return await call<Pod>('GET', `/api/v1/namespaces/${enc(namespace)}/pods/${enc(name)}`, { opts })
+    },
+    async getNode (name, opts) {
+      return await call<Node>('GET', `/api/v1/nodes/${enc(name)}`, { opts })
+    },
+    async addEphemeralContainer (namespace, name, patch, opts) {
+      return await call<Pod>('PATCH', `/api/v1/namespaces/${enc(namespace)}/pods/${enc(name)}/ephemeralcontainers`,
+        { body: patch, contentType: STRATEGIC_MERGE, query: dryRunQuery(opts?.dryRun), opts })
+    },
+    async createPod (namespace, pod, opts) {
+      return await call<Pod>('POST', `/api/v1/namespaces/${enc(namespace)}/pods`, { body: pod, query: dryRunQuery(opts?.dryRun), opts })
+    },
+    async deletePod (namespace, name, opts = {}) {
+      const body: Record<string, unknown> = { apiVersion: 'v1', kind: 'DeleteOptions' }
+      if (opts.preconditions) body.preconditions = opts.preconditions
+      if (opts.gracePeriodSeconds !== undefined) body.gracePeriodSeconds = opts.gracePeriodSeconds
+      await call<unknown>('DELETE', `/api/v1/namespaces/${enc(namespace)}/pods/${enc(name)}`, { body, opts })
+    },
+    async listPods (query, opts) {
+      const q = new URLSearchParams()
+      if (query.labelSelector) q.set('labelSelector', query.labelSelector)
+      if (query.fieldSelector) q.set('fieldSelector', query.fieldSelector)
+      if (query.resourceVersion !== undefined) q.set('resourceVersion', query.resourceVersion)
+      const path = query.namespace === undefined ? '/api/v1/pods' : `/api/v1/namespaces/${enc(query.namespace)}/pods`
+      const list = await call<{ items?: Pod[], metadata?: { resourceVersion?: string } }>('GET', path, { query: q, opts })
+      return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? '' }
+    },
+    async watchPod (namespace, name, from, onEvent, opts) {
+      const query = new URLSearchParams({
+        watch: 'true',
+        fieldSelector: `metadata.name=${name}`,
+        resourceVersion: from.resourceVersion,
+        timeoutSeconds: String(from.timeoutSeconds)
+      })
+      let res: http.IncomingMessage
+      try {
+        res = await open('GET', `/api/v1/namespaces/${enc(namespace)}/pods`, { query, opts: { ...opts, signal: from.signal }, idleMs: from.timeoutSeconds * 1000 + timeoutMs })
+      } catch (err) {
+        if (from.signal.aborted) return
+        throw toProblem(err)
+      }
+      if (res.statusCode !== 200) {
+        const text = await readAll(res).catch(() => '')
+        throw problemFromStatus(res.statusCode ?? 0, parseStatusBody(text))
+      }
+      res.setEncoding('utf8')
+      let pending = ''
+      try {
+        for await (const chunk of res) {
+          pending += chunk as string
+          let nl: number
+          while ((nl = pending.indexOf('\n')) !== -1) {
+            const line = pending.slice(0, nl).trim()
+            pending = pending.slice(nl + 1)
+            if (line === '') continue
+            const event = JSON.parse(line) as PodWatchEvent
+            if (event.type === 'ERROR') throw problemFromStatus(Number((event.object as { code?: number }).code ?? 500), parseStatusBody(event.object))
+            if (onEvent(event)) {
+              res.destroy()
+              return
+            }
+          }
+        }
+      } catch (err) {
+        if (from.signal.aborted) return
+        throw toProblem(err)
+      }
+    }
+  }
+}

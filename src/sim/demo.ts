@@ -1,0 +1,107 @@
+// `npm run demo`: the simulated cluster and the gateway in one process, on
+// loopback only. Prints the URLs, the demo tokens and commands to try; writes
+// ./data/demo.kubeconfig (so kubectl can watch what the gateway does) and the
+// audit log to ./data/audit.log. Emits a PacketDrop event now and then so the
+// drop stream has something to show.
+//
+// Env: KDEBUG_SERVER_HOST / KDEBUG_SERVER_PORT (default 127.0.0.1:8080), any
+// other KDEBUG_* setting, DEMO_SIM_PORT (default random), DEMO_DROP_INTERVAL_MS
+// (default 5000, 0 = off), DEMO_REAL_SHELL=1 (attach runs a real /bin/sh).
+import { mkdirSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { pino } from 'pino'
+import closeWithGrace from 'close-with-grace'
+import { startSim, type Sim } from './index.ts'
+import { loadConfig, ConfigError, type Config } from '../config.ts'
+import { loggerOptions } from '../logger.ts'
+import { createServices } from '../services.ts'
+import { buildApp } from '../app.ts'
+
+const DATA_DIR = resolve('data')
+
+/** A small rotation of realistic drops in `demo` (never in `payments`, so per-namespace filtering shows). */
+function startDropEmitter (sim: Sim, intervalMs: number, log: (msg: string) => void): () => void {
+  if (intervalMs <= 0) return () => {}
+  let n = 0
+  const emit = async (): Promise<void> => {
+    n++
+    if (n % 3 === 0) {
+      await sim.drops.cilium({ namespace: 'demo', pod: 'api', direction: 'ingress', reason: 'policy_denied', peer: 'payments/ledger', peerIP: '10.244.2.7', l4: 'TCP/8080' })
+    } else {
+      await sim.drops.tailer({ namespace: 'demo', pod: 'web', direction: n % 2 === 0 ? 'send' : 'receive', peer: 'payments', peerIP: '10.244.2.7', port: n % 2 === 0 ? 5432 : 8080, protocol: 'TCP' })
+    }
+  }
+  const timer = setInterval(() => { emit().catch((err: Error) => log(`demo drop emitter: ${err.message}`)) }, intervalMs)
+  return () => clearInterval(timer)
+}
+
+function banner (gatewayUrl: string, sim: Sim, kubeconfigPath: string, auditFile: string): string {
+  const t = sim.tokens
+  return `
+kdebug-gateway demo
+  gateway          ${gatewayUrl}
+  simulated API    ${sim.httpsUrl}
+  kubeconfig       ${kubeconfigPath}   (kubectl --kubeconfig ${kubeconfigPath} get pods -A)
+  audit log        ${auditFile}   (npm run audit:verify -- ${auditFile})
+
+demo users (bearer tokens)
+  alice    ${t.alice}     debug in namespace demo
+  bob      ${t.bob}       view demo
+  carol    ${t.carol}     debug everywhere, nodes too
+  chatbot  ${t.chatbot}   may act for alice and bob (Impersonate-User)
+
+try
+  curl -s -H 'Authorization: Bearer ${t.alice}' '${gatewayUrl}/v1/whoami?namespace=demo'
+  curl -s -H 'Authorization: Bearer ${t.chatbot}' -H 'Impersonate-User: alice' '${gatewayUrl}/v1/whoami'
+  curl -s -H 'Authorization: Bearer ${t.bob}' '${gatewayUrl}/v1/whoami?namespace=demo'
+  curl -s '${gatewayUrl}/readyz'
+`
+}
+
+async function main (): Promise<void> {
+  let config: Config
+  try {
+    config = loadConfig({
+      KDEBUG_SERVER_HOST: '127.0.0.1',
+      KDEBUG_AUDIT_FILE: resolve(DATA_DIR, 'audit.log'),
+      KDEBUG_AUDIT_REPLICA: 'demo',
+      ...process.env
+    }, process.argv.slice(2))
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`demo: ${err.message}\n`)
+      process.exit(2)
+    }
+    throw err
+  }
+  mkdirSync(DATA_DIR, { recursive: true })
+  const logger = pino(loggerOptions(config.logging.level))
+  const kubeconfigPath = resolve(DATA_DIR, 'demo.kubeconfig')
+  const sim = await startSim({
+    host: '127.0.0.1',
+    port: Number(process.env.DEMO_SIM_PORT ?? 0),
+    kubeconfigPath,
+    realShell: process.env.DEMO_REAL_SHELL === '1',
+    log: (msg) => logger.debug({ component: 'sim' }, msg)
+  })
+  const services = await createServices(config, { kubeconfigText: sim.kubeconfig })
+  const app = await buildApp({ ...services, config, logger })
+  await app.listen({ host: config.server.host, port: config.server.port })
+  const stopDrops = startDropEmitter(sim, Number(process.env.DEMO_DROP_INTERVAL_MS ?? 5000), (m) => logger.warn(m))
+
+  closeWithGrace({ delay: config.server.shutdownGraceMs, logger }, async () => {
+    stopDrops()
+    await app.close()
+    await services.close()
+    await sim.close()
+  })
+
+  const address = app.server.address()
+  const port = typeof address === 'object' && address ? address.port : config.server.port
+  process.stdout.write(banner(`http://${config.server.host}:${port}`, sim, kubeconfigPath, config.audit.file ?? '(stdout)'))
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`demo: failed to start: ${err.message}\n`)
+  process.exit(1)
+})

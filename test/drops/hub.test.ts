@@ -1,0 +1,226 @@
+import { describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { DropHub, type DropHubOptions } from '../../src/drops/hub.ts'
+import { NamespaceAccess } from '../../src/drops/access.ts'
+import { compileDropFilter } from '../../src/drops/filter.ts'
+import { makeDrop } from './fixtures.ts'
+import { FakeAuthorizer, FakeResponse } from './fakes.ts'
+
+const who = { user: 'alice', groups: ['dev'] }
+
+function hubWith (over: Partial<DropHubOptions> = {}): { hub: DropHub, counts: { sent: number, slow: number, subs: number } } {
+  const counts = { sent: 0, slow: 0, subs: 0 }
+  const hub = new DropHub({
+    bufferSize: 100,
+    heartbeatSeconds: 60,
+    retryMs: 3000,
+    maxBacklogBytes: 4096,
+    permissionRecheckSeconds: 60,
+    maxSubscribers: 10,
+    epoch: 'e1',
+    closeGraceMs: 50,
+    metrics: { sent: n => { counts.sent += n }, slowDisconnect: () => { counts.slow++ }, subscribers: n => { counts.subs = n } },
+    ...over
+  })
+  return { hub, counts }
+}
+
+function nsAccess (auth: FakeAuthorizer, namespace?: string, recheckMs = 60_000): NamespaceAccess {
+  const a = new NamespaceAccess({ identity: who, authorizer: auth, recheckMs, namespace })
+  if (namespace) a.grant(namespace)
+  return a
+}
+
+const all = compileDropFilter({})
+
+describe('DropHub', () => {
+  test('fans the same frame out to every matching subscriber, never another namespace', async () => {
+    const { hub, counts } = hubWith()
+    const auth = new FakeAuthorizer()
+    auth.allowed.add('demo')
+    const a = new FakeResponse()
+    const b = new FakeResponse()
+    const p = new FakeResponse()
+    hub.subscribe({ res: a, filter: compileDropFilter({ namespace: 'demo' }), access: nsAccess(auth, 'demo') })
+    hub.subscribe({ res: b, filter: compileDropFilter({ namespace: 'demo', port: 5432 }), access: nsAccess(auth, 'demo') })
+    hub.subscribe({ res: p, filter: compileDropFilter({ namespace: 'payments' }), access: nsAccess(auth, 'payments') })
+    hub.publish('drop', makeDrop({ id: 'd1', namespace: 'demo' }))
+    hub.publish('drop', makeDrop({ id: 'd2', namespace: 'demo', port: 80 }))
+    hub.publish('drop', makeDrop({ id: 'p1', namespace: 'payments' }))
+    assert.deepEqual(a.events().map(e => JSON.parse(e.data).id), ['d1', 'd2'])
+    assert.deepEqual(b.events().map(e => JSON.parse(e.data).id), ['d1'])
+    assert.deepEqual(p.events().map(e => JSON.parse(e.data).id), ['p1'])
+    // identical bytes for the shared event
+    const frameOf = (r: FakeResponse): string => r.out.slice(r.out.indexOf('event: drop'))
+    assert.equal(frameOf(a).split('\n\n')[0], frameOf(b).split('\n\n')[0])
+    assert.equal(a.events()[0]?.id, 'e1-1')
+    assert.equal(counts.sent, 4)
+    assert.equal(counts.subs, 3)
+  })
+
+  test('first frame is the retry hint with the current id, so a reconnect resumes from here', () => {
+    const { hub } = hubWith()
+    hub.publish('drop', makeDrop({ id: 'x' }))
+    const r = new FakeResponse()
+    hub.subscribe({ res: r, filter: all, access: nsAccess(new FakeAuthorizer(), 'demo') })
+    assert.equal(r.out, 'retry: 3000\nid: e1-1\n\n')
+  })
+
+  test('cluster-wide subscriber: each namespace is checked once, order is kept while checks run', async () => {
+    const { hub } = hubWith()
+    const auth = new FakeAuthorizer()
+    auth.allowed.add('demo')
+    const r = new FakeResponse()
+    hub.subscribe({ res: r, filter: all, access: nsAccess(auth) })
+    hub.publish('drop', makeDrop({ id: 'd1', namespace: 'demo' }))
+    hub.publish('drop', makeDrop({ id: 'p1', namespace: 'payments' }))
+    hub.publish('drop', makeDrop({ id: 'd2', namespace: 'demo' }))
+    assert.equal(r.events().length, 0, 'nothing before the review answered')
+    await sleep(20)
+    hub.publish('drop', makeDrop({ id: 'p2', namespace: 'payments' }))
+    hub.publish('drop', makeDrop({ id: 'd3', namespace: 'demo' }))
+    assert.deepEqual(r.events().map(e => JSON.parse(e.data).id), ['d1', 'd2', 'd3'])
+    // cluster scope + list/watch for demo and payments (list and watch each)
+    assert.ok(auth.calls <= 6, `reviews: ${auth.calls}`)
+  })
+
+  test('a cluster-wide allowance shows every namespace', async () => {
+    const { hub } = hubWith()
+    const auth = new FakeAuthorizer()
+    auth.allowed.add('')
+    const r = new FakeResponse()
+    hub.subscribe({ res: r, filter: all, access: nsAccess(auth) })
+    hub.publish('drop', makeDrop({ id: 'd1', namespace: 'demo' }))
+    hub.publish('drop', makeDrop({ id: 'p1', namespace: 'payments' }))
+    await sleep(20)
+    assert.deepEqual(r.events().map(e => JSON.parse(e.data).id), ['d1', 'p1'])
+  })
+
+  test('a failing review hides the namespace (fail closed)', async () => {
+    const { hub } = hubWith()
+    const auth = new FakeAuthorizer()
+    auth.fail = true
+    const r = new FakeResponse()
+    hub.subscribe({ res: r, filter: all, access: nsAccess(auth) })
+    hub.publish('drop', makeDrop({ id: 'd1', namespace: 'demo' }))
+    await sleep(20)
+    assert.equal(r.events().length, 0)
+  })
+
+  test('Last-Event-ID replays what came after it, then continues live', () => {
+    const { hub } = hubWith()
+    for (let i = 1; i <= 3; i++) hub.publish('drop', makeDrop({ id: `d${i}` }))
+    const r = new FakeResponse()
+    hub.subscribe({ res: r, filter: all, access: nsAccess(new FakeAuthorizer(), 'demo'), lastEventId: 'e1-1' })
+    hub.publish('drop-update', makeDrop({ id: 'd1', count: 2 }))
+    assert.ok(r.out.startsWith('retry: 3000\n\n'))
+    assert.deepEqual(r.events().map(e => [e.event, e.id, JSON.parse(e.data).id]), [
+      ['drop', 'e1-2', 'd2'], ['drop', 'e1-3', 'd3'], ['drop-update', 'e1-4', 'd1']
+    ])
+  })
+
+  test('an id no longer held (or of another process) gets `reset` with the current id, then live', () => {
+    const { hub } = hubWith({ bufferSize: 2 })
+    for (let i = 1; i <= 5; i++) hub.publish('drop', makeDrop({ id: `d${i}` }))
+    for (const stale of ['e1-1', 'other-3', 'garbage']) {
+      const r = new FakeResponse()
+      hub.subscribe({ res: r, filter: all, access: nsAccess(new FakeAuthorizer(), 'demo'), lastEventId: stale })
+      const [reset] = r.events()
+      assert.equal(reset?.event, 'reset')
+      assert.equal(reset?.id, 'e1-5')
+      assert.equal(JSON.parse(reset?.data ?? '{}').reason, 'too-old')
+    }
+    const r = new FakeResponse()
+    hub.subscribe({ res: r, filter: all, access: nsAccess(new FakeAuthorizer(), 'demo'), lastEventId: 'e1-4' })
+    assert.deepEqual(r.events().map(e => e.id), ['e1-5'])
+  })
+
+  test('a stalled reader is cut once its unsent backlog passes the limit; others keep flowing', () => {
+    const { hub, counts } = hubWith({ maxBacklogBytes: 2048 })
+    const slow = new FakeResponse()
+    const fast = new FakeResponse()
+    const closes: string[] = []
+    hub.subscribe({ res: slow, filter: all, access: nsAccess(new FakeAuthorizer(), 'demo'), onClose: r => closes.push(r) })
+    hub.subscribe({ res: fast, filter: all, access: nsAccess(new FakeAuthorizer(), 'demo') })
+    slow.stalled = true
+    for (let i = 0; i < 20; i++) hub.publish('drop', makeDrop({ id: `d${i}` }))
+    assert.equal(slow.destroyed, true)
+    assert.ok(slow.unsent <= 2048 + 1024, `backlog bounded: ${slow.unsent}`)
+    assert.deepEqual(closes, ['slow'])
+    assert.equal(counts.slow, 1)
+    assert.equal(hub.size, 1)
+    assert.equal(fast.events().length, 20)
+  })
+
+  test('heartbeat comments while subscribers exist', async () => {
+    const { hub } = hubWith({ heartbeatSeconds: 0.02 })
+    const r = new FakeResponse()
+    hub.subscribe({ res: r, filter: all, access: nsAccess(new FakeAuthorizer(), 'demo') })
+    await sleep(70)
+    assert.match(r.out, /\n: heartbeat\n\n/)
+    r.destroy()
+    assert.equal(hub.size, 0)
+  })
+
+  test('revoked access ends a namespaced stream with `revoked`', async () => {
+    const { hub } = hubWith({ permissionRecheckSeconds: 0.02 })
+    const auth = new FakeAuthorizer()
+    auth.allowed.add('demo')
+    const r = new FakeResponse()
+    hub.subscribe({ res: r, filter: all, access: nsAccess(auth, 'demo', 20) })
+    hub.publish('drop', makeDrop({ id: 'd1' }))
+    auth.allowed.delete('demo')
+    await sleep(80)
+    assert.deepEqual(r.events().map(e => e.event), ['drop', 'revoked'])
+    assert.equal(r.writableEnded, true)
+    assert.equal(hub.size, 0)
+  })
+
+  test('revoked access stops a cluster-wide flow after the recheck', async () => {
+    const { hub } = hubWith({ permissionRecheckSeconds: 0.02 })
+    const auth = new FakeAuthorizer()
+    auth.allowed.add('demo')
+    const r = new FakeResponse()
+    hub.subscribe({ res: r, filter: all, access: nsAccess(auth, undefined, 20) })
+    hub.publish('drop', makeDrop({ id: 'd1' }))
+    await sleep(10)
+    auth.allowed.delete('demo')
+    await sleep(60)
+    hub.publish('drop', makeDrop({ id: 'd2' }))
+    await sleep(10)
+    assert.deepEqual(r.events().map(e => JSON.parse(e.data).id), ['d1'])
+    r.destroy()
+  })
+
+  test('close() sends `shutdown` and ends every stream quickly', async () => {
+    const { hub } = hubWith()
+    const a = new FakeResponse()
+    const b = new FakeResponse()
+    hub.subscribe({ res: a, filter: all, access: nsAccess(new FakeAuthorizer(), 'demo') })
+    hub.subscribe({ res: b, filter: all, access: nsAccess(new FakeAuthorizer(), 'demo') })
+    const t0 = Date.now()
+    await hub.close()
+    assert.ok(Date.now() - t0 < 500)
+    for (const r of [a, b]) {
+      assert.equal(r.events().at(-1)?.event, 'shutdown')
+      assert.equal(r.writableEnded, true)
+    }
+    assert.equal(hub.size, 0)
+    assert.equal(hub.closing, true)
+  })
+
+  test('recent(): latest state per drop, newest first, filtered by access and limit', async () => {
+    const { hub } = hubWith()
+    const auth = new FakeAuthorizer()
+    auth.allowed.add('demo')
+    hub.publish('drop', makeDrop({ id: 'a', namespace: 'demo' }))
+    hub.publish('drop', makeDrop({ id: 'p', namespace: 'payments' }))
+    hub.publish('drop', makeDrop({ id: 'b', namespace: 'demo', port: 80 }))
+    hub.publish('drop-update', makeDrop({ id: 'a', namespace: 'demo', count: 3 }))
+    const items = await hub.recent({ limit: 10, filter: all, access: nsAccess(auth) })
+    assert.deepEqual(items.map(d => [d.id, d.count]), [['a', 3], ['b', 1]])
+    const one = await hub.recent({ limit: 1, filter: compileDropFilter({ port: 80 }), access: nsAccess(auth) })
+    assert.deepEqual(one.map(d => d.id), ['b'])
+  })
+})

@@ -1,0 +1,125 @@
+// Contract tests with the real kubectl (v1.32) against the sim's kubeconfig.
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startSim } from '../../src/sim/index.ts'
+import type { Sim } from '../../src/sim/index.ts'
+import { waitFor } from './core-helpers.ts'
+
+const KUBECTL = '/usr/bin/kubectl'
+const skip = existsSync(KUBECTL) ? false : `kubectl not installed at ${KUBECTL}`
+
+let sim: Sim
+let dir: string
+let kubeconfig: string
+
+before(async () => {
+  if (skip) return
+  dir = mkdtempSync(join(tmpdir(), 'sim-kubectl-'))
+  kubeconfig = join(dir, 'kubeconfig')
+  sim = await startSim({ startDelayMs: 10, kubeconfigPath: kubeconfig })
+})
+after(async () => {
+  if (skip) return
+  await sim.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+interface Run { code: number, stdout: string, stderr: string }
+function kubectl (args: string[], input?: string): Promise<Run> {
+  return new Promise(resolve => {
+    // HOME keeps kubectl's discovery cache per test run
+    const child = execFile(KUBECTL, args, { env: { ...process.env, KUBECONFIG: kubeconfig, HOME: dir }, timeout: 30_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof (err as any).code === 'number' ? (err as any).code : 1) : 0, stdout, stderr })
+    })
+    child.stdin?.end(input ?? '')
+  })
+}
+
+test('get pods -A prints the world pods through the Table API', { skip }, async () => {
+  const r = await kubectl(['get', 'pods', '-A', '--context', 'admin'])
+  assert.equal(r.code, 0, r.stderr)
+  const lines = r.stdout.trim().split('\n')
+  assert.match(lines[0] ?? '', /^NAMESPACE\s+NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$/)
+  assert.ok(lines.some(l => /^demo\s+web\s+2\/2\s+Running\s+0\s+/.test(l)), r.stdout)
+  assert.ok(lines.some(l => /^payments\s+ledger\s+1\/1\s+Running\s+0\s+/.test(l)), r.stdout)
+})
+
+test('get pod web -o json, get nodes; the gateway SA may not list nodes', { skip }, async () => {
+  const r = await kubectl(['get', 'pod', 'web', '-n', 'demo', '-o', 'json'])
+  assert.equal(r.code, 0, r.stderr)
+  const pod = JSON.parse(r.stdout)
+  assert.equal(pod.metadata.name, 'web')
+  assert.deepEqual(pod.spec.containers.map((c: any) => c.name), ['app', 'sidecar'])
+  const nodes = await kubectl(['get', 'nodes', '--context', 'carol'])
+  assert.equal(nodes.code, 0, nodes.stderr)
+  assert.match(nodes.stdout, /node-1\s+Ready\s+<none>\s+\S+\s+v1\.32\.3/)
+  const gw = await kubectl(['get', 'nodes'])
+  assert.notEqual(gw.code, 0)
+  assert.match(gw.stderr, /Error from server \(Forbidden\): nodes is forbidden: User "system:serviceaccount:kdebug:kdebug-gateway" cannot list resource "nodes" in API group "" at the cluster scope/)
+})
+
+test('auth can-i (protobuf SelfSubjectAccessReview), with --as impersonation', { skip }, async () => {
+  const yes = await kubectl(['auth', 'can-i', 'patch', 'pods', '--subresource=ephemeralcontainers', '-n', 'demo', '--as', 'alice', '--context', 'admin'])
+  assert.equal(yes.stdout.trim(), 'yes', yes.stderr)
+  const no = await kubectl(['auth', 'can-i', 'patch', 'pods', '--subresource=ephemeralcontainers', '-n', 'payments', '--as', 'alice', '--context', 'admin'])
+  assert.equal(no.stdout.trim(), 'no')
+  const bob = await kubectl(['auth', 'can-i', 'list', 'pods', '-n', 'demo', '--context', 'bob'])
+  assert.equal(bob.stdout.trim(), 'yes')
+  const chatbot = await kubectl(['auth', 'can-i', 'get', 'pods', '-n', 'demo', '--as', 'carol', '--context', 'chatbot'])
+  assert.notEqual(chatbot.code, 0)
+  assert.match(chatbot.stderr, /User "chatbot" cannot impersonate resource "users"/)
+})
+
+test('debug -n demo web --image=busybox --target=app adds a running ephemeral container', { skip }, async () => {
+  const r = await kubectl(['debug', '-n', 'demo', 'web', '--image=busybox', '--target=app', '-c', 'dbg', '--context', 'alice'])
+  assert.equal(r.code, 0, r.stderr)
+  assert.match(r.stdout, /Targeting container "app"/)
+  const pod = await waitFor(async () => {
+    const g = await kubectl(['get', 'pod', 'web', '-n', 'demo', '-o', 'json', '--context', 'alice'])
+    const p = JSON.parse(g.stdout)
+    return p.status.ephemeralContainerStatuses?.find((s: any) => s.name === 'dbg')?.state?.running ? p : undefined
+  }, 'dbg running', 10_000)
+  const ec = pod.spec.ephemeralContainers.find((c: any) => c.name === 'dbg')
+  assert.equal(ec.image, 'busybox')
+  assert.equal(ec.targetContainerName, 'app')
+  const denied = await kubectl(['debug', '-n', 'demo', 'web', '--image=busybox', '-c', 'dbg2', '--context', 'bob'])
+  assert.notEqual(denied.code, 0)
+  assert.match(denied.stderr, /cannot patch resource "pods\/ephemeralcontainers"/)
+})
+
+test('debug node/node-1 creates a node-debugger pod (protobuf POST) pinned to the node', { skip }, async () => {
+  const r = await kubectl(['debug', 'node/node-1', '--image=busybox', '-n', 'default', '--context', 'carol'])
+  assert.equal(r.code, 0, r.stderr)
+  const m = /Creating debugging pod (node-debugger-node-1-\w{5}) with container debugger on node node-1\./.exec(r.stdout)
+  assert.ok(m, r.stdout)
+  const name = m[1] ?? ''
+  const pod = sim.store.get('pods', 'default', name) as any
+  assert.equal(pod.spec.nodeName, 'node-1')
+  assert.equal(pod.spec.restartPolicy, 'Never')
+  assert.equal(pod.spec.hostPID, true)
+  assert.deepEqual(pod.spec.tolerations, [{ operator: 'Exists' }])
+  await waitFor(() => (sim.store.get('pods', 'default', name)?.status as any)?.phase === 'Running', 'node debugger running')
+  assert.deepEqual(sim.unknownRequests, [], 'kubectl asked for nothing the sim does not serve')
+})
+
+test('debug -i with piped stdin waits (list+watch) and attaches over WebSocket', { skip }, async () => {
+  const r = await kubectl(['debug', '-n', 'demo', 'api', '--image=busybox', '-i', '-c', 'dbgi', '--target=api', '--context', 'alice'], 'echo hello-from-debug; exit 0\n')
+  assert.equal(r.code, 0, r.stderr)
+  assert.match(r.stdout, /hello-from-debug/)
+  const st = (sim.store.get('pods', 'demo', 'api')?.status as any).ephemeralContainerStatuses.find((s: any) => s.name === 'dbgi')
+  assert.ok(st.state.running || st.state.terminated)
+})
+
+test('get -w receives Table watch events (first with columns)', { skip }, async () => {
+  const watching = kubectl(['get', 'pods', '-n', 'demo', '-w', '--request-timeout=2s', '--context', 'admin'])
+  await new Promise(resolve => setTimeout(resolve, 500))
+  sim.store.mutate('pods', 'demo', 'web', p => { p.metadata.labels = { ...p.metadata.labels, touched: 'yes' } })
+  const r = await watching
+  const lines = r.stdout.trim().split('\n')
+  assert.match(lines[0] ?? '', /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$/)
+  assert.ok(lines.slice(1).filter(l => /^web\s+2\/2\s+Running/.test(l)).length >= 2, r.stdout)
+})

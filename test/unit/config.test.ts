@@ -1,0 +1,56 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { loadConfig, describeConfig, ConfigError, configFileFrom } from '../../src/config.ts'
+import { renderConfigTable, replaceConfigTable } from '../../src/config-docs.ts'
+
+const dir = mkdtempSync(join(tmpdir(), 'kdebug-config-'))
+
+test('defaults load with no input', () => {
+  const c = loadConfig({})
+  assert.equal(c.server.port, 8080)
+  assert.equal(c.authentication.mode, 'tokenreview')
+  assert.equal(c.authorization.allowTtlSeconds, 10)
+  assert.ok(c.policy.rules.length > 0, 'a default policy ships')
+})
+
+test('env vars are derived from the key path and coerced by type', () => {
+  const c = loadConfig({ KDEBUG_SERVER_PORT: '9090', KDEBUG_SERVER_TRUST_PROXY: 'true', KDEBUG_AUDIT_FILE: 'null', KDEBUG_AUDIT_STDOUT: '1' })
+  assert.equal(c.server.port, 9090)
+  assert.equal(c.server.trustProxy, true)
+  assert.equal(c.audit.file, null)
+  assert.equal(c.audit.stdout, true)
+})
+
+test('file < env precedence, YAML file via --config or KDEBUG_CONFIG', () => {
+  const file = join(dir, 'c.yaml')
+  writeFileSync(file, 'server:\n  port: 7000\n  host: 127.0.0.1\nlogging:\n  level: debug\n')
+  const c = loadConfig({ KDEBUG_SERVER_PORT: '7001' }, ['--config', file])
+  assert.equal(c.server.port, 7001)
+  assert.equal(c.server.host, '127.0.0.1')
+  assert.equal(c.logging.level, 'debug')
+  assert.equal(configFileFrom([], { KDEBUG_CONFIG: file }), file)
+  assert.equal(configFileFrom([`--config=${file}`], {}), file)
+})
+
+test('a bad value fails naming the key', () => {
+  assert.throws(() => loadConfig({ KDEBUG_SERVER_PORT: 'eighty' }), (e: Error) => e instanceof ConfigError && /KDEBUG_SERVER_PORT \(server\.port\)/.test(e.message))
+  assert.throws(() => loadConfig({ KDEBUG_SERVER_PORT: '70000' }), (e: Error) => e instanceof ConfigError && /server\.port/.test(e.message))
+  const file = join(dir, 'bad.yaml')
+  writeFileSync(file, 'server:\n  prot: 1\n')
+  assert.throws(() => loadConfig({}, ['--config', file]), (e: Error) => /server\.prot|server/.test(e.message))
+  writeFileSync(file, 'authentication:\n  mode: kerberos\n')
+  assert.throws(() => loadConfig({}, ['--config', file]), (e: Error) => /authentication\.mode/.test(e.message))
+  assert.throws(() => loadConfig({}, ['--config', join(dir, 'missing.yaml')]), (e: Error) => /ENOENT/.test(e.message))
+})
+
+test('every key has an env var, a description, and is in the README table', () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+  for (const k of describeConfig()) {
+    assert.match(k.env, /^KDEBUG_[A-Z0-9_]+$/)
+    assert.ok(k.description.length > 0, `${k.path} needs a description`)
+  }
+  assert.equal(replaceConfigTable(readme, renderConfigTable()), readme, 'README config table is stale: run npm run docs:config')
+})
