@@ -4,7 +4,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { environment } from './lib/env.ts'
+import { environment, finishEnvironment } from './lib/env.ts'
 import { formatTable, readPrevious, writeResults } from './lib/results.ts'
 import type { Metric } from './lib/results.ts'
 import { auditScenario } from './scenarios/audit.ts'
@@ -42,15 +42,16 @@ try {
   for (const s of selected) {
     log(`scenario ${s.id}: ${s.description}${args.quick ? ' (quick)' : ''}`)
     const started = Date.now()
-    for (const m of await s.run({ quick: args.quick, env, log, tmpDir })) {
-      metrics.push({ ...m, quick: args.quick, env, ...(env.valid ? {} : { pass: null }) })
-    }
+    for (const m of await s.run({ quick: args.quick, env, log, tmpDir })) metrics.push({ ...m, quick: args.quick, env })
     log(`scenario ${s.id} done in ${Math.round((Date.now() - started) / 1000)} s`)
   }
 } finally {
   fs.rmSync(tmpDir, { recursive: true, force: true })
 }
+finishEnvironment(env)
+// An invalid run keeps its numbers but judges nothing.
+if (!env.valid) for (const m of metrics) m.pass = null
 const file = writeResults(metrics, args.out)
 process.stdout.write(formatTable(metrics) + '\n')
-log(`results: ${file}${env.valid ? '' : ' (run marked invalid: pass = null)'}`)
+log(`results: ${file}${env.valid ? '' : ` (run marked INVALID, pass = null: ${env.invalidReason})`}`)
 if (metrics.some((m) => m.pass === false) && !args.quick) process.exitCode = 1

@@ -16,6 +16,8 @@ import authPlugin from './auth/plugin.ts'
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
 import { whoamiRoutes } from './routes/whoami.ts'
 import { loggerOptions } from './logger.ts'
+import { createDrops } from './drops/index.ts'
+import { dropsRoutes } from './routes/drops.ts'
 
 export interface AppDeps {
   config: Config
@@ -106,15 +108,22 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     authorizer: deps.authorizer
   })
 
+  const drops = await createDrops({ cluster: deps.cluster, config: config.drops, metricsRegistry: app.metrics.registry, logger: app.log })
+  if (config.drops.enabled) app.addHook('onReady', async () => { drops.start() })
+  // Streams get their `shutdown` event and close before the server waits for connections.
+  app.addHook('preClose', async () => { await drops.close() })
+
   await app.register(healthRoutes, {
     isShuttingDown: () => app.lifecycle.shuttingDown,
     checks: [
       apiServerCheck(deps.cluster),
       { name: 'audit-log', check: async () => ({ ok: deps.audit.writable(), detail: deps.audit.writable() ? undefined : 'audit sink not writable' }) },
+      ...(config.drops.enabled ? [drops.readinessCheck] : []),
       ...(deps.readinessChecks ?? [])
     ]
   })
   await app.register(whoamiRoutes, { prefix: '/v1', nodeDebugNamespace: config.sessions.nodeDebugNamespace })
+  if (config.drops.enabled) await app.register(dropsRoutes, { prefix: '/v1', hub: drops.hub, watcher: drops.watcher, config: config.drops })
 
   return app
 }

@@ -1,6 +1,7 @@
 // The README's configuration table, rendered from the config schema so the
 // two cannot disagree (a test compares them).
 import { describeConfig } from './config.ts'
+import { defaultPolicyYaml } from './auth/policy-default.ts'
 
 export const TABLE_START = '<!-- config-table:start -->'
 export const TABLE_END = '<!-- config-table:end -->'
@@ -21,9 +22,22 @@ export function renderConfigTable (): string {
   return ['| key | env var | type | default | meaning |', '|---|---|---|---|---|', ...rows].join('\n')
 }
 
+export const POLICY_START = '<!-- default-policy:start -->'
+export const POLICY_END = '<!-- default-policy:end -->'
+
+function replaceBetween (text: string, startMarker: string, endMarker: string, body: string): string {
+  const start = text.indexOf(startMarker)
+  const end = text.indexOf(endMarker)
+  if (start < 0 || end < start) throw new Error(`README.md lacks the ${startMarker} … ${endMarker} markers`)
+  return text.slice(0, start + startMarker.length) + '\n' + body + '\n' + text.slice(end)
+}
+
+export function renderDefaultPolicy (): string {
+  return '```yaml\n' + defaultPolicyYaml().trimEnd() + '\n```'
+}
+
+/** The README with both generated blocks brought up to date. */
 export function replaceConfigTable (readme: string, table: string): string {
-  const start = readme.indexOf(TABLE_START)
-  const end = readme.indexOf(TABLE_END)
-  if (start < 0 || end < start) throw new Error('README.md lacks the config-table markers')
-  return readme.slice(0, start + TABLE_START.length) + '\n' + table + '\n' + readme.slice(end)
+  const withTable = replaceBetween(readme, TABLE_START, TABLE_END, table)
+  return withTable.includes(POLICY_START) ? replaceBetween(withTable, POLICY_START, POLICY_END, renderDefaultPolicy()) : withTable
 }

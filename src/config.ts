@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml'
 import { AuthenticationConfigSchema, AuthorizationConfigSchema } from './auth/config-schema.ts'
 import { PolicySchema } from './auth/policy.ts'
 import { defaultPolicy } from './auth/policy-default.ts'
+import { DropsConfigSchema } from './drops/config-schema.ts'
 
 export const ServerConfigSchema = Type.Object({
   host: Type.String({ default: '0.0.0.0', description: 'Address to listen on.' }),
@@ -60,6 +61,7 @@ export const ConfigSchema = Type.Object({
   policy: Type.Unsafe<Static<typeof PolicySchema>>({ ...PolicySchema, default: defaultPolicy, description: 'Gateway policy (rules evaluated after RBAC). Set in the config file.' }),
   audit: AuditConfigSchema,
   sessions: SessionsConfigSchema,
+  drops: DropsConfigSchema,
   docs: DocsConfigSchema
 }, { additionalProperties: false })
 

@@ -3,6 +3,7 @@
 // whose ceiling is far below the previous run's is marked invalid.
 
 import { execFileSync, fork, spawn } from 'node:child_process'
+import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import { fileURLToPath } from 'node:url'
@@ -20,6 +21,9 @@ export interface EnvRecord {
   ceilingMBps?: number
   /** iperf3 loopback Gbit/s when iperf3 is installed. */
   iperf3Gbps?: number
+  /** Linux PSI `some avg60` for CPU (% of time something waited for a CPU) at start and end of the run. */
+  cpuPressureStart?: number
+  cpuPressureEnd?: number
   valid: boolean
   invalidReason?: string
 }
@@ -63,6 +67,30 @@ export async function loopbackCeiling (seconds: number): Promise<number> {
   })
 }
 
+/** Share of the last 60 s in which some task waited for a CPU (Linux PSI), or undefined. */
+export function cpuPressure (): number | undefined {
+  try {
+    const m = /^some avg10=[\d.]+ avg60=([\d.]+)/m.exec(fs.readFileSync('/proc/pressure/cpu', 'utf8'))
+    return m ? Number(m[1]) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Above this CPU pressure other work shares the machine enough to skew ratios and latencies. */
+export const MAX_CPU_PRESSURE = 25
+
+/** Re-checks pressure after the run; marks the record invalid when the machine was busy. */
+export function finishEnvironment (env: EnvRecord): void {
+  const p = cpuPressure()
+  if (p === undefined) return
+  env.cpuPressureEnd = p
+  if (env.valid && (p > MAX_CPU_PRESSURE || (env.cpuPressureStart ?? 0) > MAX_CPU_PRESSURE)) {
+    env.valid = false
+    env.invalidReason = `CPU pressure (PSI some avg60) ${env.cpuPressureStart ?? '?'} % at start, ${p} % at end: other work was competing for the CPUs`
+  }
+}
+
 export async function environment (opts: { quick: boolean, previousCeilingMBps?: number }): Promise<EnvRecord> {
   const cpus = os.cpus()
   const env: EnvRecord = {
@@ -76,6 +104,8 @@ export async function environment (opts: { quick: boolean, previousCeilingMBps?:
     startedAt: new Date().toISOString(),
     valid: true
   }
+  const pressure = cpuPressure()
+  if (pressure !== undefined) env.cpuPressureStart = pressure
   const gbps = await iperf3Loopback(opts.quick ? 1 : 2)
   if (gbps !== undefined) env.iperf3Gbps = gbps
   try {

@@ -24,11 +24,11 @@ const KILL = fileURLToPath(new URL('../workers/audit-kill-loop.ts', import.meta.
 const CONCURRENCY = 50
 const CPU_WORK_US = 35
 
-async function loadPairs (ctx: ScenarioContext, base: Pick<AuditLoadInput, 'mode' | 'concurrency' | 'rate' | 'cpuWorkUs'>, batchMaxMs: number, label: string) {
+async function loadPairs (ctx: ScenarioContext, base: Pick<AuditLoadInput, 'mode' | 'concurrency' | 'rate' | 'cpuWorkUs'>, batchMaxMs: number, label: string, fullPairs = 5) {
   const timing = ctx.quick ? { warmupMs: 200, durationMs: 500 } : { warmupMs: 2500, durationMs: 5000 }
   const common = { ...base, ...timing, dir: ctx.tmpDir }
   return await runPairs<AuditLoadResult>({
-    pairs: ctx.quick ? 3 : 5,
+    pairs: ctx.quick ? 3 : fullPairs,
     baseline: () => runWorker(LOAD, { ...common, variant: 'noop', batchMaxMs }),
     gateway: () => runWorker(LOAD, { ...common, variant: 'file', batchMaxMs }),
     onPair: (i, b, g) => ctx.log(`audit ${label} pair ${i + 1}: noop ${Math.round(b.rps)} req/s p99 ${b.latency.p99Us} µs | file ${Math.round(g.rps)} req/s p99 ${g.latency.p99Us} µs, ${round(g.recordsPerBatch, 1)} records/fdatasync`)
@@ -144,9 +144,9 @@ export const auditScenario: Scenario = {
       metrics.push(...await sigkill(ctx))
       return metrics
     }
-    const res2 = await loadPairs(ctx, closed, 2, 'closed linger=2ms')
+    const res2 = await loadPairs(ctx, closed, 2, 'closed linger=2ms', 3)
     metrics.push(...throughputMetrics(res2, '-linger2ms', null).slice(0, 1))
-    const lat2 = latencyMetric(await loadPairs(ctx, open, 2, 'open linger=2ms'), '-linger2ms', rate)
+    const lat2 = latencyMetric(await loadPairs(ctx, open, 2, 'open linger=2ms', 3), '-linger2ms', rate)
     metrics.push({ ...lat2, target: 'report', pass: null })
     metrics.push(...await sigkill(ctx))
     return metrics

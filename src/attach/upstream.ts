@@ -84,7 +84,8 @@ export class UpstreamConnector {
     this.#timeoutMs = opts.handshakeTimeoutMs ?? 10_000
   }
 
-  async #options (impersonate: Principal | undefined): Promise<ClientOptions> {
+  /** TLS, credentials and impersonation headers for one request to the API server (https.request or ws). */
+  async requestOptions (impersonate: Principal | undefined): Promise<ClientOptions> {
     const opts: ClientOptions & { headers?: Record<string, string | string[]> } = {}
     await this.#kc.applyToHTTPSOptions(opts)
     if (this.#agent) opts.agent = this.#agent
@@ -97,9 +98,16 @@ export class UpstreamConnector {
         headers[k] = prev === undefined ? v : [...(Array.isArray(prev) ? prev : [prev]), v]
       }
     }
+    return { ...opts, headers: headers as Record<string, string> }
+  }
+
+  get server (): string | undefined {
+    return this.#kc.getCurrentCluster()?.server
+  }
+
+  async #options (impersonate: Principal | undefined): Promise<ClientOptions> {
     return {
-      ...opts,
-      headers: headers as Record<string, string>,
+      ...await this.requestOptions(impersonate),
       perMessageDeflate: false,
       maxPayload: this.#maxPayload,
       handshakeTimeout: this.#timeoutMs

@@ -13,7 +13,7 @@
 // JSON.stringify (which puts integer-like keys first, ascending — part of the
 // definition). `undefined` members are omitted.
 
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import type { AuditRecord } from './types.ts'
 
 export const GENESIS_HASH = '0'.repeat(64)
@@ -33,7 +33,7 @@ export function isHexHash (s: unknown): s is string {
 
 /** Hex SHA-256 of one line's bytes (without the newline). */
 export function hashLine (line: string | Uint8Array): string {
-  return createHash('sha256').update(line).digest('hex')
+  return hash('sha256', line, 'hex') // one-shot: about half the cost of createHash for a line
 }
 
 /**

@@ -12,7 +12,9 @@ const SECRET_KEY = /^(?:token|authorization|proxy[-_]?authorization|password|pas
 /** Deeper than any real entry; also what stops a cyclic object. */
 const MAX_DEPTH = 32
 
-const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi
+// Long enough not to eat prose ("the Bearer of bad news" is a reason, not a credential).
+// The gateway takes Bearer tokens only; headers named authorization are dropped whole anyway.
+const BEARER = /\b(Bearer)\s+[A-Za-z0-9._~+/=-]{20,}/gi
 const JWT = /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g
 const MASK = '[REDACTED]'
 
@@ -20,7 +22,7 @@ export function isSecretKey (key: string): boolean {
   return SECRET_KEY.test(key)
 }
 
-const MAYBE_CREDENTIAL = /bearer|basic|eyJ/i
+const MAYBE_CREDENTIAL = /bearer|eyJ/i
 
 function maskString (s: string): string {
   if (s.length < 16 || !MAYBE_CREDENTIAL.test(s)) return s

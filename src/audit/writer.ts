@@ -98,12 +98,14 @@ export class GroupCommitAuditLog implements AuditLog {
   #head: ChainHead = GENESIS_HEAD
   #queue: Pending[] = []
   #inFlight: Promise<void> | null = null
-  #timer: ReturnType<typeof setTimeout> | ReturnType<typeof setImmediate> | null = null
+  #timer: { kind: 'timeout', handle: ReturnType<typeof setTimeout> } | { kind: 'immediate', handle: ReturnType<typeof setImmediate> } | null = null
   #failure: Error | null = null
   #recovering: Promise<void> | null = null
   #lastRecovery = -Infinity
   #recoveryTimer: ReturnType<typeof setInterval> | null = null
   #closed = false
+  #isoMs = NaN
+  #iso = ''
   readonly #stats: AuditLogStats = { records: 0, batches: 0, failures: 0, lastBatchRecords: 0, maxBatchRecords: 0 }
 
   constructor (primary: PrimarySink, mirror: StreamSink | undefined, opts: AuditLogOptions) {
@@ -123,7 +125,10 @@ export class GroupCommitAuditLog implements AuditLog {
   async start (): Promise<void> {
     const opened = await this.#primary.open()
     if (opened) this.#head = opened.head
-    if (opened?.torn) await this.#note(tornNote(opened))
+    if (opened?.torn) {
+      await this.#note(tornNote(opened))
+      if (this.#failure) throw new Error(`audit log: cannot record the torn-tail truncation: ${describeError(this.#failure)}`, { cause: this.#failure })
+    }
   }
 
   /** Where the chain ends now: the last durable record's seq and line hash. */
@@ -152,11 +157,11 @@ export class GroupCommitAuditLog implements AuditLog {
     if (this.#closed) return
     this.#closed = true
     this.#stopRecoveryTimer()
+    await this.#recovering // it may queue notes: drain after it
     while (this.#inFlight || this.#queue.length > 0) {
       if (!this.#inFlight) this.#flush()
       await this.#inFlight
     }
-    await this.#recovering
     await this.#primary.close()
   }
 
@@ -165,8 +170,9 @@ export class GroupCommitAuditLog implements AuditLog {
     // copy has sorted keys, so serialising it needs no second pass.
     const clean = redactSecrets(entry)
     const now = this.#clock()
+    if (now !== this.#isoMs) { this.#isoMs = now; this.#iso = new Date(now).toISOString() } // many records share a millisecond under load
     return new Promise((resolve, reject) => {
-      this.#queue.push({ entry: clean, time: new Date(now).toISOString(), id: this.#newId(now), resolve, reject })
+      this.#queue.push({ entry: clean, time: this.#iso, id: this.#newId(now), resolve, reject })
       this.#schedule()
     })
   }
@@ -180,16 +186,18 @@ export class GroupCommitAuditLog implements AuditLog {
     if (this.#queue.length >= this.#maxRecords) {
       this.#flush()
     } else if (this.#timer === null) {
+      const fire = (): void => { this.#timer = null; this.#flush() }
       this.#timer = this.#maxMs > 0
-        ? setTimeout(() => { this.#timer = null; this.#flush() }, this.#maxMs)
-        : setImmediate(() => { this.#timer = null; this.#flush() })
+        ? { kind: 'timeout', handle: setTimeout(fire, this.#maxMs) }
+        : { kind: 'immediate', handle: setImmediate(fire) }
     }
   }
 
   #clearTimer (): void {
-    if (this.#timer === null) return
-    clearTimeout(this.#timer as ReturnType<typeof setTimeout>)
-    clearImmediate(this.#timer as ReturnType<typeof setImmediate>)
+    const t = this.#timer
+    if (t === null) return
+    if (t.kind === 'timeout') clearTimeout(t.handle)
+    else clearImmediate(t.handle)
     this.#timer = null
   }
 
@@ -338,7 +346,12 @@ export async function createAuditLog (opts: CreateAuditLogOptions): Promise<Grou
     primary = { open: async () => null, write: (d) => only.write(d), close: async () => {} }
   }
   const log = new GroupCommitAuditLog(primary, mirror, opts)
-  await log.start()
+  try {
+    await log.start()
+  } catch (err) {
+    await log.close().catch(() => {})
+    throw err
+  }
   return log
 }
 

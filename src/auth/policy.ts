@@ -21,6 +21,9 @@
 //   node-level access whatever the action).
 // - runAsRoot: false refuses an explicit `runAsUser: 0`; it cannot see an
 //   image's default user — pair it with the `baseline`/`restricted` profiles.
+// - requireReason and ttlSeconds apply to the create actions (ephemeral, copy,
+//   node); attach/logs need no new reason. Fields a request leaves out
+//   (profile, images, capabilities for attach/logs) are not checked.
 // - every violation is reported (`violations`); `field`/`detail` name the first.
 
 import { Type } from '@sinclair/typebox'
@@ -86,12 +89,13 @@ export interface PolicyRequest {
   action: PolicyAction
   namespace: string
   node?: string
-  /** Every image the action would run (the debug image; for copies also setImage targets). */
-  images: string[]
+  /** Every image the action would run (the debug image; for copies also setImage targets). Absent/empty for attach and logs. */
+  images?: string[]
   /** Capabilities added, effective after profile + custom + request. */
-  capabilities: string[]
-  privileged: boolean
-  profile: string
+  capabilities?: string[]
+  privileged?: boolean
+  /** Checked when set (create actions always set it; attach/logs need not). */
+  profile?: string
   runAsUser?: number
   /** As the caller asked; leave undefined when the request named none. */
   ttlSeconds?: number
@@ -110,6 +114,9 @@ export interface PolicyViolation {
 export type PolicyDecision =
   | { allowed: true, rule: string, ttlSeconds: number, maxSessionsPerUser: number }
   | { allowed: false, rule?: string, field: string, detail: string, violations: PolicyViolation[] }
+
+/** Actions that create a session: reason and TTL apply to these only (attaching to one does not need a new reason). */
+const CREATES: ReadonlySet<PolicyAction> = new Set(['ephemeral', 'copy', 'node'])
 
 /** Used when neither the request, the rule nor the caller names a TTL. */
 export const FALLBACK_TTL_SECONDS = 3600
@@ -198,13 +205,13 @@ function check (c: CompiledRule, req: PolicyRequest): { violations: PolicyViolat
   if (req.hostPathMounts && !allow.nodeDebug) {
     v.push({ field: 'hostPathMounts', detail: `host path mounts are not allowed ${by} (needs nodeDebug)` })
   }
-  if (!c.profiles.has(req.profile)) {
+  if (req.profile !== undefined && !c.profiles.has(req.profile)) {
     v.push({ field: 'profile', detail: `profile "${req.profile}" is not allowed ${by} (allowed: ${[...c.profiles].join(', ') || 'none'})` })
   }
   if (req.privileged && !allow.privileged) {
     v.push({ field: 'privileged', detail: `privileged containers are not allowed ${by}` })
   }
-  for (const image of req.images) {
+  for (const image of req.images ?? []) {
     const ref = parseImageRef(image)
     if (!ref) {
       v.push({ field: 'image', detail: `image "${image}" is not a valid image reference` })
@@ -216,7 +223,7 @@ function check (c: CompiledRule, req: PolicyRequest): { violations: PolicyViolat
       v.push({ field: 'image', detail: `image "${image}"${shown} is not allowed ${by}` })
     }
   }
-  for (const raw of req.capabilities) {
+  for (const raw of req.capabilities ?? []) {
     const cap = normalizeCapability(raw)
     const ok = cap === 'ALL' ? c.caps.has('ALL') : c.caps.has(cap) || c.caps.has('ALL')
     if (!ok) v.push({ field: 'capabilities', detail: `capability ${cap} is not allowed ${by}` })
@@ -224,11 +231,11 @@ function check (c: CompiledRule, req: PolicyRequest): { violations: PolicyViolat
   if (req.runAsUser === 0 && allow.runAsRoot === false) {
     v.push({ field: 'runAsUser', detail: `running as root (runAsUser: 0) is not allowed ${by}` })
   }
-  if (allow.requireReason && (req.reason === undefined || req.reason.trim() === '')) {
+  if (allow.requireReason && CREATES.has(req.action) && (req.reason === undefined || req.reason.trim() === '')) {
     v.push({ field: 'reason', detail: `a reason is required ${by}` })
   }
   let ttlSeconds: number
-  if (req.ttlSeconds !== undefined) {
+  if (req.ttlSeconds !== undefined && CREATES.has(req.action)) {
     ttlSeconds = req.ttlSeconds
     if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds < 1) {
       v.push({ field: 'ttlSeconds', detail: 'ttlSeconds must be a positive integer' })

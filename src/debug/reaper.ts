@@ -47,7 +47,7 @@ export class Reaper {
 
   start (): void {
     if (this.#timer) return
-    this.#timer = setInterval(() => { void this.runOnce() }, this.#o.intervalMs)
+    this.#timer = setInterval(() => { this.runOnce().catch(err => this.#o.onError?.(err, 'reaper')) }, this.#o.intervalMs)
     this.#timer.unref()
   }
 
@@ -83,6 +83,26 @@ export class Reaper {
     return results
   }
 
+  /**
+   * Delete with uid + resourceVersion preconditions, so a TTL extended meanwhile is honoured.
+   * A 409 may also be just a kubelet status update: re-read once and retry if the pod is the
+   * same, not being deleted, and still expired (else the 409 stands: someone else acted).
+   */
+  async #deleteIfStillExpired (pod: Pod): Promise<void> {
+    const meta = pod.metadata as { name?: string, namespace?: string, uid?: string, resourceVersion?: string }
+    const namespace = meta.namespace ?? ''
+    const name = meta.name ?? ''
+    try {
+      await this.#o.client.deletePod(namespace, name, { preconditions: { uid: meta.uid, resourceVersion: meta.resourceVersion } })
+    } catch (err) {
+      if (!isProblemError(err) || err.status !== 409) throw err
+      const fresh = await this.#o.client.getPod(namespace, name)
+      const m = fresh.metadata as { uid?: string, resourceVersion?: string, deletionTimestamp?: string }
+      if (m.uid !== meta.uid || m.deletionTimestamp || !isExpired(fresh.metadata.annotations?.[ANNOTATION_EXPIRES_AT], this.#clock())) throw err
+      await this.#o.client.deletePod(namespace, name, { preconditions: { uid: m.uid, resourceVersion: m.resourceVersion } })
+    }
+  }
+
   async #reap (pod: Pod): Promise<ReapResult> {
     const meta = pod.metadata as { name?: string, namespace?: string, uid?: string, resourceVersion?: string }
     const namespace = meta.namespace ?? ''
@@ -108,7 +128,7 @@ export class Reaper {
     let status = 200
     let error: string | undefined
     try {
-      await this.#o.client.deletePod(namespace, name, { preconditions: { uid: meta.uid, resourceVersion: meta.resourceVersion } })
+      await this.#deleteIfStillExpired(pod)
       result = 'deleted'
     } catch (err) {
       status = isProblemError(err) ? err.status : 500

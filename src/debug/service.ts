@@ -7,22 +7,18 @@
 // naming one of its containers) run after it is read, still before anything
 // is written or audited as a request.
 import type { Identity, Principal, ResourceAttributes } from '../auth/identity.ts'
-import { permissionsFor } from '../auth/permissions.ts'
-import type { CompiledPolicy, PolicyAction, PolicyRequest } from '../auth/policy.ts'
-import type { AuditRequestSummary, AuditTarget, AuditLog } from '../audit/types.ts'
+import type { CompiledPolicy } from '../auth/policy.ts'
+import type { AuditRequestSummary, AuditLog } from '../audit/types.ts'
 import { Problems, isProblemError, type ProblemError } from '../errors.ts'
 import type { DebugClient, CallOptions } from '../kube/debug-client.ts'
-import {
-  buildEphemeralContainer, buildNodeDebugPod, buildPodCopy, checkCommon, DEFAULT_PROFILE, isSpecError,
-  type Attribution, type Container, type EphemeralPatch, type Pod, type SpecWarning
-} from '../kube/spec/index.ts'
+import { DEFAULT_PROFILE, isSpecError, type Attribution, type Pod } from '../kube/spec/index.ts'
 import type { CopyRequest, CreateResponse, EphemeralRequest, NodeDebugRequest, Session } from '../schemas/debug.ts'
-import { auditDenied, auditOutcome, auditRequest, type AuditScope, type Caller } from './audit.ts'
+import { auditActor, auditDenied, auditOutcome, auditRequest, type AuditScope, type Caller } from './audit.ts'
 import type { SessionFinder } from './finder.ts'
 import { idempotencyKeyHash, newSessionId, requestHash, sessionCreatedAt } from './ids.ts'
-import { policyInput } from './policy-input.ts'
-import { ephemeralSessions, podSession, type FoundSession } from './sessions.ts'
-import { containerView, isSettled } from './state.ts'
+import { copyPlan, ephemeralPlan, nodePlan, type Built, type Plan, type PlanDeps, type SessionFields } from './plans.ts'
+import type { FoundSession } from './sessions.ts'
+import { waitForContainer } from './wait.ts'
 
 export type { Caller } from './audit.ts'
 
@@ -62,43 +58,6 @@ export interface ServiceReply<T> {
   headers?: Record<string, string>
 }
 
-/** Request body fields that are ours, not the spec builders'. */
-interface SessionFields { reason?: string, ticket?: string, ttlSeconds?: number, wait?: number, profile?: string }
-
-interface Built {
-  /** The debug container, if any (a setImage-only copy has none). */
-  container?: Container
-  containerName?: string
-  /** Pod the session lives in: the target (ephemeral) or the one to create. */
-  podName: string
-  pod?: Pod
-  patch?: EphemeralPatch
-  warnings: SpecWarning[]
-  policy: PolicyRequest
-}
-
-interface Plan<B extends SessionFields> {
-  action: PolicyAction & ('ephemeral' | 'copy' | 'node')
-  auditAction: string
-  namespace: string
-  target: AuditTarget
-  permissions: ResourceAttributes[]
-  body: B
-  /** Identifies the target in the request hash. */
-  targetKey: string
-  prevalidate: () => void
-  /** Reads what the spec needs (after authorization). */
-  read: (opts: CallOptions) => Promise<void>
-  existing: (keyHash: string) => Promise<FoundSession | undefined>
-  build: (attribution: Attribution, rand: () => number) => Built
-  /** The mutation, or its server-side dry run. */
-  send: (built: Built, dryRun: boolean, opts: CallOptions) => Promise<Pod>
-  /** The session as found in the pod the API server returned. */
-  sessionIn: (pod: Pod, sessionId: string) => FoundSession | undefined
-  /** After a successful create (copy replace). */
-  after?: (built: Built, created: Pod, opts: CallOptions) => Promise<SpecWarning[]>
-}
-
 /** kubectl's spec checks as 400s naming the body field (`custom.env[0].name` → `/body/custom/env/0/name`). */
 export function specProblem (err: { field: string, message: string }): ProblemError {
   const field = '/body/' + err.field.replace(/\[(\d+)\]/g, '.$1').split('.').filter(Boolean).join('/')
@@ -120,12 +79,6 @@ const POLICY_FIELD_TO_BODY: Record<string, string> = { hostNamespaces: 'profile'
 function policyField (field: string): string | undefined {
   if (NON_BODY_POLICY_FIELDS.has(field)) return undefined
   return `/body/${POLICY_FIELD_TO_BODY[field] ?? field}`
-}
-
-/** The builders' options: the body without the session fields. */
-function specOptions<B extends SessionFields> (body: B): Omit<B, 'reason' | 'ticket' | 'ttlSeconds' | 'wait'> {
-  const { reason: _r, ticket: _t, ttlSeconds: _ttl, wait: _w, ...rest } = body
-  return rest
 }
 
 /** Records the random numbers of the first build so the final build generates the same names. */
@@ -154,11 +107,17 @@ export class DebugService {
   readonly #o: DebugServiceOptions
   readonly #clock: () => number
   readonly #rand: () => number
+  /** Requests with the same Idempotency-Key run one after another on this replica (across replicas: see report). */
+  readonly #keyQueues = new Map<string, Promise<unknown>>()
+
+  readonly #deps: PlanDeps
 
   constructor (opts: DebugServiceOptions) {
     this.#o = opts
     this.#clock = opts.clock ?? Date.now
     this.#rand = opts.rand ?? Math.random
+    this.#deps = { client: opts.client, finder: opts.finder, clock: this.#clock, defaultTtlSeconds: opts.defaultTtlSeconds, nodeDebugNamespace: opts.nodeDebugNamespace }
+    if (opts.onError) this.#deps.onError = opts.onError
   }
 
   attachUrl (namespace: string, pod: string, container: string): string {
@@ -174,123 +133,15 @@ export class DebugService {
   }
 
   async createEphemeral (caller: Caller, params: { namespace: string, pod: string }, body: EphemeralRequest, opts: CreateOptions = {}): Promise<ServiceReply<CreateResponse>> {
-    const { namespace, pod: podName } = params
-    let target: Pod | undefined
-    const placeholder: Pod = { metadata: { name: podName, namespace }, spec: { containers: [] } }
-    const plan: Plan<EphemeralRequest> = {
-      action: 'ephemeral',
-      auditAction: 'ephemeral.create',
-      namespace,
-      target: { namespace, pod: podName },
-      permissions: permissionsFor('ephemeral', { namespace, pod: podName }),
-      body,
-      targetKey: `${namespace}/${podName}`,
-      prevalidate: () => { buildEphemeralContainer(placeholder, specOptions(body)) },
-      read: async (o) => { target = await this.#o.client.getPod(namespace, podName, o) },
-      // The key is looked up on the target pod only: one GET we make anyway.
-      existing: async (keyHash) => ephemeralSessions(target as Pod, this.#clock()).find(s => s.idempotencyKey === keyHash),
-      build: (attribution, rand) => {
-        const pod = target as Pod
-        const r = buildEphemeralContainer(pod, specOptions(body), { attribution, rand })
-        return {
-          container: r.container,
-          containerName: r.container.name,
-          podName,
-          patch: r.patch,
-          warnings: r.warnings,
-          policy: policyInput({ action: 'ephemeral', namespace, container: r.container, original: pod, profile: body.profile ?? DEFAULT_PROFILE, ttlSeconds: body.ttlSeconds, defaultTtlSeconds: this.#o.defaultTtlSeconds, reason: body.reason })
-        }
-      },
-      send: async (built, dryRun, o) => await this.#o.client.addEphemeralContainer(namespace, podName, built.patch as EphemeralPatch, { ...o, dryRun }),
-      sessionIn: (pod, id) => ephemeralSessions(pod, this.#clock()).find(s => s.session.id === id)
-    }
-    return await this.#run(caller, plan, opts)
+    return await this.#run(caller, ephemeralPlan(this.#deps, params, body), opts)
   }
 
   async createCopy (caller: Caller, params: { namespace: string, pod: string }, body: CopyRequest, opts: CreateOptions = {}): Promise<ServiceReply<CreateResponse>> {
-    const { namespace, pod: podName } = params
-    let original: Pod | undefined
-    const permissions = permissionsFor('copy', { namespace, pod: podName })
-    if (body.replace === true) permissions.push({ verb: 'delete', resource: 'pods', namespace, name: podName })
-    const plan: Plan<CopyRequest> = {
-      action: 'copy',
-      auditAction: 'copy.create',
-      namespace,
-      target: { namespace, pod: podName },
-      permissions,
-      body,
-      targetKey: `${namespace}/${podName}`,
-      prevalidate: () => {
-        checkCommon(specOptions(body))
-        if ((body as { target?: unknown }).target !== undefined) throw Problems.validation('/body/target: target is incompatible with copies. Use shareProcesses instead.')
-      },
-      read: async (o) => { original = await this.#o.client.getPod(namespace, podName, o) },
-      existing: async (keyHash) => (await this.#o.finder.podSessions()).find(s => s.idempotencyKey === keyHash),
-      build: (attribution, rand) => {
-        const pod = original as Pod
-        const r = buildPodCopy(pod, specOptions(body), { attribution, rand })
-        const container = r.container === undefined ? undefined : r.pod.spec.containers.find(c => c.name === r.container)
-        const built: Built = {
-          podName: r.pod.metadata.name ?? '',
-          pod: r.pod,
-          warnings: r.warnings,
-          policy: policyInput({ action: 'copy', namespace, container, pod: r.pod, original: pod, extraImages: Object.values(body.setImage ?? {}), profile: body.profile ?? DEFAULT_PROFILE, ttlSeconds: body.ttlSeconds, defaultTtlSeconds: this.#o.defaultTtlSeconds, reason: body.reason })
-        }
-        if (container !== undefined) {
-          built.container = container
-          built.containerName = container.name
-        }
-        return built
-      },
-      send: async (built, dryRun, o) => await this.#o.client.createPod(namespace, built.pod as Pod, { ...o, dryRun }),
-      sessionIn: (pod) => podSession(pod, this.#clock()),
-      after: async (_built, _created, o) => {
-        if (body.replace !== true) return []
-        // kubectl --replace: delete the original at once; the copy already exists, so a failure is a warning.
-        try {
-          const uid = (original?.metadata as { uid?: string } | undefined)?.uid
-          await this.#o.client.deletePod(namespace, podName, { ...o, gracePeriodSeconds: 0, ...(uid ? { preconditions: { uid } } : {}) })
-          return []
-        } catch (err) {
-          this.#o.onError?.(err, 'copy replace')
-          return [{ code: 'REPLACE_FAILED', message: `The copy was created but the original pod could not be deleted: ${isProblemError(err) ? err.detail : 'unknown error'}` }]
-        }
-      }
-    }
-    return await this.#run(caller, plan, opts)
+    return await this.#run(caller, copyPlan(this.#deps, params, body), opts)
   }
 
   async createNodePod (caller: Caller, params: { node: string }, body: NodeDebugRequest, opts: CreateOptions = {}): Promise<ServiceReply<CreateResponse>> {
-    const { node } = params
-    const namespace = body.namespace ?? this.#o.nodeDebugNamespace
-    let nodeObj: Awaited<ReturnType<DebugClient['getNode']>> | undefined
-    const plan: Plan<NodeDebugRequest> = {
-      action: 'node',
-      auditAction: 'node.create',
-      namespace,
-      target: { namespace, node },
-      permissions: permissionsFor('node', { node, namespace }),
-      body,
-      targetKey: `node/${node}/${namespace}`,
-      prevalidate: () => { buildNodeDebugPod(node, { ...specOptions(body), namespace }) },
-      read: async (o) => { nodeObj = await this.#o.client.getNode(node, o) },
-      existing: async (keyHash) => (await this.#o.finder.podSessions()).find(s => s.idempotencyKey === keyHash),
-      build: (attribution, rand) => {
-        const r = buildNodeDebugPod(nodeObj ?? node, { ...specOptions(body), namespace }, { attribution, rand })
-        const container = r.pod.spec.containers.find(c => c.name === r.container)
-        return {
-          container,
-          containerName: r.container,
-          podName: r.pod.metadata.name ?? '',
-          pod: r.pod,
-          warnings: r.warnings,
-          policy: policyInput({ action: 'node', namespace, node, container, pod: r.pod, profile: body.profile ?? DEFAULT_PROFILE, ttlSeconds: body.ttlSeconds, defaultTtlSeconds: this.#o.defaultTtlSeconds, reason: body.reason })
-        }
-      },
-      send: async (built, dryRun, o) => await this.#o.client.createPod(namespace, built.pod as Pod, { ...o, dryRun }),
-      sessionIn: (pod) => podSession(pod, this.#clock())
-    }
-    return await this.#run(caller, plan, opts)
+    return await this.#run(caller, nodePlan(this.#deps, params, body), opts)
   }
 
   async #run<B extends SessionFields> (caller: Caller, plan: Plan<B>, opts: CreateOptions): Promise<ServiceReply<CreateResponse>> {
@@ -308,10 +159,28 @@ export class DebugService {
       throw err
     }
     const callOpts = this.callOptions(identity, opts.signal)
-    await plan.read(callOpts)
 
     const keyHash = opts.idempotencyKey === undefined || dryRun ? undefined : idempotencyKeyHash(identity.user, opts.idempotencyKey)
-    const hash = requestHash(plan.action, plan.targetKey, body)
+    if (keyHash === undefined) return await this.#create(plan, scope, callOpts, opts, undefined)
+    // A retry sent while the first attempt is still running waits for it, then finds its result.
+    const previous = this.#keyQueues.get(keyHash) ?? Promise.resolve()
+    const mine = previous.catch(() => undefined).then(async () => await this.#create(plan, scope, callOpts, opts, keyHash))
+    this.#keyQueues.set(keyHash, mine)
+    try {
+      return await mine
+    } finally {
+      if (this.#keyQueues.get(keyHash) === mine) this.#keyQueues.delete(keyHash)
+    }
+  }
+
+  async #create<B extends SessionFields> (plan: Plan<B>, scope: AuditScope, callOpts: CallOptions, opts: CreateOptions, keyHash: string | undefined): Promise<ServiceReply<CreateResponse>> {
+    const { identity } = scope.caller
+    const dryRun = opts.dryRun === true
+    const body = plan.body
+    // `wait` changes how long the answer takes, not what is created: a retry may differ in it.
+    const { wait: _wait, ...what } = body
+    const hash = requestHash(plan.action, plan.targetKey, what)
+    await plan.read(callOpts)
     if (keyHash !== undefined) {
       const found = await plan.existing(keyHash)
       const createdAt = found === undefined ? undefined : Date.parse(found.session.createdAt ?? sessionCreatedAt(found.session.id)?.toISOString() ?? '')
@@ -372,7 +241,7 @@ export class DebugService {
     await auditOutcome(scope, requestRecord.id, { status: dryRun ? 200 : 201, dryRun: dryRun || undefined })
       .catch(e => this.#o.onError?.(e, 'audit outcome'))
 
-    const session = this.#sessionOf(plan, created, sessionId, built, body)
+    const session = this.#sessionOf(plan, created, sessionId, built, body, identity.user)
     if (dryRun) {
       session.state = 'pending'
       delete session.status
@@ -392,18 +261,18 @@ export class DebugService {
     let status = 201
     let latest = created
     if ((body.wait ?? 0) > 0 && built.containerName !== undefined) {
-      const waited = await this.#wait(session.namespace, built.podName, built.containerName, created, body.wait as number, callOpts, opts.signal)
+      const waited = await waitForContainer(this.#o.client, { namespace: session.namespace, pod: built.podName, container: built.containerName, from: created, seconds: body.wait as number, callOpts, ...(opts.signal ? { signal: opts.signal } : {}) })
       latest = waited.pod
       if (!waited.settled) status = 202
     }
-    const final = this.#sessionOf(plan, latest, sessionId, built, body)
+    const final = this.#sessionOf(plan, latest, sessionId, built, body, identity.user)
     const out: CreateResponse = { session: final, warnings }
     if (built.containerName !== undefined) out.attach = { url: this.attachUrl(final.namespace, final.pod, built.containerName), protocols: ATTACH_PROTOCOLS }
     if (plan.action === 'ephemeral') out.ephemeralContainer = built.container as Record<string, unknown>
     return { status, body: out }
   }
 
-  #sessionOf (plan: Plan<SessionFields>, pod: Pod, sessionId: string, built: Built, body: SessionFields): Session {
+  #sessionOf (plan: Plan<SessionFields>, pod: Pod, sessionId: string, built: Built, body: SessionFields, requestedBy: string): Session {
     const found = plan.sessionIn(pod, sessionId)?.session
     const session: Session = found ?? {
       id: sessionId,
@@ -411,7 +280,7 @@ export class DebugService {
       namespace: pod.metadata.namespace ?? plan.namespace,
       pod: built.podName,
       state: 'pending',
-      requestedBy: ''
+      requestedBy
     }
     if (session.createdAt === undefined) session.createdAt = sessionCreatedAt(sessionId)?.toISOString()
     if (session.container === undefined && built.containerName !== undefined) session.container = built.containerName
@@ -424,45 +293,16 @@ export class DebugService {
   #replay (scope: AuditScope, found: FoundSession): ServiceReply<CreateResponse> {
     const s = found.session
     scope.target = { ...scope.target, pod: s.pod, session: s.id, ...(s.container ? { container: s.container } : {}) }
-    void this.#o.audit.append({
+    this.#o.audit.append({
       requestId: scope.caller.requestId,
       action: scope.action,
       phase: 'event',
-      actor: { user: scope.caller.identity.user, groups: scope.caller.identity.groups },
+      actor: auditActor(scope.caller.identity),
       target: scope.target,
       outcome: { status: 201, idempotentReplay: true }
     }).catch(e => this.#o.onError?.(e, 'audit replay'))
     const out: CreateResponse = { session: s, warnings: [], idempotentReplay: true }
     if (s.container !== undefined) out.attach = { url: this.attachUrl(s.namespace, s.pod, s.container), protocols: ATTACH_PROTOCOLS }
     return { status: 201, body: out, headers: { 'idempotent-replayed': 'true' } }
-  }
-
-  /** kubectl's waitForContainer on a watch: until running, terminated or failed to pull; false on timeout. */
-  async #wait (namespace: string, pod: string, container: string, created: Pod, seconds: number, callOpts: CallOptions, signal?: AbortSignal): Promise<{ pod: Pod, settled: boolean }> {
-    let latest = created
-    if (isSettled(containerView(latest, container))) return { pod: latest, settled: true }
-    const ac = new AbortController()
-    const timer = setTimeout(() => ac.abort(), seconds * 1000)
-    const onAbort = (): void => ac.abort()
-    signal?.addEventListener('abort', onAbort, { once: true })
-    let settled = false
-    try {
-      const rv = (created.metadata as { resourceVersion?: string }).resourceVersion ?? '0'
-      await this.#o.client.watchPod(namespace, pod, { resourceVersion: rv, timeoutSeconds: seconds, signal: ac.signal }, (event) => {
-        if (event.type === 'BOOKMARK') return false
-        latest = event.object
-        if (event.type === 'DELETED') return true
-        settled = isSettled(containerView(latest, container))
-        return settled
-      }, { ...callOpts, signal: ac.signal })
-    } catch {
-      // A broken watch is not the create failing: report the state as it is now.
-      latest = await this.#o.client.getPod(namespace, pod, callOpts).catch(() => latest)
-      settled = isSettled(containerView(latest, container))
-    } finally {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', onAbort)
-    }
-    return { pod: latest, settled }
   }
 }

@@ -23,7 +23,7 @@ export interface NamespaceAccessOptions {
   errorTtlMs?: number
 }
 
-interface Decision { allowed: boolean, until: number }
+interface Decision { allowed: boolean, until: number, failed?: boolean }
 
 export class NamespaceAccess {
   readonly #o: NamespaceAccessOptions
@@ -70,14 +70,19 @@ export class NamespaceAccess {
     await this.#single(namespace, async () => { this.#decisions.set(namespace, await this.#decide(namespace)) })
   }
 
-  /** Forget decisions (so the next drop re-asks) and, for a fixed namespace, whether it is still allowed. */
+  /**
+   * Forget decisions (so the next drop re-asks) and, for a fixed namespace,
+   * whether it is still allowed. A review that failed is not a revocation: its
+   * drops are withheld for a short while, the stream stays open.
+   */
   async revalidate (): Promise<boolean> {
     this.#cluster = undefined
     this.#decisions.clear()
     const ns = this.#o.namespace
     if (ns === undefined) return true
     await this.check(ns)
-    return this.allows(ns) === true
+    const d = this.#decisions.get(ns)
+    return d?.allowed === true || d?.failed === true
   }
 
   async #single (key: string, fn: () => Promise<void>): Promise<void> {
@@ -94,7 +99,7 @@ export class NamespaceAccess {
       const results = await Promise.all(permissionsFor('drops', { namespace }).map(a => this.#o.authorizer.authorize(this.#o.identity, a)))
       return { allowed: results.every(r => r.allowed), until: this.#now() + this.#o.recheckMs }
     } catch {
-      return { allowed: false, until: this.#now() + Math.min(this.#o.recheckMs, this.#o.errorTtlMs ?? 5000) }
+      return { allowed: false, failed: true, until: this.#now() + Math.min(this.#o.recheckMs, this.#o.errorTtlMs ?? 5000) }
     }
   }
 }

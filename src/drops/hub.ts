@@ -19,7 +19,7 @@ export interface SseResponse {
   readonly writableLength: number
   readonly destroyed: boolean
   readonly writableEnded: boolean
-  once (event: 'close', listener: () => void): unknown
+  once (event: 'close' | 'drain', listener: () => void): unknown
 }
 
 export interface HubMetrics {
@@ -39,6 +39,8 @@ export interface DropHubOptions {
   epoch?: string
   /** How long close() waits for streams to end before destroying them. */
   closeGraceMs?: number
+  /** Interval of the stalled-reader sweep (default 1000 ms). */
+  slowCheckMs?: number
   metrics?: HubMetrics
   logger?: { info: (obj: object, msg: string) => void }
 }
@@ -57,58 +59,96 @@ export type SubscriberCloseReason = 'client' | 'slow' | 'revoked' | 'shutdown'
 
 interface Queued { namespace: string, frame: string }
 
+// drops that may wait for a permission check even with a tiny replay buffer
+const MIN_PENDING = 1024
+
+/**
+ * One SSE client. While its socket accepts data, drops are written as they
+ * come. Once a write reports backpressure the subscriber is `blocked`: live
+ * drops are not written, and on 'drain' it catches up from the shared ring
+ * buffer (from its cursor), so its own memory stays near the socket's
+ * high-water mark. Cut as slow when, between two sweeps, it did not drain
+ * while its backlog (unsent bytes + matching drops past its cursor) exceeds
+ * maxBacklogBytes, or when the buffer overwrote drops it still owes. A
+ * synchronous burst (a re-list) alone never cuts a reader that keeps reading.
+ */
 export class Subscriber {
   readonly res: SseResponse
   readonly filter: DropPredicate
   readonly access: NamespaceAccess
   readonly #hub: DropHub
   readonly #onClose: ((reason: SubscriberCloseReason) => void) | undefined
+  /** Sequence of the last entry handled (written, skipped or queued). */
+  cursor: number
+  blocked = false
+  /** 'drain' events so far: a blocked subscriber without new drains between two sweeps is stalled. */
+  drains = 0
+  drainsAtSweep = 0
   // only used while some namespace's access is being decided
   #queue: Queued[] = []
   #waiting = false
   closed = false
   closeReason: SubscriberCloseReason = 'client'
 
-  constructor (hub: DropHub, opts: SubscribeOptions) {
+  constructor (hub: DropHub, opts: SubscribeOptions, cursor: number) {
     this.#hub = hub
     this.res = opts.res
     this.filter = opts.filter
     this.access = opts.access
     this.#onClose = opts.onClose
+    this.cursor = cursor
   }
 
-  /** Writes a frame; cuts the subscriber when its unsent backlog passes the limit. */
+  /** Writes a control frame or comment regardless of blocking (heartbeats skip blocked subscribers). */
   write (frame: string): boolean {
     if (this.closed) return false
     const ok = this.res.write(frame)
-    if (!ok && this.res.writableLength > this.#hub.maxBacklogBytes) {
-      this.#hub.cut(this, 'slow')
-      return false
-    }
-    return true
+    if (!ok) this.#block()
+    return ok
   }
 
-  offer (namespace: string, frame: string): number {
+  #block (): void {
+    if (this.blocked) return
+    this.blocked = true
+    this.res.once('drain', () => {
+      this.blocked = false
+      this.drains++
+      this.#resume()
+    })
+    // the hard memory bound (only reachable with frames larger than the limit)
+    if (this.res.writableLength > this.#hub.maxBacklogBytes) this.#hub.cut(this, 'slow')
+  }
+
+  /** A new entry from the hub (live) or from the buffer (catch-up), in sequence order. */
+  deliver (entry: DropEntry, frame: string): number {
     if (this.closed) return 0
+    // a blocked subscriber catches up from the buffer on 'drain'
+    if (this.blocked) return 0
+    this.cursor = entry.seq
+    if (!this.filter(entry.drop)) return 0
+    return this.#offer(entry.drop.namespace, frame)
+  }
+
+  #offer (namespace: string, frame: string): number {
     if (this.#queue.length === 0) {
       const allowed = this.access.allows(namespace)
-      if (allowed === true) return this.write(frame) ? 1 : 0
+      if (allowed === true) return this.write(frame) ? 1 : (this.closed ? 0 : 1)
       if (allowed === false) return 0
     }
     // queued frames are shared strings (held by the ring buffer anyway), so
     // the queue costs a pointer per entry: bound its length, not its bytes
-    if (this.#queue.length >= this.#hub.buffer.capacity) {
+    if (this.#queue.length >= Math.max(MIN_PENDING, this.#hub.buffer.capacity)) {
       this.#hub.cut(this, 'slow')
       return 0
     }
     this.#queue.push({ namespace, frame })
-    this.#drain()
+    this.#drainQueue()
     return 0
   }
 
-  #drain (): void {
+  #drainQueue (): void {
     let sent = 0
-    while (!this.closed && this.#queue.length > 0) {
+    while (!this.closed && !this.blocked && this.#queue.length > 0) {
       const head = this.#queue[0] as Queued
       const allowed = this.access.allows(head.namespace)
       if (allowed === undefined) {
@@ -116,15 +156,31 @@ export class Subscriber {
           this.#waiting = true
           this.access.check(head.namespace).then(() => {
             this.#waiting = false
-            this.#drain()
+            this.#resume()
           }, () => {})
         }
         break
       }
       this.#queue.shift()
-      if (allowed && this.write(head.frame)) sent++
+      if (allowed) {
+        if (!this.res.write(head.frame)) this.#block()
+        sent++
+      }
     }
     this.#hub.countSent(sent)
+  }
+
+  /** After 'drain' or a permission answer: the queue first, then what the buffer holds past the cursor. */
+  #resume (): void {
+    if (this.closed || this.blocked) return
+    this.#drainQueue()
+    if (this.blocked || this.#queue.length > 0) return
+    const missed = this.#hub.buffer.since(this.#hub.buffer.idFor(this.cursor))
+    if (missed === 'too-old') {
+      this.#hub.cut(this, 'slow')
+      return
+    }
+    this.#hub.replay(this, missed)
   }
 
   finish (reason: SubscriberCloseReason): void {
@@ -145,6 +201,7 @@ export class DropHub {
   readonly #frames = new WeakMap<DropEntry, string>()
   #heartbeat: NodeJS.Timeout | undefined
   #recheck: NodeJS.Timeout | undefined
+  #sweep: NodeJS.Timeout | undefined
   #closing = false
 
   constructor (options: DropHubOptions) {
@@ -170,11 +227,19 @@ export class DropHub {
     const entry = this.buffer.push(kind, drop)
     const frame = this.#frame(entry)
     let sent = 0
-    for (const sub of this.#subs) {
-      if (sub.filter(drop)) sent += sub.offer(drop.namespace, frame)
-    }
+    for (const sub of this.#subs) sent += sub.deliver(entry, frame)
     this.countSent(sent)
     return entry
+  }
+
+  /** Writes entries to one subscriber in order until its socket blocks. */
+  replay (sub: Subscriber, entries: DropEntry[]): void {
+    let sent = 0
+    for (const entry of entries) {
+      if (sub.blocked || sub.closed) break
+      sent += sub.deliver(entry, this.#frame(entry))
+    }
+    this.countSent(sent)
   }
 
   countSent (n: number): void {
@@ -187,30 +252,27 @@ export class DropHub {
    * between the replay and the live flow.
    */
   subscribe (opts: SubscribeOptions): Subscriber {
-    const sub = new Subscriber(this, opts)
     const { res } = opts
+    const current = this.buffer.idFor(this.buffer.lastSeq)
+    const missed = opts.lastEventId === undefined ? [] : this.buffer.since(opts.lastEventId)
+    const from = missed === 'too-old' || missed.length === 0 ? this.buffer.lastSeq : (missed[0] as DropEntry).seq - 1
+    const sub = new Subscriber(this, opts, from)
     this.#subs.add(sub)
     this.#o.metrics?.subscribers(this.#subs.size)
     res.once('close', () => this.#remove(sub, sub.closed ? sub.closeReason : 'client'))
     this.#startTimers()
 
-    const current = this.buffer.idFor(this.buffer.lastSeq)
     if (opts.lastEventId === undefined) {
       // an id without data still sets the client's Last-Event-ID, so a reconnect resumes from here
       sub.write(`retry: ${this.#o.retryMs}\nid: ${current}\n\n`)
       return sub
     }
     sub.write(`retry: ${this.#o.retryMs}\n\n`)
-    const missed = this.buffer.since(opts.lastEventId)
     if (missed === 'too-old') {
       sub.write(formatSseEvent({ event: 'reset', id: current, data: { reason: 'too-old', lastEventId: opts.lastEventId } }))
       return sub
     }
-    let sent = 0
-    for (const entry of missed) {
-      if (sub.filter(entry.drop)) sent += sub.offer(entry.drop.namespace, this.#frame(entry))
-    }
-    this.countSent(sent)
+    this.replay(sub, missed)
     return sub
   }
 
@@ -256,18 +318,39 @@ export class DropHub {
     if (this.#heartbeat !== undefined) return
     const beat = formatSseComment('heartbeat')
     this.#heartbeat = setInterval(() => {
-      for (const sub of this.#subs) sub.write(beat)
+      for (const sub of this.#subs) if (!sub.blocked) sub.write(beat)
     }, this.#o.heartbeatSeconds * 1000)
     this.#recheck = setInterval(() => { this.#revalidate().catch(() => {}) }, this.#o.permissionRecheckSeconds * 1000)
+    this.#sweep = setInterval(() => { this.#sweepSlow() }, this.#o.slowCheckMs ?? 1000)
     this.#heartbeat.unref()
     this.#recheck.unref()
+    this.#sweep.unref()
   }
 
   #stopTimers (): void {
     clearInterval(this.#heartbeat)
     clearInterval(this.#recheck)
+    clearInterval(this.#sweep)
     this.#heartbeat = undefined
     this.#recheck = undefined
+    this.#sweep = undefined
+  }
+
+  /** Unsent bytes plus the matching drops it has not been written yet; Infinity when some were overwritten. */
+  backlogBytes (sub: Subscriber): number {
+    const owed = this.buffer.since(this.buffer.idFor(sub.cursor))
+    if (owed === 'too-old') return Infinity
+    let bytes = sub.res.writableLength
+    for (const entry of owed) if (sub.filter(entry.drop)) bytes += this.#frame(entry).length
+    return bytes
+  }
+
+  #sweepSlow (): void {
+    for (const sub of this.#subs) {
+      const stalled = sub.blocked && sub.drains === sub.drainsAtSweep
+      sub.drainsAtSweep = sub.drains
+      if (stalled && this.backlogBytes(sub) > this.maxBacklogBytes) this.cut(sub, 'slow')
+    }
   }
 
   async #revalidate (): Promise<void> {

@@ -42,6 +42,17 @@ const NamespaceParamsSchema = Type.Object({
   namespace: Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' })
 })
 
+// The 200 answer in both media types, so the spec shows the stream too.
+const DropsResponse200 = {
+  description: 'The recent drops (JSON), or the live event stream.',
+  content: {
+    'application/json': { schema: DropListSchema },
+    'text/event-stream': {
+      schema: Type.String({ description: 'Server-Sent Events: `event: drop|drop-update|reset|revoked|shutdown`, `id:`, `data:` a Drop as JSON (see openapi/drops.md).' })
+    }
+  }
+}
+
 const SSE_DESCRIPTION = 'With `Accept: text/event-stream`: a live stream of `drop`, `drop-update`, `reset`, `revoked` and ' +
   '`shutdown` events with ids for `Last-Event-ID` resume, a `retry:` hint and heartbeat comments (see openapi/drops.md). ' +
   'Otherwise a JSON page of the recent drops, newest first.'
@@ -120,7 +131,7 @@ export async function dropsRoutes (fastify: FastifyInstance, opts: DropsRouteOpt
       summary: 'Packet drops in every namespace where you may list and watch events (SSE or JSON)',
       description: SSE_DESCRIPTION,
       querystring: DropsQuerySchema,
-      response: { 200: DropListSchema, ...problemResponses() }
+      response: { 200: DropsResponse200, ...problemResponses() }
     }
   }, async (request, reply) => await serve(request, reply, request.query))
 
@@ -132,7 +143,7 @@ export async function dropsRoutes (fastify: FastifyInstance, opts: DropsRouteOpt
       description: SSE_DESCRIPTION,
       params: NamespaceParamsSchema,
       querystring: DropsQuerySchema,
-      response: { 200: DropListSchema, ...problemResponses() }
+      response: { 200: DropsResponse200, ...problemResponses() }
     }
   }, async (request, reply) => await serve(request, reply, request.query, request.params.namespace))
 }

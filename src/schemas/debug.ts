@@ -98,7 +98,8 @@ export const PodParamsSchema = Type.Object({
   pod: Type.String({ minLength: 1, maxLength: 253 })
 })
 export const NodeParamsSchema = Type.Object({ node: Type.String({ minLength: 1, maxLength: 253 }) })
-export const SessionParamsSchema = Type.Object({ id: Type.String({ minLength: 1, maxLength: 63 }) })
+// A label value: the id is used in a label selector, so nothing else may get in.
+export const SessionParamsSchema = Type.Object({ id: Type.String({ minLength: 1, maxLength: 63, pattern: '^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$' }) })
 
 export const SessionStateSchema = Type.Union(
   ['pending', 'waiting', 'running', 'terminated', 'image-pull-failed', 'expired', 'deleting'].map(s => Type.Literal(s)),

@@ -116,3 +116,46 @@ export function groupVersionResources (group: string, version: string): object |
   const defs = groupResources[`${group}/${version}`]
   return defs ? resourceList(`${group}/${version}`, defs) : undefined
 }
+
+/** Group-version paths of the OpenAPI v3 discovery root (`api/v1`, `apis/<g>/<v>`). */
+function openapiGroupVersions (): string[] {
+  return ['api/v1', ...Object.keys(groupResources).map(gv => `apis/${gv}`)]
+}
+
+/**
+ * `/openapi/v3`: the root listing one document per group-version. kubectl 1.32 reads it (create/apply
+ * `--validate`) to learn whether the server does field validation itself (`fieldValidation` parameter).
+ */
+export function openapiV3Root (): object {
+  const paths: Record<string, { serverRelativeURL: string }> = {}
+  for (const gv of openapiGroupVersions()) paths[gv] = { serverRelativeURL: `/openapi/v3/${gv}?hash=${VERSION_INFO.gitCommit.slice(0, 16).toUpperCase()}` }
+  return { paths }
+}
+
+/**
+ * `/openapi/v3/<gv>`: a deliberately small document — the operations with their
+ * `x-kubernetes-group-version-kind` and query parameters, no schemas (the sim
+ * publishes no models; clients that need them fail the same way as on a server
+ * that does not serve them).
+ */
+export function openapiV3GroupVersion (gv: string): object | undefined {
+  if (!openapiGroupVersions().includes(gv)) return undefined
+  const [group, version] = gv === 'api/v1' ? ['', 'v1'] : gv.slice('apis/'.length).split('/') as [string, string]
+  const defs = group === '' ? coreResources : groupResources[`${group}/${version}`] ?? []
+  const prefix = group === '' ? '/api/v1' : `/apis/${group}/${version}`
+  const param = (name: string): object => ({ name, in: 'query', schema: { type: 'string', uniqueItems: true } })
+  const writeParams = [param('dryRun'), param('fieldManager'), param('fieldValidation')]
+  const paths: Record<string, Record<string, object>> = {}
+  for (const d of defs) {
+    if (d.name.includes('/')) continue
+    const gvk = { group, kind: d.kind, version }
+    const collection = d.namespaced ? `${prefix}/namespaces/{namespace}/${d.name}` : `${prefix}/${d.name}`
+    if (d.verbs.includes('create')) paths[collection] = { post: { 'x-kubernetes-action': 'post', 'x-kubernetes-group-version-kind': gvk, parameters: writeParams } }
+    const item: Record<string, object> = {}
+    if (d.verbs.includes('get')) item.get = { 'x-kubernetes-action': 'get', 'x-kubernetes-group-version-kind': gvk }
+    if (d.verbs.includes('update')) item.put = { 'x-kubernetes-action': 'put', 'x-kubernetes-group-version-kind': gvk, parameters: writeParams }
+    if (d.verbs.includes('patch')) item.patch = { 'x-kubernetes-action': 'patch', 'x-kubernetes-group-version-kind': gvk, parameters: [...writeParams, param('force')] }
+    if (Object.keys(item).length) paths[`${collection}/{name}`] = item
+  }
+  return { openapi: '3.0.0', info: { title: 'Kubernetes', version: VERSION_INFO.gitVersion }, paths, components: { schemas: {} } }
+}

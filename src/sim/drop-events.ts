@@ -54,6 +54,18 @@ export function ciliumMessage (d: CiliumDrop): string {
     : `Outgoing packet dropped (${reason}) to ${who} ${l4}`
 }
 
+/** client-go record.CorrelatorOptions (zero values mean the client-go defaults). */
+export interface CorrelatorOptions {
+  /** Similar events (same source, object, type, reason) with more distinct messages than this within the interval are aggregated (default 10). */
+  maxEvents?: number
+  maxIntervalSeconds?: number
+  /** Message of an aggregated event (default: `(combined from similar events): ` + message). */
+  messageFunc?: (message: string) => string
+  /** Spam filter token bucket per source+object+type+reason: burst (default 25) and refill interval (default 300 s). */
+  burst?: number
+  refillSeconds?: number
+}
+
 export interface EventWriterOptions {
   url: string
   token: string
@@ -61,20 +73,34 @@ export interface EventWriterOptions {
   component: string
   /** The writer's pod cache (the tailer's informer); read directly, not over HTTP. */
   store: Store
+  correlator?: CorrelatorOptions
   now?: () => Date
 }
 
 interface Observation { name: string, count: number, firstTimestamp: string }
+interface AggregateRecord { localKeys: Set<string>, last: number }
+interface Bucket { tokens: number, at: number }
 
-/** One event source with client-go's EventCorrelator cache (identical events → PATCH count+1). */
+export interface InvolvedObject { kind: 'Pod', namespace: string, name: string, uid?: string, apiVersion: 'v1', resourceVersion?: string }
+
+/**
+ * One event source with client-go's EventCorrelator (tools/record/events_cache.go):
+ * aggregation of similar events, the observation cache (identical key → PATCH
+ * count+1/lastTimestamp/message) and the per-object spam filter (skipped events
+ * are still counted, so a later write carries the total).
+ */
 export class EventWriter {
   readonly #opts: EventWriterOptions
-  readonly #seen = new Map<string, Observation>()
+  readonly #observed = new Map<string, Observation>()
+  readonly #aggregates = new Map<string, AggregateRecord>()
+  readonly #buckets = new Map<string, Bucket>()
   #seq = 0n
 
   constructor (opts: EventWriterOptions) {
     this.#opts = opts
   }
+
+  #now (): Date { return (this.#opts.now ?? (() => new Date()))() }
 
   async #call (method: string, path: string, body: unknown, contentType: string): Promise<KObject> {
     const res = await fetch(this.#opts.url + path, {
@@ -87,44 +113,77 @@ export class EventWriter {
     return json
   }
 
-  /** Records a Warning event about a pod, like recorder.Event(pod, Warning, reason, message). */
-  async record (namespace: string, podName: string, reason: string, message: string): Promise<KObject> {
-    const pod = this.#opts.store.get('pods', namespace, podName)
-    if (!pod) throw notFound('pods', podName)
-    const now = (this.#opts.now ?? (() => new Date()))()
-    const ts = rfc3339(now)
-    const involvedObject = { kind: 'Pod', namespace, name: podName, uid: pod.metadata.uid, apiVersion: 'v1', resourceVersion: pod.metadata.resourceVersion }
-    const key = [this.#opts.component, '', 'Pod', namespace, podName, pod.metadata.uid, 'v1', 'Warning', reason, message].join('\u0000')
-    const prev = this.#seen.get(key)
-    const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`
-    if (prev) {
-      const count = prev.count + 1
-      try {
-        // CreateTwoWayMergePatch(event with count 0 / epoch lastTimestamp / empty message, event)
-        const out = await this.#call('PATCH', `${path}/${encodeURIComponent(prev.name)}`, { count, lastTimestamp: ts, message }, 'application/strategic-merge-patch+json')
-        this.#seen.set(key, { ...prev, count })
-        return out
-      } catch (err) {
-        if (!(err instanceof StatusError && err.code === 404)) throw err
-        const out = await this.#create(path, prev.name, namespace, involvedObject, reason, message, prev.firstTimestamp, ts, count)
-        this.#seen.set(key, { ...prev, count })
-        return out
-      }
-    }
+  #eventName (objectName: string, now: Date): string {
     // record.makeEvent: <object name>.<hex unix nanos>
     const nanos = BigInt(now.getTime()) * 1_000_000n + (this.#seq++ % 1_000_000n)
-    const name = `${podName}.${nanos.toString(16)}`
-    const out = await this.#create(path, name, namespace, involvedObject, reason, message, ts, ts, 1)
-    this.#seen.set(key, { name, count: 1, firstTimestamp: ts })
-    return out
+    return `${objectName}.${nanos.toString(16)}`
   }
 
-  #create (path: string, name: string, namespace: string, involvedObject: object, reason: string, message: string, first: string, last: string, count: number): Promise<KObject> {
+  /**
+   * Records a Warning event about a pod (recorder.Event(pod, Warning, reason, message)).
+   * Resolves to the stored Event, or undefined when the spam filter held it back.
+   */
+  async record (involvedObject: InvolvedObject, reason: string, message: string): Promise<KObject | undefined> {
+    const c = this.#opts.correlator ?? {}
+    const now = this.#now()
+    const ts = rfc3339(now)
+    const io = involvedObject
+    const base = [this.#opts.component, '', io.kind, io.namespace, io.name, io.uid ?? '', io.apiVersion, 'Warning', reason]
+    // EventAggregate
+    const aggregateKey = base.join('')
+    let key = [...base, message].join('')
+    let msg = message
+    let name = ''
+    const maxEvents = c.maxEvents ?? 10
+    const rec = this.#aggregates.get(aggregateKey)
+    const fresh = !rec || now.getTime() - rec.last > (c.maxIntervalSeconds ?? 600) * 1000
+    const record = fresh ? { localKeys: new Set<string>(), last: 0 } : rec
+    record.localKeys.add(message)
+    record.last = now.getTime()
+    this.#aggregates.set(aggregateKey, record)
+    if (record.localKeys.size >= maxEvents) {
+      const first = record.localKeys.values().next().value
+      if (first !== undefined) record.localKeys.delete(first)
+      msg = (c.messageFunc ?? ((m: string) => `(combined from similar events): ${m}`))(message)
+      key = aggregateKey
+      name = this.#eventName(io.name, now)
+    }
+    // eventObserve
+    const prev = this.#observed.get(key)
+    const count = prev ? prev.count + 1 : 1
+    if (!name) name = prev?.name ?? this.#eventName(io.name, now)
+    if (prev) name = prev.name
+    const firstTimestamp = prev?.firstTimestamp ?? ts
+    this.#observed.set(key, { name, count, firstTimestamp })
+    // spam filter (token bucket per source + object + type + reason)
+    const burst = c.burst ?? 25
+    const refillMs = (c.refillSeconds ?? 300) * 1000
+    const b = this.#buckets.get(aggregateKey) ?? { tokens: burst, at: now.getTime() }
+    b.tokens = Math.min(burst, b.tokens + (now.getTime() - b.at) / refillMs)
+    b.at = now.getTime()
+    this.#buckets.set(aggregateKey, b)
+    if (b.tokens < 1) return undefined
+    b.tokens -= 1
+
+    const path = `/api/v1/namespaces/${encodeURIComponent(io.namespace)}/events`
+    if (prev) {
+      try {
+        // CreateTwoWayMergePatch(event with count 0 / epoch lastTimestamp / empty message, event)
+        return await this.#call('PATCH', `${path}/${encodeURIComponent(name)}`, { count, lastTimestamp: ts, message: msg }, 'application/strategic-merge-patch+json')
+      } catch (err) {
+        // the event may have been removed (TTL): create it again with the same name and count
+        if (!(err instanceof StatusError && err.code === 404)) throw err
+      }
+    }
+    return this.#create(path, name, io, reason, msg, firstTimestamp, ts, count)
+  }
+
+  #create (path: string, name: string, io: InvolvedObject, reason: string, message: string, first: string, last: string, count: number): Promise<KObject> {
     const event = {
       kind: 'Event',
       apiVersion: 'v1',
-      metadata: { name, namespace, creationTimestamp: null },
-      involvedObject,
+      metadata: { name, namespace: io.namespace, creationTimestamp: null },
+      involvedObject: io,
       reason,
       message,
       source: { component: this.#opts.component },
@@ -141,17 +200,44 @@ export class EventWriter {
 }
 
 export interface DropWriters {
-  /** A kube-iptables-tailer PacketDrop event (reason PacketDrop, source kube-iptables-tailer). */
-  tailer (drop: TailerDrop): Promise<KObject>
-  /** A Cilium PacketDrop event (reason PacketDrop, source cilium). */
-  cilium (drop: CiliumDrop): Promise<KObject>
+  /** A kube-iptables-tailer PacketDrop event (undefined when client-go's spam filter held it back). */
+  tailer (drop: TailerDrop): Promise<KObject | undefined>
+  /** A Cilium PacketDrop event (burst 1 per interval and pod: repeats inside the interval are only counted). */
+  cilium (drop: CiliumDrop): Promise<KObject | undefined>
 }
 
-export function createDropWriters (opts: { url: string, store: Store, tailerToken: string, ciliumToken: string, now?: () => Date }): DropWriters {
-  const tailer = new EventWriter({ url: opts.url, token: opts.tailerToken, component: 'kube-iptables-tailer', store: opts.store, now: opts.now })
-  const cilium = new EventWriter({ url: opts.url, token: opts.ciliumToken, component: 'cilium', store: opts.store, now: opts.now })
+export interface DropWriterOptions {
+  url: string
+  store: Store
+  tailerToken: string
+  ciliumToken: string
+  /** Cilium's --hubble-drop-events-interval (default 2 min). */
+  ciliumIntervalSeconds?: number
+  /** Overrides of the tailer's correlator (client-go v0.18 defaults otherwise). */
+  tailerCorrelator?: CorrelatorOptions
+  now?: () => Date
+}
+
+export function createDropWriters (opts: DropWriterOptions): DropWriters {
+  const interval = opts.ciliumIntervalSeconds ?? 120
+  const tailer = new EventWriter({ url: opts.url, token: opts.tailerToken, component: 'kube-iptables-tailer', store: opts.store, now: opts.now, correlator: opts.tailerCorrelator })
+  // dropeventemitter.go: NewBroadcasterWithCorrelatorOptions{BurstSize 1, QPS 1/interval, MaxEvents 1, MaxIntervalInSeconds interval, MessageFunc: message}
+  const cilium = new EventWriter({ url: opts.url, token: opts.ciliumToken, component: 'cilium', store: opts.store, now: opts.now, correlator: { burst: 1, refillSeconds: interval, maxEvents: 1, maxIntervalSeconds: interval, messageFunc: m => m } })
   return {
-    tailer: (d) => tailer.record(d.namespace, d.pod, 'PacketDrop', tailerMessage(d)),
-    cilium: (d) => cilium.record(d.namespace, d.pod, 'PacketDrop', ciliumMessage(d))
+    tailer: (d) => {
+      // reference.GetReference on the informer's pod: uid and resourceVersion included
+      const pod = opts.store.get('pods', d.namespace, d.pod)
+      if (!pod) return Promise.reject(notFound('pods', d.pod))
+      return tailer.record({ kind: 'Pod', namespace: d.namespace, name: d.pod, uid: pod.metadata.uid, apiVersion: 'v1', resourceVersion: pod.metadata.resourceVersion }, 'PacketDrop', tailerMessage(d))
+    },
+    cilium: (d) => {
+      // ingress: the destination pod by name only; egress: the source pod with its UID when cached
+      const io: InvolvedObject = { kind: 'Pod', namespace: d.namespace, name: d.pod, apiVersion: 'v1' }
+      if (d.direction === 'egress') {
+        const uid = opts.store.get('pods', d.namespace, d.pod)?.metadata.uid
+        if (uid) io.uid = uid
+      }
+      return cilium.record(io, 'PacketDrop', ciliumMessage(d))
+    }
   }
 }

@@ -15,7 +15,7 @@ export interface FaultConfig {
   dropWatchAfterEvents: number
   /** The next watch gets 410 Expired (`http`: before the stream starts; `event`: as an ERROR event). */
   expireNextWatch: false | 'http' | 'event'
-  /** Close new connections immediately. */
+  /** Close the connection of every API request at once (kept-alive ones too); /__sim/ stays reachable. */
   refuseConnections: boolean
 }
 

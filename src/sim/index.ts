@@ -11,11 +11,11 @@ import { FaultController } from './faults.ts'
 import type { FaultConfig } from './faults.ts'
 import { createSimServer } from './server.ts'
 import { buildKubeconfig } from './kubeconfig.ts'
-import { loadWorld } from './world.ts'
+import { isRbacObject, loadWorld } from './world.ts'
 import type { World } from './world.ts'
 import { defaultPod } from './pod-defaults.ts'
 import { createDropWriters } from './drop-events.ts'
-import type { DropWriters } from './drop-events.ts'
+import type { CorrelatorOptions, DropWriters } from './drop-events.ts'
 import { resourceDefinitions } from './resources.ts'
 
 export type { World, WorldUser } from './world.ts'
@@ -45,6 +45,8 @@ export interface SimOptions {
   terminationDelayMs?: number
   pullBackOffMs?: number
   restartDelayMs?: number
+  /** PacketDrop writers: Cilium's --hubble-drop-events-interval (default 120 s), tailer correlator overrides. */
+  drops?: { ciliumIntervalSeconds?: number, tailerCorrelator?: CorrelatorOptions }
   log?: (msg: string) => void
 }
 
@@ -70,6 +72,8 @@ export interface Sim {
   world: World
   /** Requests the sim answered with 404 for an unknown path. */
   unknownRequests: string[]
+  /** Adds objects like the world does at start (defaults applied; pods are Running at once). RBAC kinds go to the authorizer. */
+  seed (objects: KObject[]): void
   close (): Promise<void>
 }
 
@@ -83,11 +87,11 @@ function fillNodeTimes (node: KObject, now: string): void {
   }
 }
 
-/** Loads the world's objects into the store; pods start Running at once. */
-function seed (world: World, store: Store, lifecycle: PodLifecycle): void {
+/** Loads objects into the store as they exist at start; pods start Running at once. */
+function seed (objects: KObject[], store: Store, lifecycle: PodLifecycle): void {
   const now = rfc3339(store.now())
   const rank = (o: KObject): number => o.kind === 'Namespace' ? 0 : o.kind === 'Node' ? 1 : o.kind === 'Pod' ? 3 : 2
-  for (const raw of [...world.objects].sort((a, b) => rank(a) - rank(b))) {
+  for (const raw of [...objects].sort((a, b) => rank(a) - rank(b))) {
     const d = kindToResource.get(`${raw.apiVersion ?? ''}/${raw.kind ?? ''}`)
     if (!d) throw new Error(`world: unsupported object ${String(raw.apiVersion)}/${String(raw.kind)}`)
     let o = structuredClone(raw)
@@ -125,7 +129,7 @@ export async function startSim (opts: SimOptions = {}): Promise<Sim> {
   const unknownRequests: string[] = []
 
   // RBAC objects are readable through the API like on a real cluster
-  for (const o of rbacObjects) {
+  for (const o of rbacObjects.filter(isRbacObject)) {
     const d = kindToResource.get(`${o.apiVersion ?? ''}/${o.kind ?? ''}`)
     if (!d) continue
     const copy = structuredClone(o)
@@ -133,7 +137,7 @@ export async function startSim (opts: SimOptions = {}): Promise<Sim> {
     else delete copy.metadata.namespace
     try { store.create(d.resource, copy) } catch { /* same object listed twice */ }
   }
-  seed(world, store, lifecycle)
+  seed(world.objects, store, lifecycle)
 
   const { server, shutdown } = createSimServer({
     store,
@@ -168,7 +172,9 @@ export async function startSim (opts: SimOptions = {}): Promise<Sim> {
     url,
     store,
     tailerToken: tokenOf('system:serviceaccount:kube-system:kube-iptables-tailer'),
-    ciliumToken: tokenOf('system:serviceaccount:kube-system:cilium')
+    ciliumToken: tokenOf('system:serviceaccount:kube-system:cilium'),
+    ciliumIntervalSeconds: opts.drops?.ciliumIntervalSeconds,
+    tailerCorrelator: opts.drops?.tailerCorrelator
   })
 
   let closed = false
@@ -188,6 +194,15 @@ export async function startSim (opts: SimOptions = {}): Promise<Sim> {
     lifecycle,
     world,
     unknownRequests,
+    seed (objects: KObject[]) {
+      const rbacKinds = objects.filter(isRbacObject)
+      rbac.load(rbacKinds)
+      for (const o of rbacKinds) {
+        const d = kindToResource.get(`${o.apiVersion ?? ''}/${o.kind ?? ''}`)
+        if (d) store.create(d.resource, { ...structuredClone(o), metadata: { ...o.metadata, namespace: d.namespaced ? o.metadata.namespace ?? 'default' : undefined } })
+      }
+      seed(objects.filter(o => !isRbacObject(o)), store, lifecycle)
+    },
     async close () {
       if (closed) return
       closed = true

@@ -525,8 +525,11 @@ async function handlePodSubresource (r: ResourceRequest, d: ResourceDefinition):
       return true
     }
     case 'attach': {
-      // reached only without an Upgrade header
-      ctx.store.mustGet('pods', ns, name)
+      // reached only without an Upgrade header: AttachLocation's checks run first, then the
+      // upgrade-aware proxy answers NewBadRequest("Upgrade request required")
+      const pod = ctx.store.mustGet('pods', ns, name)
+      pickContainer(pod, url.searchParams.get('container'))
+      requireHost(pod)
       throw badRequest('Upgrade request required')
     }
   }

@@ -20,7 +20,7 @@ import { negotiateSubprotocol, serveAttach } from './attach.ts'
 import { StatusError, badRequest, forbidden, forbiddenPath, unauthorized } from './status.ts'
 import { parseRequestInfo } from './request-info.ts'
 import type { RequestInfo } from './request-info.ts'
-import { VERSION_INFO, apiGroup, apiGroupList, apiVersions, coreV1, groupVersionResources } from './discovery.ts'
+import { VERSION_INFO, apiGroup, apiGroupList, apiVersions, coreV1, groupVersionResources, openapiV3GroupVersion, openapiV3Root } from './discovery.ts'
 import { readBody, sendError, sendJSON, writeSocketError } from './http-util.ts'
 import { sanitize } from './faults.ts'
 import { handleResource, attachTarget } from './resources.ts'
@@ -121,6 +121,11 @@ function handleNonResource (ctx: ServerContext, req: IncomingMessage, res: Serve
   if (p === '/api') return sendJSON(res, 200, apiVersions(serverAddress(req)))
   if (p === '/api/v1') return sendJSON(res, 200, coreV1())
   if (p === '/apis') return sendJSON(res, 200, apiGroupList())
+  if (p === '/openapi/v3') return sendJSON(res, 200, openapiV3Root())
+  if (p.startsWith('/openapi/v3/')) {
+    const doc = openapiV3GroupVersion(p.slice('/openapi/v3/'.length))
+    if (doc) return sendJSON(res, 200, doc)
+  }
   if (parts[0] === 'apis' && parts.length === 2) {
     const g = apiGroup(parts[1] ?? '')
     if (g) return sendJSON(res, 200, g)
@@ -189,11 +194,8 @@ export function createSimServer (ctx: ServerContext, tls: TlsMaterial): SimServe
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => { handle(req, res).catch(() => res.destroy()) }
   const httpServer = createHttpServer(onRequest)
   const httpsServer = createHttpsServer({ cert: tls.cert, key: tls.key }, onRequest)
+  // refuseConnections is applied per request (the socket is destroyed), so the admin endpoint stays reachable
   const server = createNetServer((socket: Socket) => {
-    if (ctx.faults.config.refuseConnections) {
-      socket.destroy()
-      return
-    }
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
     socket.on('error', () => socket.destroy())

@@ -74,7 +74,7 @@ export function methodNotSupported (resource: string, verb: string): StatusError
 }
 
 export function unsupportedMediaType (contentType: string): StatusError {
-  return new StatusError(failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`, { kind: contentType }))
+  return new StatusError(failure(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf', { kind: contentType }))
 }
 
 export function expired (message: string): StatusError {

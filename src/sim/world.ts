@@ -1,7 +1,7 @@
 // A "world" is the starting state of the simulated cluster: users with their
 // tokens, RBAC manifests, and the objects (namespaces, nodes, pods) that exist
 // at start. It is read from a YAML file (see worlds/demo.yaml).
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse as parseYaml } from 'yaml'
@@ -22,7 +22,7 @@ export interface World {
   users: WorldUser[]
   /** Name of the user whose context is the kubeconfig's current-context. */
   currentContext: string
-  /** RBAC objects (Role, ClusterRole, bindings) to load besides the bootstrap policy. */
+  /** RBAC objects (Role, ClusterRole, bindings) to load besides the bootstrap policy (from `rbacFiles` and inline `objects`). */
   rbac: KObject[]
   /** Everything else that exists at start (namespaces, nodes, pods, events). */
   objects: KObject[]
@@ -40,6 +40,8 @@ export function demoWorldPath (): string {
 
 /** Reads manifests from a file; a kustomization.yaml contributes the files in its `resources` list. */
 export function readManifestFile (path: string): KObject[] {
+  // a kustomization may list directories (bases): read their kustomization.yaml
+  if (statSync(path).isDirectory()) return readManifestFile(resolve(path, 'kustomization.yaml'))
   const text = readFileSync(path, 'utf8')
   if (/(^|\/)kustomization\.ya?ml$/.test(path)) {
     const k = parseYaml(text) as { resources?: unknown }
@@ -69,7 +71,8 @@ export function parseWorld (text: string, baseDir: string): World {
   if (!doc || typeof doc !== 'object') throw new Error('world: empty document')
   const users = (Array.isArray(doc.users) ? doc.users : []).map(asUser)
   const rbacFiles = Array.isArray(doc.rbacFiles) ? doc.rbacFiles.map(String) : []
-  const rbac = rbacFiles.flatMap(f => readManifestFile(resolve(baseDir, f)))
+  // only the RBAC objects of those files count (deploy/ also holds the Namespace, ServiceAccount, Deployment...)
+  const rbac = rbacFiles.flatMap(f => readManifestFile(resolve(baseDir, f))).filter(isRbacObject)
   const objects: KObject[] = []
   for (const raw of Array.isArray(doc.objects) ? doc.objects : []) {
     const o = raw as KObject

@@ -95,8 +95,10 @@ describe('secret guard', () => {
 
   test('masks bearer credentials and JWTs inside strings', () => {
     const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLXZhbHVl'
-    const out = redactSecrets({ error: `upstream said: Authorization: Bearer abcdefghijklmnop and ${jwt}` })
-    assert.equal(out.error, 'upstream said: Authorization: Bearer [REDACTED] and [REDACTED]')
+    const out = redactSecrets({ error: `upstream said: Authorization: Bearer abcdefghijklmnopqrstuvwxyz and ${jwt} too` })
+    assert.equal(out.error, 'upstream said: Authorization: Bearer [REDACTED] and [REDACTED] too')
+    const prose = 'Basic connectivity test, the Bearer of bad news'
+    assert.equal(redactSecrets({ reason: prose }).reason, prose)
   })
 
   test('cycles and absurd depth are cut, not followed', () => {

@@ -204,6 +204,12 @@ describe('evaluatePolicy: each allow field', () => {
     assert.equal(evaluatePolicy(policy(rule('root', { images: ['*'] })), alice, req({ runAsUser: 0 })).allowed, true)
   })
 
+  test('attach/logs: no reason or TTL needed, omitted fields unchecked', () => {
+    assert.equal(evaluatePolicy(p, alice, { action: 'attach', namespace: 'demo' }).allowed, true)
+    assert.equal(evaluatePolicy(p, alice, { action: 'logs', namespace: 'demo', ttlSeconds: 99999 }).allowed, true)
+    assert.equal(denied(evaluatePolicy(p, alice, { action: 'attach', namespace: 'demo', profile: 'sysadmin' })).field, 'profile')
+  })
+
   test('requireReason: missing or blank', () => {
     for (const reason of [undefined, '', '   ']) {
       const d = denied(evaluatePolicy(p, alice, req({ reason })))

@@ -16,14 +16,26 @@ export class FakeResponse extends EventEmitter implements SseResponse {
 
   get writableLength (): number { return this.unsent }
 
+  #pending = ''
+
   write (chunk: string): boolean {
     if (this.destroyed || this.writableEnded) return false
     if (this.stalled) {
+      this.#pending += chunk
       this.unsent += chunk.length
       return false
     }
     this.out += chunk
     return true
+  }
+
+  /** The reader reads again: flush what was held and signal 'drain'. */
+  unstall (): void {
+    this.stalled = false
+    this.out += this.#pending
+    this.#pending = ''
+    this.unsent = 0
+    this.emit('drain')
   }
 
   end (): void {

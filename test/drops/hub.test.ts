@@ -20,6 +20,7 @@ function hubWith (over: Partial<DropHubOptions> = {}): { hub: DropHub, counts: {
     maxSubscribers: 10,
     epoch: 'e1',
     closeGraceMs: 50,
+    slowCheckMs: 20,
     metrics: { sent: n => { counts.sent += n }, slowDisconnect: () => { counts.slow++ }, subscribers: n => { counts.subs = n } },
     ...over
   })
@@ -136,7 +137,7 @@ describe('DropHub', () => {
     assert.deepEqual(r.events().map(e => e.id), ['e1-5'])
   })
 
-  test('a stalled reader is cut once its unsent backlog passes the limit; others keep flowing', () => {
+  test('a stalled reader is cut once its backlog passes the limit; others keep flowing', async () => {
     const { hub, counts } = hubWith({ maxBacklogBytes: 2048 })
     const slow = new FakeResponse()
     const fast = new FakeResponse()
@@ -145,12 +146,42 @@ describe('DropHub', () => {
     hub.subscribe({ res: fast, filter: all, access: nsAccess(new FakeAuthorizer(), 'demo') })
     slow.stalled = true
     for (let i = 0; i < 20; i++) hub.publish('drop', makeDrop({ id: `d${i}` }))
+    // its own memory: one frame past the blocked write, the rest stays in the shared buffer
+    assert.ok(slow.unsent < 1024, `unsent ${slow.unsent}`)
+    assert.equal(slow.destroyed, false, 'not judged within a burst')
+    await sleep(60)
     assert.equal(slow.destroyed, true)
-    assert.ok(slow.unsent <= 2048 + 1024, `backlog bounded: ${slow.unsent}`)
     assert.deepEqual(closes, ['slow'])
     assert.equal(counts.slow, 1)
     assert.equal(hub.size, 1)
     assert.equal(fast.events().length, 20)
+  })
+
+  test('a blocked reader that keeps draining catches up in order, even past the limit', async () => {
+    const { hub, counts } = hubWith({ maxBacklogBytes: 2048 })
+    const r = new FakeResponse()
+    hub.subscribe({ res: r, filter: compileDropFilter({ port: 5432 }), access: nsAccess(new FakeAuthorizer(), 'demo') })
+    r.stalled = true
+    for (let i = 0; i < 30; i++) hub.publish('drop', makeDrop({ id: `d${i}`, port: i % 3 === 0 ? 80 : 5432 }))
+    r.unstall()
+    await sleep(60)
+    assert.equal(r.destroyed, false)
+    assert.equal(counts.slow, 0)
+    const ids = r.events().map(e => JSON.parse(e.data).id)
+    assert.deepEqual(ids, Array.from({ length: 30 }, (_, i) => `d${i}`).filter((_, i) => i % 3 !== 0))
+    hub.publish('drop', makeDrop({ id: 'live' }))
+    assert.equal(r.events().at(-1)?.id, 'e1-31')
+  })
+
+  test('a reader that falls behind the whole buffer is cut when it drains', () => {
+    const { hub, counts } = hubWith({ bufferSize: 5, maxBacklogBytes: 1 << 20 })
+    const r = new FakeResponse()
+    hub.subscribe({ res: r, filter: all, access: nsAccess(new FakeAuthorizer(), 'demo') })
+    r.stalled = true
+    for (let i = 0; i < 10; i++) hub.publish('drop', makeDrop({ id: `d${i}` }))
+    r.unstall()
+    assert.equal(r.destroyed, true)
+    assert.equal(counts.slow, 1)
   })
 
   test('heartbeat comments while subscribers exist', async () => {

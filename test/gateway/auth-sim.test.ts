@@ -1,6 +1,7 @@
 // Authentication and authorization against the simulated cluster: real
 // TokenReviews and SubjectAccessReviews, caches, and fail-closed outages.
 import { test, before, after } from 'node:test'
+import { jsonOf } from '../helpers/http.ts'
 import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startStack, type Stack } from '../helpers/stack.ts'
@@ -36,10 +37,10 @@ test('a revoked token keeps working until the cache TTL, then stops', async () =
 test('delegation: groups are checked one by one against the bot\'s impersonate rights', async () => {
   const ok = await stack.request('/v1/whoami', { as: 'chatbot', headers: { 'impersonate-user': 'alice', 'impersonate-group': 'dev' } })
   assert.equal(ok.status, 200)
-  assert.deepEqual((await ok.json()).groups.filter((g: string) => g !== 'system:authenticated'), ['dev'])
+  assert.deepEqual((await jsonOf(ok)).groups.filter((g: string) => g !== 'system:authenticated'), ['dev'])
   const bad = await stack.request('/v1/whoami', { as: 'chatbot', headers: [['impersonate-user', 'alice'], ['impersonate-group', 'dev'], ['impersonate-group', 'sre']] })
   assert.equal(bad.status, 403)
-  const body = await bad.json()
+  const body = await jsonOf(bad)
   assert.match(body.detail + JSON.stringify(body), /sre/)
   const notAllowedUser = await stack.request('/v1/whoami', { as: 'chatbot', headers: { 'impersonate-user': 'carol' } })
   assert.equal(notAllowedUser.status, 403)

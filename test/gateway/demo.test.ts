@@ -1,6 +1,7 @@
 // `npm run demo` as a user runs it: a child process that prints the gateway
 // URL and serves /v1/whoami for the demo tokens, writing its files under ./data.
 import { test } from 'node:test'
+import { jsonOf } from '../helpers/http.ts'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { mkdtempSync, existsSync, rmSync } from 'node:fs'
@@ -31,7 +32,7 @@ test('the demo starts the sim and the gateway and answers whoami for demo users'
     assert.match(out, /alice\s+alice-token/)
     const res = await fetch(`${url}/v1/whoami?namespace=demo`, { headers: { authorization: 'Bearer alice-token' } })
     assert.equal(res.status, 200)
-    const body = await res.json()
+    const body = await jsonOf(res)
     assert.equal(body.user, 'alice')
     assert.equal(body.can.ephemeral, true)
     assert.ok(existsSync(join(cwd, 'data', 'demo.kubeconfig')))

@@ -93,7 +93,7 @@ export interface SseEvent {
   event: string
   id?: string
   data: string
-  json: any // eslint-disable-line @typescript-eslint/no-explicit-any
+  json: any
 }
 
 /** Reads an event stream as EventSource would (dispatches on blank lines). */

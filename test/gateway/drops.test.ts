@@ -226,7 +226,7 @@ describe('drops: small buffer, backlog limit, shutdown', () => {
           count: 1,
           type: 'Warning'
         })
-        if (i % 4 === 3) await sleep(1)
+        if (i % 20 === 19) await sleep(1)
       }
       await healthy.next(() => healthy.drops().filter(e => e.json.peer === 'bulk').length === N, 15000)
       for (let i = 0; i < 200 && await metric(s, 'kdebug_drops_slow_disconnects_total') === 0; i++) await sleep(20)

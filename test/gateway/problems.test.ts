@@ -1,6 +1,7 @@
 // The HTTP contract every route shares: problem+json errors naming the field,
 // 404 vs 405, 413, request ids, readiness, graceful shutdown.
 import { test, before, after } from 'node:test'
+import { jsonOf } from '../helpers/http.ts'
 import assert from 'node:assert/strict'
 import { Type } from '@sinclair/typebox'
 import { startStack, type Stack } from '../helpers/stack.ts'
@@ -32,7 +33,7 @@ test('validation errors are 400 problems naming each bad field', async () => {
   const res = await stack.request('/test/echo', { as: 'alice', method: 'POST', body: JSON.stringify({ capabilities: { add: ['sys_ptrace'] } }) })
   assert.equal(res.status, 400)
   assert.ok(isProblem(res))
-  const body = await res.json()
+  const body = await jsonOf(res)
   assert.equal(body.status, 400)
   assert.equal(body.title, 'Invalid request')
   assert.match(body.type, /^https:\/\/kdebug\.dev\/problems\/validation$/)
@@ -45,7 +46,7 @@ test('validation errors are 400 problems naming each bad field', async () => {
 test('unknown fields are named too', async () => {
   const res = await stack.request('/test/echo', { as: 'alice', method: 'POST', body: JSON.stringify({ image: 'busybox', imagee: 'x' }) })
   assert.equal(res.status, 400)
-  const body = await res.json()
+  const body = await jsonOf(res)
   assert.deepEqual(body.errors, [{ field: '/body/imagee', message: 'unknown field' }])
 })
 
@@ -58,7 +59,7 @@ test('malformed JSON is a 400 problem', async () => {
 test('query validation names the parameter', async () => {
   const res = await stack.request('/v1/whoami?namespace=Not_A_Namespace', { as: 'alice' })
   assert.equal(res.status, 400)
-  const body = await res.json()
+  const body = await jsonOf(res)
   assert.equal(body.errors[0].field, '/querystring/namespace')
 })
 
@@ -104,7 +105,7 @@ test('x-request-id: a sane client id is kept, an insane one replaced', async () 
 test('readyz reports the API server and the audit log; metrics are Prometheus text', async () => {
   const ready = await stack.request('/readyz')
   assert.equal(ready.status, 200)
-  const body = await ready.json()
+  const body = await jsonOf(ready)
   assert.equal(body.status, 'ready')
   assert.deepEqual(body.checks.map((c: { name: string }) => c.name).slice(0, 2), ['kubernetes-api', 'audit-log'])
   const metrics = await (await stack.request('/metrics')).text()
@@ -114,7 +115,7 @@ test('readyz reports the API server and the audit log; metrics are Prometheus te
 test('the spec is served and lists the routes', async () => {
   const res = await stack.request('/openapi.json')
   assert.equal(res.status, 200)
-  const spec = await res.json()
+  const spec = await jsonOf(res)
   assert.equal(spec.openapi, '3.1.0')
   assert.ok(spec.paths['/v1/whoami'])
 })

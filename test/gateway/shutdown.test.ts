@@ -1,5 +1,6 @@
 // Graceful shutdown: readiness flips, in-flight requests finish, close is quick.
 import { test } from 'node:test'
+import { jsonOf } from '../helpers/http.ts'
 import assert from 'node:assert/strict'
 import { startStack } from '../helpers/stack.ts'
 
@@ -14,7 +15,7 @@ test('close() lets in-flight requests finish and returns quickly', async () => {
     const closing = stack.app.close()
     const res = await inFlight
     assert.equal(res.status, 200)
-    assert.equal((await res.json()).user, 'alice')
+    assert.equal((await jsonOf(res)).user, 'alice')
     await closing
     const took = performance.now() - started
     assert.ok(took < 3000, `close took ${took} ms`)

@@ -3,7 +3,7 @@ import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { startSim } from '../../src/sim/index.ts'
 import type { Sim } from '../../src/sim/index.ts'
-import { tailerMessage, ciliumMessage } from '../../src/sim/drop-events.ts'
+import { tailerMessage, ciliumMessage, createDropWriters } from '../../src/sim/drop-events.ts'
 import { StatusError } from '../../src/sim/status.ts'
 import { ADMIN, readWatch } from './core-helpers.ts'
 
@@ -46,11 +46,45 @@ test('tailer event: shape as client-go v0.18 records it; identical repeat → PA
   assert.equal(sim.store.list('events', 'demo').filter(e => e.reason === 'PacketDrop').length, 1)
 })
 
-test('cilium event: source cilium, about the destination pod for ingress', async () => {
+test('cilium event: source cilium, about the destination pod (by name only) for ingress', async () => {
   const ev = await sim.drops.cilium({ namespace: 'payments', pod: 'ledger', direction: 'ingress', peer: 'demo/web', peerIP: '10.244.1.2', l4: 'TCP/8443' }) as any
   assert.deepEqual(ev.source, { component: 'cilium' })
-  assert.equal(ev.involvedObject.name, 'ledger')
+  assert.deepEqual(ev.involvedObject, { kind: 'Pod', namespace: 'payments', name: 'ledger', apiVersion: 'v1' })
   assert.equal(ev.message, 'Incoming packet dropped (policy_denied) from demo/web (10.244.1.2) TCP/8443')
+  const egress = await sim.drops.cilium({ namespace: 'demo', pod: 'api', direction: 'egress', peer: 'world', peerIP: '1.1.1.1', l4: 'UDP/53' }) as any
+  assert.equal(egress.involvedObject.uid, sim.store.get('pods', 'demo', 'api')?.metadata.uid, 'egress carries the cached UID')
+})
+
+test('cilium correlator: one event per pod and interval; held-back drops are counted into the next write', async () => {
+  let now = new Date('2026-06-01T12:00:00Z')
+  const w = createDropWriters({ url: sim.url, store: sim.store, tailerToken: 'tailer-token', ciliumToken: 'cilium-token', ciliumIntervalSeconds: 120, now: () => now })
+  const drop = (port: number): any => w.cilium({ namespace: 'demo', pod: 'web', direction: 'ingress', peer: 'payments/ledger', peerIP: '10.244.2.3', l4: `TCP/${port}` })
+  const first = await drop(80)
+  assert.equal(first.count, 1)
+  now = new Date(now.getTime() + 10_000)
+  assert.equal(await drop(81), undefined, 'spam filter: burst 1 per interval')
+  assert.equal(await drop(82), undefined)
+  now = new Date(now.getTime() + 120_000)
+  const later = await drop(83)
+  assert.equal(later.metadata.name, first.metadata.name, 'MaxEvents 1: every drop of this pod aggregates into one Event')
+  assert.equal(later.count, 4)
+  assert.equal(later.message, 'Incoming packet dropped (policy_denied) from payments/ledger (10.244.2.3) TCP/83')
+  assert.equal(later.firstTimestamp, first.firstTimestamp)
+})
+
+test('tailer correlator: the 10th distinct message for one pod within 10 min is combined', async () => {
+  const w = createDropWriters({ url: sim.url, store: sim.store, tailerToken: 'tailer-token', ciliumToken: 'cilium-token' })
+  const names = new Set<string>()
+  let last: any
+  for (let port = 1; port <= 10; port++) {
+    last = await w.tailer({ namespace: 'demo', pod: 'api', direction: 'send', peer: 'payments', peerIP: '10.244.2.3', port })
+    names.add(last.metadata.name)
+  }
+  assert.equal(names.size, 10)
+  assert.equal(last.message, '(combined from similar events): Packet dropped when sending traffic to payments (10.244.2.3) on port 10/TCP')
+  const next = await w.tailer({ namespace: 'demo', pod: 'api', direction: 'send', peer: 'payments', peerIP: '10.244.2.3', port: 11 }) as any
+  assert.equal(next.metadata.name, last.metadata.name)
+  assert.equal(next.count, 2)
 })
 
 test('the writers go through RBAC: without the binding the tailer gets 403', async () => {

@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startSim } from '../../src/sim/index.ts'
@@ -122,4 +122,15 @@ test('get -w receives Table watch events (first with columns)', { skip }, async 
   const lines = r.stdout.trim().split('\n')
   assert.match(lines[0] ?? '', /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$/)
   assert.ok(lines.slice(1).filter(l => /^web\s+2\/2\s+Running/.test(l)).length >= 2, r.stdout)
+})
+
+test('create -f / apply -f: OpenAPI v3 tells kubectl the server validates fields itself', { skip }, async () => {
+  const manifest = join(dir, 'pod.yaml')
+  writeFileSync(manifest, 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: from-file\n  namespace: demo\nspec:\n  containers:\n  - name: c\n    image: busybox\n')
+  const c = await kubectl(['create', '-f', manifest, '--context', 'admin'])
+  assert.equal(c.code, 0, c.stderr)
+  assert.match(c.stdout, /pod\/from-file created/)
+  const a = await kubectl(['apply', '-f', manifest, '--context', 'admin'])
+  assert.equal(a.code, 0, a.stderr)
+  assert.ok(sim.store.get('pods', 'demo', 'from-file'))
 })

@@ -46,6 +46,18 @@ describe('authentication and authorization', () => {
     assert.match(version.json.gitVersion, /^v1\.32\./)
   })
 
+  test('OpenAPI v3 root and group-version documents (operations with GVK and fieldValidation)', async () => {
+    const root = await api(sim, 'bob-token', 'GET', '/openapi/v3')
+    assert.equal(root.status, 200)
+    const url = root.json.paths['api/v1'].serverRelativeURL
+    assert.match(url, /^\/openapi\/v3\/api\/v1\?hash=/)
+    const doc = await api(sim, 'bob-token', 'GET', url)
+    const patch = doc.json.paths['/api/v1/namespaces/{namespace}/pods/{name}'].patch
+    assert.deepEqual(patch['x-kubernetes-group-version-kind'], { group: '', kind: 'Pod', version: 'v1' })
+    assert.ok(patch.parameters.some((p: any) => p.name === 'fieldValidation' && p.in === 'query'))
+    assert.equal((await api(sim, 'bob-token', 'GET', '/openapi/v3/apis/apps/v1')).status, 404)
+  })
+
   test('impersonation: allowed, denied', async () => {
     const ok = await api(sim, 'chatbot-token', 'GET', '/api/v1/namespaces/demo/pods', { headers: { 'Impersonate-User': 'bob' } })
     assert.equal(ok.status, 200)
@@ -242,11 +254,11 @@ describe('fault injection', () => {
   })
 
   test('refused connections', async () => {
-    sim.faults.set({ refuseConnections: true })
+    await api(sim, ADMIN, 'POST', '/__sim/faults', { body: { refuseConnections: true } })
     try {
       await assert.rejects(fetch(sim.url + '/version'))
     } finally {
-      sim.faults.reset()
+      await api(sim, ADMIN, 'DELETE', '/__sim/faults')
     }
     assert.equal((await api(sim, ADMIN, 'GET', '/version')).status, 200)
   })
@@ -279,5 +291,19 @@ describe('attach upgrade', () => {
     assert.match(JSON.parse(choose.body ?? '{}').message, /^a container name must be specified for pod web, choose one of: \[app sidecar\]/)
     const missing = await connect('/api/v1/namespaces/demo/pods/nope/attach?stdout=true', ADMIN)
     assert.equal(missing.status, 404)
+  })
+})
+
+describe('fixtures', () => {
+  test('seed adds running pods and RBAC like the world does', async () => {
+    sim.seed([
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'fx' } },
+      { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'fx1', namespace: 'fx' }, spec: { nodeName: 'node-2', containers: [{ name: 'c', image: 'nginx:1.27' }] } },
+      { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'bob-view', namespace: 'fx' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' }, subjects: [{ kind: 'User', name: 'bob', apiGroup: 'rbac.authorization.k8s.io' }] }
+    ])
+    const r = await api(sim, 'bob-token', 'GET', '/api/v1/namespaces/fx/pods/fx1')
+    assert.equal(r.status, 200, r.text)
+    assert.equal(r.json.status.phase, 'Running')
+    assert.equal(r.json.spec.restartPolicy, 'Always', 'defaults applied')
   })
 })

@@ -1,0 +1,81 @@
+// Wires the debug actions, sessions and the TTL reaper into the app. Register
+// with prefix /v1: `await app.register(debugPlugin, { prefix: '/v1', config })`.
+// Needs the decorations of buildApp (config, audit, cluster, authorizer, metrics).
+import type { FastifyInstance } from 'fastify'
+import type { Config } from '../config.ts'
+import type { Identity } from '../auth/identity.ts'
+import { compilePolicy } from '../auth/policy.ts'
+import { kubeDebugClient, type DebugClient } from '../kube/debug-client.ts'
+import { DEBUG_SHARED_SCHEMAS } from '../schemas/debug.ts'
+import { debugRoutes } from '../routes/debug.ts'
+import { sessionRoutes } from '../routes/sessions.ts'
+import { SessionFinder } from './finder.ts'
+import { Reaper } from './reaper.ts'
+import { DebugService } from './service.ts'
+import { SessionService } from './session-service.ts'
+
+export interface DebugPluginOptions {
+  config: Config
+  /** Default: raw REST client on app.cluster's kubeconfig. */
+  client?: DebugClient
+  /** Run the TTL reaper (default true). */
+  reaper?: boolean
+  clock?: () => number
+  rand?: () => number
+  /** Receives the plugin's services (tests, the lead's wiring). */
+  onServices?: (parts: { debug: DebugService, sessions: SessionService, reaper: Reaper, finder: SessionFinder }) => void
+}
+
+export async function debugPlugin (app: FastifyInstance, opts: DebugPluginOptions): Promise<void> {
+  const { config } = opts
+  const client = opts.client ?? kubeDebugClient(app.cluster.kubeConfig, { requestTimeoutMs: config.kube.requestTimeoutMs })
+  const onError = (err: unknown, context: string): void => {
+    const e = err as { name?: string, message?: string, code?: string }
+    // Never the error object itself: client errors may carry request headers.
+    app.log.error({ err: { type: e?.name, message: e?.message, code: e?.code }, context }, 'debug: error after the point of no return')
+  }
+  const finder = new SessionFinder({ client, clock: opts.clock })
+  const impersonate = config.authorization.mode === 'impersonate'
+  const debug = new DebugService({
+    client,
+    audit: app.audit,
+    authorizer: app.authorizer,
+    policy: compilePolicy(config.policy),
+    finder,
+    nodeDebugNamespace: config.sessions.nodeDebugNamespace,
+    defaultTtlSeconds: config.sessions.defaultTtlSeconds,
+    impersonate,
+    publicUrl: config.server.publicUrl,
+    clock: opts.clock,
+    rand: opts.rand,
+    onError
+  })
+  const sessions = new SessionService({
+    client,
+    audit: app.audit,
+    authorizer: app.authorizer,
+    finder,
+    callOptions: (identity: Identity) => debug.callOptions(identity),
+    clock: opts.clock,
+    onError
+  })
+  const reaper = new Reaper({
+    client,
+    audit: app.audit,
+    intervalMs: config.sessions.reaperIntervalSeconds * 1000,
+    registry: (app as { metrics?: { registry: import('prom-client').Registry } }).metrics?.registry,
+    clock: opts.clock,
+    replica: config.audit.replica,
+    onError
+  })
+
+  for (const schema of DEBUG_SHARED_SCHEMAS) app.addSchema(schema)
+  await app.register(debugRoutes, { debug, sessions })
+  await app.register(sessionRoutes, { sessions })
+
+  if (opts.reaper !== false) {
+    app.addHook('onReady', async () => { reaper.start() })
+    app.addHook('preClose', async () => { await reaper.stop() })
+  }
+  opts.onServices?.({ debug, sessions, reaper, finder })
+}

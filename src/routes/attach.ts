@@ -1,0 +1,303 @@
+// GET /v1/namespaces/{namespace}/pods/{pod}/attach — interactive attach over
+// WebSocket. Everything that can fail does so BEFORE the upgrade, as a normal
+// problem response: origin, authentication (auth plugin: header, ticket or the
+// bearer subprotocol), authorization, policy, the attach.start audit record and
+// the upstream handshake (so a missing pod is a 404, not a closed socket).
+// Only then is the client upgraded and the relay started. Protocols and close
+// codes: openapi/attach.md.
+import { randomUUID } from 'node:crypto'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { WebSocket } from 'ws'
+import { Type, type Static, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Problems, isProblemError } from '../errors.ts'
+import { permissionsFor } from '../auth/permissions.ts'
+import type { CompiledPolicy, PolicyAction, PolicyRule } from '../auth/policy.ts'
+import type { Identity } from '../auth/identity.ts'
+import { auditDenied, auditOutcome, auditRequest, type AuditScope } from '../debug/audit.ts'
+import type { AttachConfig } from '../attach/config-schema.ts'
+import type { UpstreamAttach, UpstreamConnector } from '../attach/upstream.ts'
+import { KDEBUG_PROTOCOL, RelaySession, type ClientProtocol, type SessionEnd } from '../attach/relay.ts'
+import { V4_PROTOCOL, V5_PROTOCOL } from '../attach/upstream.ts'
+import { AsciicastRecorder, type Recorder } from '../attach/recording.ts'
+import { lookupExitCode } from '../attach/exit-code.ts'
+import type { AttachMetrics } from '../attach/metrics.ts'
+
+export const CLIENT_PROTOCOLS: readonly ClientProtocol[] = [V5_PROTOCOL, V4_PROTOCOL, KDEBUG_PROTOCOL]
+
+/** The client subprotocol: the first offered one the gateway speaks; kdebug.v1 when none is offered; false when none fits. */
+export function chooseClientProtocol (offered: Iterable<string>): ClientProtocol | false {
+  let any = false
+  for (const p of offered) {
+    any = true
+    if ((CLIENT_PROTOCOLS as readonly string[]).includes(p)) return p as ClientProtocol
+  }
+  return any ? false : KDEBUG_PROTOCOL
+}
+
+export function offeredProtocols (header: string | string[] | undefined): string[] {
+  const raw = Array.isArray(header) ? header.join(',') : header ?? ''
+  return raw.split(',').map(s => s.trim()).filter(s => s !== '')
+}
+
+const NAME = { minLength: 1, maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$' }
+
+export const AttachParamsSchema = Type.Object({
+  namespace: Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' }),
+  pod: Type.String(NAME)
+})
+
+const Size = Type.Integer({ minimum: 1, maximum: 65535 })
+export const AttachQuerySchema = Type.Object({
+  container: Type.Optional(Type.String({ minLength: 1, maxLength: 63, description: 'Container to attach to (required when the pod has several).' })),
+  stdin: Type.Boolean({ default: true, description: 'Send input to the container (it must have stdin: true).' }),
+  tty: Type.Boolean({ default: false, description: 'The container has a TTY: stderr is merged into stdout and resize applies.' }),
+  stderr: Type.Optional(Type.Boolean({ description: 'Receive stderr (default: true without tty).' })),
+  stderrText: Type.Boolean({ default: false, description: 'kdebug.v1: stderr as {"type":"stderr","data":…} text frames instead of binary frames.' }),
+  cols: Type.Optional(Size),
+  rows: Type.Optional(Size),
+  ticket: Type.Optional(Type.String({ maxLength: 8192, description: 'Stream ticket instead of the Authorization header.' }))
+}, { additionalProperties: false })
+export type AttachQuery = Static<typeof AttachQuerySchema>
+
+export interface AttachRouteOptions {
+  config: AttachConfig
+  connector: UpstreamConnector
+  policy: CompiledPolicy
+  impersonate: boolean
+  metrics: AttachMetrics
+  registry: SessionRegistry
+}
+
+/** A live (or about-to-be-live) session, for shutdown and tests. */
+export interface ActiveSession {
+  id: string
+  namespace: string
+  pod: string
+  container?: string
+  user: string
+  relay?: RelaySession
+  /** Ends the session (1001 on shutdown); resolves once it is audited. */
+  close (code: number, reason: string): Promise<void>
+}
+
+export class SessionRegistry {
+  readonly #sessions = new Map<string, ActiveSession>()
+  closing = false
+  add (s: ActiveSession): void { this.#sessions.set(s.id, s) }
+  delete (id: string): void { this.#sessions.delete(id) }
+  list (): ActiveSession[] { return [...this.#sessions.values()] }
+  get size (): number { return this.#sessions.size }
+  async closeAll (code: number, reason: string): Promise<void> {
+    this.closing = true
+    await Promise.all(this.list().map(async s => { await s.close(code, reason) }))
+  }
+}
+
+interface Prepared {
+  id: string
+  upstream: UpstreamAttach
+  clientProtocol: ClientProtocol
+  scope: AuditScope
+  startId: string
+  maxDurationMs: number
+  query: AttachQuery
+  namespace: string
+  pod: string
+  started: boolean
+  /** Settles the session's audit when it never reached the relay. */
+  abandon (reason: string): Promise<void>
+}
+
+function originAllowed (request: FastifyRequest, allowed: readonly string[]): boolean {
+  const origin = request.headers.origin
+  if (origin === undefined) return true // not a browser
+  if (allowed.includes('*') || allowed.includes(origin)) return true
+  // Same origin cannot be cross-site WebSocket hijacking.
+  const host = request.headers.host
+  return host !== undefined && (origin === `${request.protocol}://${host}`)
+}
+
+function policyRuleFor (policy: CompiledPolicy, identity: Identity, namespace: string, action: PolicyAction): PolicyRule {
+  const rule = policy.matchRule({ user: identity.user, groups: identity.groups }, { namespace })
+  if (!rule) {
+    throw Problems.policyDenied(`no policy rule matches user "${identity.user}" in namespace "${namespace}"`, { errors: [{ field: 'subject', message: 'no matching policy rule' }] })
+  }
+  if (rule.allow.actions !== undefined && !rule.allow.actions.includes(action)) {
+    throw Problems.policyDenied(`action "${action}" is not allowed by rule "${rule.name}"`, { rule: rule.name })
+  }
+  return rule
+}
+
+export { policyRuleFor }
+
+export async function attachRoutes (fastify: FastifyInstance, opts: AttachRouteOptions): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  const { config, connector, metrics, registry } = opts
+  const prepared = new WeakMap<FastifyRequest, Prepared>()
+
+  app.get('/namespaces/:namespace/pods/:pod/attach', {
+    websocket: true,
+    config: { ticket: true },
+    schema: { params: AttachParamsSchema, querystring: AttachQuerySchema },
+    onRequest: async (request) => {
+      if (!originAllowed(request, config.allowedOrigins)) {
+        throw Problems.originForbidden(`Origin ${request.headers.origin ?? ''} may not open attach sessions (attach.allowedOrigins).`)
+      }
+    },
+    preHandler: async (request) => {
+      if (!request.ws) throw Problems.badRequest('Upgrade request required: attach is a WebSocket endpoint (see openapi/attach.md).')
+      if (registry.closing) throw Problems.unavailable('The gateway is shutting down; reconnect to another replica.', { retryAfter: 1 })
+      const clientProtocol = chooseClientProtocol(offeredProtocols(request.headers['sec-websocket-protocol']))
+      if (clientProtocol === false) {
+        throw Problems.badRequest(`No supported subprotocol offered; use one of ${CLIENT_PROTOCOLS.join(', ')} (or none for ${KDEBUG_PROTOCOL}).`)
+      }
+      const { namespace, pod } = request.params as Static<typeof AttachParamsSchema>
+      const query = request.query as AttachQuery
+      const identity = request.identity
+      const id = randomUUID()
+      const target = { namespace, pod, ...(query.container ? { container: query.container } : {}), session: id }
+      const scope: AuditScope = {
+        audit: app.audit,
+        caller: { identity, requestId: request.id, source: { ip: request.ip, ...(request.headers['user-agent'] ? { userAgent: request.headers['user-agent'] } : {}) } },
+        action: 'attach.start',
+        target,
+        request: { protocol: clientProtocol, tty: query.tty, stdin: query.stdin, authMethod: identity.method }
+      }
+
+      let rule: PolicyRule
+      try {
+        await app.authorize(request, permissionsFor('attach', { namespace, pod }))
+        rule = policyRuleFor(opts.policy, identity, namespace, 'attach')
+      } catch (err) {
+        if (isProblemError(err) && err.status === 403) {
+          await auditDenied(scope, { permission: err.extras.permission, rule: err.extras.rule, detail: err.detail }, 403)
+        }
+        throw err
+      }
+      const caps = [config.maxDurationSeconds, rule.allow.maxTtlSeconds].filter(s => s > 0)
+      const maxDurationMs = Math.min(...caps) * 1000
+
+      const start = await auditRequest(scope, { rule: rule.name })
+      const endScope: AuditScope = { ...scope, action: 'attach.end' }
+      let upstream: UpstreamAttach
+      try {
+        upstream = await connector.connect({
+          namespace,
+          pod,
+          ...(query.container ? { container: query.container } : {}),
+          stdin: query.stdin,
+          stdout: true,
+          stderr: query.stderr ?? !query.tty,
+          tty: query.tty
+        }, opts.impersonate ? identity : undefined)
+      } catch (err) {
+        const status = isProblemError(err) ? err.status : 502
+        await auditOutcome(endScope, start.id, { status, error: isProblemError(err) ? err.detail : 'upstream connection failed', kubernetesReason: isProblemError(err) ? err.extras.kubernetesReason : undefined })
+          .catch(e => request.log.error({ err: e }, 'attach.end audit failed'))
+        throw err
+      }
+
+      const p: Prepared = {
+        id,
+        upstream,
+        clientProtocol,
+        scope: endScope,
+        startId: start.id,
+        maxDurationMs,
+        query,
+        namespace,
+        pod,
+        started: false,
+        abandon: async (reason: string) => {
+          if (p.started) return
+          p.started = true // settled
+          upstream.socket.terminate()
+          registry.delete(id)
+          await auditOutcome(endScope, start.id, { status: 499, error: reason, upstreamProtocol: upstream.protocol })
+            .catch(e => request.log.error({ err: e }, 'attach.end audit failed'))
+        }
+      }
+      prepared.set(request, p)
+      registry.add({ id, namespace, pod, container: query.container, user: identity.user, close: async (_code, reason) => { await p.abandon(reason) } })
+      // The client may vanish between here and the upgrade: release the upstream then.
+      request.raw.socket.once('close', () => { p.abandon('client went away before the upgrade').catch(() => {}) })
+    }
+  }, (socket: WebSocket, request: FastifyRequest) => {
+    const p = prepared.get(request)
+    if (!p || p.started) { socket.close(1011, 'session not prepared'); return }
+    p.started = true
+    const q = p.query
+    const log = request.log.child({ stream: 'attach', namespace: p.namespace, pod: p.pod, session: p.id })
+    let recorder: Recorder | undefined
+    if (config.recording.enabled) {
+      try {
+        recorder = new AsciicastRecorder({ dir: config.recording.dir, sessionId: p.id, cols: q.cols ?? 80, rows: q.rows ?? 24, stdin: config.recording.stdin, maxBytes: config.recording.maxBytes, title: `${p.namespace}/${p.pod}${q.container ? `/${q.container}` : ''}` })
+      } catch (err) {
+        log.warn({ err }, 'attach recording could not be started')
+      }
+    }
+    const exitLookup = config.exitCodeLookupMs > 0
+      ? async () => await lookupExitCode({
+        readPod: async () => await app.cluster.core.readNamespacedPod({ name: p.pod, namespace: p.namespace }),
+        container: q.container,
+        timeoutMs: config.exitCodeLookupMs
+      })
+      : undefined
+    const relay = new RelaySession({
+      client: socket,
+      upstream: p.upstream.socket,
+      clientProtocol: p.clientProtocol,
+      upstreamProtocol: p.upstream.protocol,
+      early: p.upstream.takeOver(),
+      stderrAsText: q.stderrText,
+      tty: q.tty,
+      ...(q.cols !== undefined && q.rows !== undefined ? { initialSize: { cols: q.cols, rows: q.rows } } : {}),
+      pingIntervalMs: config.pingIntervalSeconds * 1000,
+      idleTimeoutMs: config.idleTimeoutSeconds * 1000,
+      maxDurationMs: p.maxDurationMs,
+      highWaterMark: config.highWaterMarkBytes,
+      fairnessBudget: config.fairnessBudgetBytes,
+      ...(recorder ? { recorder } : {}),
+      ...(exitLookup ? { resolveExitCode: exitLookup } : {}),
+      onBytes: (i, o) => { metrics.bytes.inc({ direction: 'in' }, i); metrics.bytes.inc({ direction: 'out' }, o) },
+      onWarning: msg => log.warn(msg)
+    })
+    relay.start()
+    metrics.active.inc()
+    log.info({ protocol: p.clientProtocol, upstreamProtocol: p.upstream.protocol }, 'attach session opened')
+
+    const finished = relay.done.then(async (end: SessionEnd) => {
+      metrics.active.dec()
+      metrics.duration.observe(end.durationMs / 1000)
+      const rec = recorder ? await recorder.close().catch(() => undefined) : undefined
+      registry.delete(p.id)
+      log.info({ closeCode: end.closeCode, durationMs: end.durationMs, bytesIn: end.bytesIn, bytesOut: end.bytesOut }, 'attach session closed')
+      await auditOutcome(p.scope, p.startId, {
+        status: 101,
+        upstreamProtocol: p.upstream.protocol,
+        exitCode: end.exitCode,
+        detached: end.detached,
+        closeCode: end.closeCode,
+        closeReason: end.closeReason,
+        endedBy: end.endedBy,
+        error: end.error?.message,
+        durationMs: end.durationMs,
+        bytesIn: end.bytesIn,
+        bytesOut: end.bytesOut,
+        recording: rec ? { file: rec.file, bytes: rec.bytes, truncated: rec.truncated } : undefined
+      }).catch(err => log.error({ err }, 'attach.end audit failed'))
+    })
+    registry.add({
+      id: p.id,
+      namespace: p.namespace,
+      pod: p.pod,
+      container: q.container,
+      user: request.identity.user,
+      relay,
+      close: async (code, reason) => {
+        relay.close(code, reason)
+        await finished
+      }
+    })
+  })
+}

@@ -1,0 +1,114 @@
+// The debug actions over HTTP: thin — schema, then the service, then the reply.
+// Paths are relative: the plugin is registered with prefix /v1.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { problemResponses } from '../schemas/problem.ts'
+import {
+  CopyRequestSchema, CreateResponseSchema, DryRunQuerySchema, EphemeralListSchema, EphemeralRequestSchema, NodeDebugRequestSchema,
+  NodeParamsSchema, PodParamsSchema
+} from '../schemas/debug.ts'
+import type { Caller, CreateOptions, DebugService, ServiceReply } from '../debug/service.ts'
+import type { SessionService } from '../debug/session-service.ts'
+
+export interface DebugRouteOptions {
+  debug: DebugService
+  sessions: SessionService
+}
+
+const IdempotencyHeadersSchema = Type.Object({
+  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'A retry with the same key and body returns the first result (24 h).' }))
+})
+
+const createResponses = {
+  200: Type.Ref(CreateResponseSchema, { description: 'Dry run: nothing was created.' }),
+  201: Type.Ref(CreateResponseSchema, { description: 'Created (or an Idempotency-Key replay).' }),
+  202: Type.Ref(CreateResponseSchema, { description: 'Created; `wait` timed out before the container ran.' }),
+  ...problemResponses(404, 409, 422, 429)
+}
+
+export function callerOf (request: FastifyRequest): Caller {
+  const source: Caller['source'] = { ip: request.ip }
+  const ua = request.headers['user-agent']
+  if (typeof ua === 'string') source.userAgent = ua
+  return { identity: request.identity, requestId: request.id, source }
+}
+
+/** Aborted when the client goes away before the reply is sent (ends a `wait`). */
+function clientGone (reply: FastifyReply): AbortSignal {
+  const ac = new AbortController()
+  reply.raw.once('close', () => { if (!reply.raw.writableFinished) ac.abort() })
+  return ac.signal
+}
+
+function createOptions (request: { query: { dryRun?: boolean }, headers: { 'idempotency-key'?: string } }, reply: FastifyReply): CreateOptions {
+  const o: CreateOptions = { signal: clientGone(reply) }
+  if (request.query.dryRun === true) o.dryRun = true
+  const key = request.headers['idempotency-key']
+  if (key !== undefined) o.idempotencyKey = key
+  return o
+}
+
+function send<T> (reply: FastifyReply, r: ServiceReply<T>): FastifyReply {
+  if (r.headers) reply.headers(r.headers)
+  return reply.code(r.status).send(r.body)
+}
+
+export async function debugRoutes (fastify: FastifyInstance, opts: DebugRouteOptions): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  const { debug, sessions } = opts
+
+  app.post('/namespaces/:namespace/pods/:pod/ephemeral-containers', {
+    schema: {
+      tags: ['debug'],
+      summary: 'Add an ephemeral debug container (kubectl debug POD --image …)',
+      params: PodParamsSchema,
+      querystring: DryRunQuerySchema,
+      headers: IdempotencyHeadersSchema,
+      body: Type.Ref(EphemeralRequestSchema),
+      response: createResponses
+    }
+  }, async (request, reply) => {
+    const r = await debug.createEphemeral(callerOf(request), request.params, request.body as never, createOptions(request, reply))
+    return send(reply, r)
+  })
+
+  app.get('/namespaces/:namespace/pods/:pod/ephemeral-containers', {
+    schema: {
+      tags: ['debug'],
+      summary: 'The pod\'s ephemeral containers with their state, and who/why for the ones the gateway added',
+      params: PodParamsSchema,
+      response: { 200: Type.Ref(EphemeralListSchema), ...problemResponses(404) }
+    }
+  }, async (request) => await sessions.ephemeralContainers(callerOf(request), request.params.namespace, request.params.pod))
+
+  app.post('/namespaces/:namespace/pods/:pod/copies', {
+    schema: {
+      tags: ['debug'],
+      summary: 'Create a debug copy of the pod (kubectl debug POD --copy-to …)',
+      params: PodParamsSchema,
+      querystring: DryRunQuerySchema,
+      headers: IdempotencyHeadersSchema,
+      body: Type.Ref(CopyRequestSchema),
+      response: createResponses
+    }
+  }, async (request, reply) => {
+    const r = await debug.createCopy(callerOf(request), request.params, request.body as never, createOptions(request, reply))
+    return send(reply, r)
+  })
+
+  app.post('/nodes/:node/debug-pods', {
+    schema: {
+      tags: ['debug'],
+      summary: 'Create a node debug pod (kubectl debug node/NODE …)',
+      params: NodeParamsSchema,
+      querystring: DryRunQuerySchema,
+      headers: IdempotencyHeadersSchema,
+      body: Type.Ref(NodeDebugRequestSchema),
+      response: createResponses
+    }
+  }, async (request, reply) => {
+    const r = await debug.createNodePod(callerOf(request), request.params, request.body as never, createOptions(request, reply))
+    return send(reply, r)
+  })
+}

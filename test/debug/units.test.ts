@@ -1,0 +1,111 @@
+// Pure parts of the debug service: ids and hashes, container state, sessions
+// read back from objects, policy input from built specs, SpecError → 400.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { canonicalJson, idempotencyKeyHash, newSessionId, requestHash, sessionCreatedAt } from '../../src/debug/ids.ts'
+import { containerView, isSettled } from '../../src/debug/state.ts'
+import { ephemeralSessions, isLive, podSession } from '../../src/debug/sessions.ts'
+import { policyInput } from '../../src/debug/policy-input.ts'
+import { specProblem } from '../../src/debug/service.ts'
+import { buildEphemeralContainer, buildNodeDebugPod, isLabelValue, type Pod } from '../../src/kube/spec/index.ts'
+
+const target: Pod = {
+  metadata: { name: 'web', namespace: 'demo', uid: 'u1', resourceVersion: '7' } as Pod['metadata'],
+  spec: { nodeName: 'node-1', containers: [{ name: 'app', image: 'nginx' }] }
+}
+
+test('session ids are label values, unique, and carry their creation time', () => {
+  const t = Date.UTC(2026, 10, 27, 10, 0, 0)
+  const a = newSessionId(t)
+  const b = newSessionId(t)
+  assert.notEqual(a, b)
+  assert.ok(isLabelValue(a))
+  assert.equal(a.length, 16)
+  assert.equal(sessionCreatedAt(a)?.getTime(), t)
+  assert.equal(sessionCreatedAt('not-ours'), undefined)
+  assert.ok(newSessionId(t + 1, () => 0) > newSessionId(t, () => 0.99), 'ids sort by time')
+})
+
+test('idempotency hashes: per user, key order does not matter, any change does', () => {
+  assert.notEqual(idempotencyKeyHash('alice', 'k'), idempotencyKeyHash('bob', 'k'))
+  assert.equal(canonicalJson({ b: 1, a: [{ y: 2, x: 1 }] }), '{"a":[{"x":1,"y":2}],"b":1}')
+  const h = requestHash('ephemeral', 'demo/web', { image: 'a', reason: 'r' })
+  assert.equal(h, requestHash('ephemeral', 'demo/web', { reason: 'r', image: 'a' }))
+  assert.notEqual(h, requestHash('ephemeral', 'demo/api', { image: 'a', reason: 'r' }))
+  assert.notEqual(h, requestHash('ephemeral', 'demo/web', { image: 'b', reason: 'r' }))
+})
+
+function withStatus (state: unknown, deleting = false): Pod {
+  const p = structuredClone(target)
+  if (deleting) (p.metadata as Record<string, unknown>).deletionTimestamp = '2026-01-01T00:00:00Z'
+  p.status = { ephemeralContainerStatuses: [{ name: 'dbg', state }] }
+  return p
+}
+
+test('container state: running, terminated, pull failures and start failures settle a wait; creating does not', () => {
+  assert.deepEqual(containerView(target, 'dbg'), { state: 'pending' })
+  assert.equal(containerView(withStatus({ running: { startedAt: 'x' } }), 'dbg').state, 'running')
+  const t = containerView(withStatus({ terminated: { exitCode: 2, reason: 'Error' } }), 'dbg')
+  assert.deepEqual(t, { state: 'terminated', status: { exitCode: 2, reason: 'Error' } })
+  const pull = containerView(withStatus({ waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "x"' } }), 'dbg')
+  assert.equal(pull.state, 'image-pull-failed')
+  assert.equal(pull.status?.message, 'Back-off pulling image "x"')
+  const creating = containerView(withStatus({ waiting: { reason: 'ContainerCreating' } }), 'dbg')
+  assert.equal(creating.state, 'waiting')
+  assert.equal(isSettled(creating), false)
+  assert.equal(isSettled(pull), true)
+  assert.equal(isSettled(containerView(withStatus({ waiting: { reason: 'CreateContainerConfigError' } }), 'dbg')), true)
+  assert.equal(containerView(withStatus({ running: {} }, true), 'dbg').state, 'deleting')
+})
+
+test('sessions read back from an ephemeral container and a node pod; expiry and liveness', () => {
+  const now = Date.UTC(2026, 10, 27, 10, 0, 0)
+  const attribution = { sessionId: newSessionId(now), requestedBy: 'alice', reason: 'why', expiresAt: new Date(now + 60_000).toISOString(), idempotencyKey: 'k', requestHash: 'h' }
+  const { container } = buildEphemeralContainer(target, { image: 'busybox:1.36', container: 'dbg' }, { attribution })
+  const pod = structuredClone(target)
+  pod.spec.ephemeralContainers = [{ name: 'plain', image: 'x' }, container]
+  pod.status = { ephemeralContainerStatuses: [{ name: 'dbg', state: { running: {} } }] }
+  const [found, ...rest] = ephemeralSessions(pod, now)
+  assert.equal(rest.length, 0, 'containers without attribution are not sessions')
+  assert.equal(found?.session.id, attribution.sessionId)
+  assert.equal(found?.session.state, 'running')
+  assert.equal(found?.session.createdAt, new Date(now).toISOString())
+  assert.equal(found?.idempotencyKey, 'k')
+  assert.equal(found?.podUid, 'u1')
+  assert.equal(isLive(found!.session), true)
+  const expired = ephemeralSessions(pod, now + 61_000)[0]
+  assert.equal(expired?.session.state, 'expired')
+  assert.equal(isLive(expired!.session), false)
+
+  const node = buildNodeDebugPod('node-1', { image: 'busybox:1.36', namespace: 'kdebug' }, { attribution: { ...attribution, sessionId: 'n1' } }).pod
+  const s = podSession(node, now)
+  assert.equal(s?.session.kind, 'node')
+  assert.equal(s?.session.container, 'debugger')
+  assert.equal(s?.session.node, 'node-1')
+  assert.equal(s?.session.reason, 'why')
+  assert.equal(podSession(target, now), undefined)
+})
+
+test('policy input comes from the built container: profile and custom capabilities count, host access of node pods', () => {
+  const { container } = buildEphemeralContainer(target, { image: 'busybox:1.36', profile: 'netadmin', custom: { securityContext: { capabilities: { add: ['SYS_ADMIN'] } } } })
+  const p = policyInput({ action: 'ephemeral', namespace: 'demo', container, original: target, profile: 'netadmin', defaultTtlSeconds: 3600 })
+  assert.deepEqual(p.capabilities, ['SYS_ADMIN'])
+  assert.deepEqual(p.images, ['busybox:1.36'])
+  assert.equal(p.hostNamespaces, false)
+  const node = buildNodeDebugPod('node-1', { image: 'busybox:1.36', profile: 'general' })
+  const n = policyInput({ action: 'node', namespace: 'kdebug', node: 'node-1', container: node.pod.spec.containers[0], pod: node.pod, profile: 'general', defaultTtlSeconds: 3600 })
+  assert.equal(n.hostNamespaces, true)
+  assert.equal(n.hostPathMounts, true)
+  assert.equal(n.node, 'node-1')
+  const restricted = buildNodeDebugPod('node-1', { image: 'busybox:1.36', profile: 'restricted' })
+  const r = policyInput({ action: 'node', namespace: 'kdebug', node: 'node-1', container: restricted.pod.spec.containers[0], pod: restricted.pod, profile: 'restricted', defaultTtlSeconds: 3600 })
+  assert.equal(r.hostNamespaces, false)
+  assert.equal(r.hostPathMounts, false)
+})
+
+test('SpecError fields become body pointers', () => {
+  const p = specProblem({ field: 'custom.env[0].name', message: 'bad' })
+  assert.equal(p.status, 400)
+  assert.deepEqual(p.extras.errors, [{ field: '/body/custom/env/0/name', message: 'bad' }])
+  assert.equal(specProblem({ field: 'setImage.app', message: 'x' }).extras.errors?.[0]?.field, '/body/setImage/app')
+})
