@@ -49,9 +49,10 @@ try {
   fs.rmSync(tmpDir, { recursive: true, force: true })
 }
 finishEnvironment(env)
-// An invalid run keeps its numbers but judges nothing.
-if (!env.valid) for (const m of metrics) m.pass = null
+// An invalid run keeps its numbers but judges no timing.
+if (!env.valid) for (const m of metrics) if (m.kind !== 'correctness') m.pass = null
 const file = writeResults(metrics, args.out)
 process.stdout.write(formatTable(metrics) + '\n')
 log(`results: ${file}${env.valid ? '' : ` (run marked INVALID, pass = null: ${env.invalidReason})`}`)
-if (metrics.some((m) => m.pass === false) && !args.quick) process.exitCode = 1
+// Quick runs never gate on numbers, but lost data fails any run.
+if (metrics.some((m) => m.pass === false && (m.kind === 'correctness' || !args.quick))) process.exitCode = 1

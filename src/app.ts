@@ -18,6 +18,7 @@ import { whoamiRoutes } from './routes/whoami.ts'
 import { loggerOptions } from './logger.ts'
 import { createDrops } from './drops/index.ts'
 import { dropsRoutes } from './routes/drops.ts'
+import { debugPlugin } from './debug/plugin.ts'
 
 export interface AppDeps {
   config: Config
@@ -123,6 +124,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     ]
   })
   await app.register(whoamiRoutes, { prefix: '/v1', nodeDebugNamespace: config.sessions.nodeDebugNamespace })
+  await app.register(debugPlugin, { prefix: '/v1', config })
   if (config.drops.enabled) await app.register(dropsRoutes, { prefix: '/v1', hub: drops.hub, watcher: drops.watcher, config: config.drops })
 
   return app

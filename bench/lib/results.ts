@@ -19,6 +19,8 @@ export interface Metric {
   /** Human-readable target, e.g. "≥ 0.7" or "≤ 2 ms added". */
   target: string
   pass: boolean | null
+  /** Correctness metrics (bytes lost, records missing) stay judged in an invalid (noisy) run; timing ones do not. */
+  kind?: 'timing' | 'correctness'
   note?: string
   quick?: boolean
   env?: EnvRecord

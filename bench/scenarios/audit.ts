@@ -74,8 +74,8 @@ async function sigkill (ctx: ScenarioContext): Promise<Metric[]> {
   const missing = acked.filter(([seq, id]) => bySeq.get(seq) !== id).length
   ctx.log(`audit sigkill: ${kills} kills, ${acked.length} acknowledged, ${missing} missing, chain ${verified.ok ? 'verifies' : 'BROKEN'}`)
   return [
-    { scenario: 'audit', metric: 'sigkill-acknowledged-missing', unit: 'records', gateway: missing, baseline: null, ratio: null, target: `= 0 over ${kills} kills (${acked.length} acknowledged)`, pass: missing === 0 },
-    { scenario: 'audit', metric: 'sigkill-chain-verifies', unit: 'bool', gateway: verified.ok ? 1 : 0, baseline: null, ratio: null, target: '= 1', pass: verified.ok, ...(verified.ok ? {} : { note: `line ${verified.line}: ${verified.reason}` }) }
+    { scenario: 'audit', metric: 'sigkill-acknowledged-missing', unit: 'records', kind: 'correctness', gateway: missing, baseline: null, ratio: null, target: `= 0 over ${kills} kills (${acked.length} acknowledged)`, pass: missing === 0 },
+    { scenario: 'audit', metric: 'sigkill-chain-verifies', unit: 'bool', kind: 'correctness', gateway: verified.ok ? 1 : 0, baseline: null, ratio: null, target: '= 1', pass: verified.ok, ...(verified.ok ? {} : { note: `line ${verified.line}: ${verified.reason}` }) }
   ]
 }
 

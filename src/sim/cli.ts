@@ -4,7 +4,9 @@ import { parseArgs } from 'node:util'
 import { resolve } from 'node:path'
 import { startSim } from './index.ts'
 
-export interface CliArgs { port: number, host: string, kubeconfig: string, world?: string, realShell: boolean }
+export interface CliArgs { port: number, host: string, kubeconfig: string, world?: string, realShell: boolean, help: boolean }
+
+const USAGE = 'usage: npm run sim -- [--port N] [--host H] [--kubeconfig FILE] [--world FILE] [--real-shell]'
 
 export function parseCliArgs (argv: string[]): CliArgs {
   const { values } = parseArgs({
@@ -14,13 +16,14 @@ export function parseCliArgs (argv: string[]): CliArgs {
       host: { type: 'string', default: '127.0.0.1' },
       kubeconfig: { type: 'string', default: './data/sim.kubeconfig' },
       world: { type: 'string' },
-      'real-shell': { type: 'boolean', default: false }
+      'real-shell': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false }
     },
     strict: true
   })
   const port = Number(values.port)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: not a port number: ${values.port}`)
-  return { port, host: values.host, kubeconfig: resolve(values.kubeconfig), world: values.world ? resolve(values.world) : undefined, realShell: values['real-shell'] }
+  return { port, host: values.host, kubeconfig: resolve(values.kubeconfig), world: values.world ? resolve(values.world) : undefined, realShell: values['real-shell'], help: values.help }
 }
 
 async function main (): Promise<void> {
@@ -29,8 +32,12 @@ async function main (): Promise<void> {
     args = parseCliArgs(process.argv.slice(2))
   } catch (err) {
     console.error(`sim: ${(err as Error).message}`)
-    console.error('usage: npm run sim -- [--port N] [--host H] [--kubeconfig FILE] [--world FILE] [--real-shell]')
+    console.error(USAGE)
     process.exitCode = 2
+    return
+  }
+  if (args.help) {
+    console.log(USAGE)
     return
   }
   const { mkdirSync } = await import('node:fs')

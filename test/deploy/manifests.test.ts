@@ -181,7 +181,7 @@ function commonChecks (objects: () => KObject[], name: string): void {
     assert.equal(config.authorization.mode, 'sar')
     assert.equal(config.audit.replica, 'kdebug-gateway-7d9f8-abcde', 'replica named from the pod name')
     const file = config.audit.file
-    assert.ok(file?.startsWith('/'), `absolute audit file, got ${String(file)}`)
+    assert.ok(typeof file === 'string' && file.startsWith('/'), `absolute audit file, got ${String(file)}`)
     const mount = c.volumeMounts?.find(m => dirname(file) === m.mountPath || dirname(file).startsWith(`${m.mountPath}/`))
     assert.ok(mount, `the audit directory ${dirname(file)} is a mount (the root filesystem is read-only)`)
     assert.notEqual(mount.readOnly, true)
