@@ -7,7 +7,7 @@ import { Type, type Static, type TSchema, type TObject } from '@sinclair/typebox
 import { Value } from '@sinclair/typebox/value'
 import { parse as parseYaml } from 'yaml'
 import { AuthenticationConfigSchema, AuthorizationConfigSchema } from './auth/config-schema.ts'
-import { PolicySchema } from './auth/policy.ts'
+import { PolicySchema, validatePolicy } from './auth/policy.ts'
 import { defaultPolicy } from './auth/policy-default.ts'
 import { DropsConfigSchema } from './drops/config-schema.ts'
 
@@ -200,7 +200,11 @@ export function resolveConfig (input: unknown): Config {
     const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''
     throw new ConfigError(`invalid config at ${pointerToPath(first.path)}: ${first.message}${more}`)
   }
-  return withDefaults as Config
+  const config = withDefaults as Config
+  // Rules that type-check can still be wrong (duplicates, unreachable rules, bad image patterns).
+  const policyProblems = validatePolicy(config.policy)
+  if (policyProblems.length > 0) throw new ConfigError(`invalid config: ${policyProblems.join('; ')}`)
+  return config
 }
 
 /**

@@ -43,7 +43,7 @@ async function killOnce (file: string, run: number, maxDelayMs: number): Promise
     p.stdout.setEncoding('utf8')
     p.stdout.on('data', (d: string) => {
       out += d
-      if (timer === undefined && out.startsWith('ready\n')) timer = setTimeout(() => p.kill('SIGKILL'), 50 + Math.random() * maxDelayMs)
+      if (timer === undefined && /^ready\n\d+ /.test(out)) timer = setTimeout(() => p.kill('SIGKILL'), 50 + Math.random() * maxDelayMs)
     })
     p.once('error', reject)
     p.once('close', (_code, signal) => {

@@ -109,6 +109,11 @@ export function createAttach (opts: CreateAttachOptions): Attach {
     fastify.server.prependListener('upgrade', onUpgrade)
     fastify.addHook('onClose', async () => { fastify.server.removeListener('upgrade', onUpgrade) })
     fastify.addHook('preClose', async () => { await close() })
+    // A refusal from a hook that runs before @fastify/websocket's own (authentication at the root)
+    // leaves request.ws unset, and the plugin then keeps the upgrade socket open: close it here.
+    fastify.addHook('onResponse', async (request) => {
+      if (request.raw.headers.upgrade !== undefined && !request.raw.socket.destroyed) request.raw.socket.destroy()
+    })
 
     const connector = new UpstreamConnector({ kubeConfig: fastify.cluster.kubeConfig, maxPayload: config.maxPayloadBytes })
     const policy = compilePolicy(fastify.config.policy)

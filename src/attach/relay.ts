@@ -88,6 +88,8 @@ export interface RelayStats {
   upstreamBuffered: number
   upstreamPaused: boolean
   clientPaused: boolean
+  /** Times the session yielded after its byte budget (fairness). */
+  yields: number
 }
 
 function toBuffer (raw: RawData): Buffer {
@@ -105,6 +107,7 @@ export function exitCodeOf (status: KubeStatus): number | undefined {
 }
 
 const FORCE_CLOSE_MS = 2000
+const MAX_STATUS_CHARS = 64 * 1024
 
 export class RelaySession {
   readonly done: Promise<SessionEnd>
@@ -123,6 +126,7 @@ export class RelaySession {
   #statusText = ''
   #lastActivity = Date.now()
   #budget = 0
+  #yields = 0
   #upPausedBp = false
   #upPausedYield = false
   #clientPausedBp = false
@@ -162,6 +166,9 @@ export class RelaySession {
     for (const m of this.#o.early ?? []) this.#guard(() => this.#fromUpstream(m.data, m.isBinary))
     if (this.#o.initialSize && this.#o.tty) this.#resize(this.#o.initialSize.cols, this.#o.initialSize.rows)
     u.resume()
+    // Either side may have gone while the upgrade was under way: its close event is already past.
+    if (u.readyState === u.CLOSED) this.#guard(() => this.#upstreamClosedEvent(1006, ''))
+    if (c.readyState === c.CLOSED) this.#guard(() => this.#clientClosedEvent(1006, ''))
 
     const ping = setInterval(() => this.#guard(() => this.#pingTick()), this.#o.pingIntervalMs)
     ping.unref()
@@ -181,7 +188,8 @@ export class RelaySession {
       clientBuffered: this.#client.bufferedAmount,
       upstreamBuffered: this.#up.bufferedAmount,
       upstreamPaused: this.#up.isPaused,
-      clientPaused: this.#client.isPaused
+      clientPaused: this.#client.isPaused,
+      yields: this.#yields
     }
   }
 
@@ -215,7 +223,8 @@ export class RelaySession {
     const ch = data[0] as number
     const payload = data.subarray(1)
     if (ch === ERROR) {
-      this.#statusText += payload.toString('utf8')
+      // One small Status is expected; never keep more than a bounded amount.
+      if (this.#statusText.length < MAX_STATUS_CHARS) this.#statusText += payload.toString('utf8').slice(0, MAX_STATUS_CHARS)
       if (!this.#kdebug) this.#toClient(data, true)
       return
     }
@@ -248,6 +257,7 @@ export class RelaySession {
     if (this.#budget >= this.#o.fairnessBudget && !this.#upPausedYield) {
       // Let other sessions' sockets be read before this one floods on.
       this.#budget = 0
+      this.#yields++
       this.#upPausedYield = true
       this.#up.pause()
       setImmediate(() => {

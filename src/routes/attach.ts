@@ -130,6 +130,12 @@ function policyRuleFor (policy: CompiledPolicy, identity: Identity, namespace: s
 
 export { policyRuleFor }
 
+/** The longest a session may last: the configured maximum capped by the policy rule's TTL (0 = no limit). */
+export function sessionLimitMs (configSeconds: number, ruleMaxTtlSeconds: number | undefined): number {
+  const caps = [configSeconds, ruleMaxTtlSeconds ?? 0].filter(s => s > 0)
+  return caps.length === 0 ? 0 : Math.min(...caps) * 1000
+}
+
 export async function attachRoutes (fastify: FastifyInstance, opts: AttachRouteOptions): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const { config, connector, metrics, registry } = opts
@@ -174,8 +180,7 @@ export async function attachRoutes (fastify: FastifyInstance, opts: AttachRouteO
         }
         throw err
       }
-      const caps = [config.maxDurationSeconds, rule.allow.maxTtlSeconds].filter(s => s > 0)
-      const maxDurationMs = Math.min(...caps) * 1000
+      const maxDurationMs = sessionLimitMs(config.maxDurationSeconds, rule.allow.maxTtlSeconds)
 
       const start = await auditRequest(scope, { rule: rule.name })
       const endScope: AuditScope = { ...scope, action: 'attach.end' }
@@ -219,8 +224,13 @@ export async function attachRoutes (fastify: FastifyInstance, opts: AttachRouteO
       }
       prepared.set(request, p)
       registry.add({ id, namespace, pod, container: query.container, user: identity.user, close: async (_code, reason) => { await p.abandon(reason) } })
-      // The client may vanish between here and the upgrade: release the upstream then.
-      request.raw.socket.once('close', () => { p.abandon('client went away before the upgrade').catch(() => {}) })
+      // The client may vanish between here and the upgrade (or already has): release the upstream then.
+      const socket = request.raw.socket
+      if (socket.destroyed) {
+        await p.abandon('client went away before the upgrade')
+        return
+      }
+      socket.once('close', () => { p.abandon('client went away before the upgrade').catch(() => {}) })
     }
   }, (socket: WebSocket, request: FastifyRequest) => {
     const p = prepared.get(request)

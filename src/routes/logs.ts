@@ -68,6 +68,8 @@ export class LogStreams {
 /** Lines → `event: log` SSE messages; CR is a line end in SSE, so it is dropped from data. */
 export class SseLogLines extends Transform {
   #rest = ''
+  /** The last event: `end` when the log ended, `shutdown` when the gateway is closing. */
+  finalEvent = 'end'
   readonly #decoder = new TextDecoder('utf-8')
 
   override _transform (chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
@@ -81,9 +83,12 @@ export class SseLogLines extends Transform {
   override _flush (cb: TransformCallback): void {
     const last = this.#rest + this.#decoder.decode()
     if (last !== '') this.push(`event: log\ndata: ${last.replace(/\r/g, '')}\n\n`)
-    this.push('event: end\ndata: {}\n\n')
+    this.push(`event: ${this.finalEvent}\ndata: {}\n\n`)
     cb()
   }
+
+  /** A comment line, between events (partial lines are still held back). */
+  heartbeat (): void { this.push(': keepalive\n\n') }
 }
 
 async function readBody (res: IncomingMessage): Promise<string> {
@@ -149,10 +154,11 @@ export async function logsRoutes (fastify: FastifyInstance, opts: LogsRouteOptio
     }
 
     const sse = (request.headers.accept ?? '').toLowerCase().includes('text/event-stream')
-    const out = sse ? new SseLogLines() : new PassThrough()
+    const sseOut = sse ? new SseLogLines() : undefined
+    const out = sseOut ?? new PassThrough()
     let heartbeat: NodeJS.Timeout | undefined
-    if (sse && q.follow) {
-      heartbeat = setInterval(() => { out.write(': keepalive\n\n') }, opts.heartbeatMs)
+    if (sseOut && q.follow) {
+      heartbeat = setInterval(() => { sseOut.heartbeat() }, opts.heartbeatMs)
       heartbeat.unref()
     }
     metrics.logStreams.inc()
@@ -160,7 +166,7 @@ export async function logsRoutes (fastify: FastifyInstance, opts: LogsRouteOptio
       // Shutdown: end our side cleanly, then drop the upstream.
       upstream.unpipe(out)
       upstream.destroy()
-      if (sse) out.write('event: shutdown\ndata: {}\n\n')
+      if (sseOut) sseOut.finalEvent = 'shutdown'
       out.end()
     })
     let cleaned = false

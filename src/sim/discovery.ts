@@ -41,6 +41,7 @@ export const coreResources: ResourceDef[] = [
 
 export const groupResources: Record<string, ResourceDef[]> = {
   'authentication.k8s.io/v1': [
+    { name: 'selfsubjectreviews', singularName: 'selfsubjectreview', namespaced: false, kind: 'SelfSubjectReview', verbs: ['create'] },
     { name: 'tokenreviews', singularName: 'tokenreview', namespaced: false, kind: 'TokenReview', verbs: ['create'] }
   ],
   'authorization.k8s.io/v1': [

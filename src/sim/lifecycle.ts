@@ -72,7 +72,8 @@ function pullFailure (image: string): string {
   const rest = n.slice(host.length + 1)
   const repo = rest.replace(/:[^:]*$/, '')
   const tag = rest.slice(repo.length + 1) || 'latest'
-  return `failed to pull and unpack image "${n}": failed to resolve reference "${n}": failed to do request: Head "https://${host}/v2/${repo}/manifests/${tag}": dial tcp: lookup ${host.replace(/:\d+$/, '')} on 10.96.0.10:53: no such host`
+  // kubelet evalCRIPullErr: the CRI (gRPC) error text as is
+  return `rpc error: code = Unknown desc = failed to pull and unpack image "${n}": failed to resolve reference "${n}": failed to do request: Head "https://${host}/v2/${repo}/manifests/${tag}": dial tcp: lookup ${host.replace(/:\d+$/, '')} on 10.96.0.10:53: no such host`
 }
 
 function containersOf (pod: KObject, kind: Kind): Container[] {

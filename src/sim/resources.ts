@@ -16,6 +16,7 @@ import type { AttachOptions } from './attach.ts'
 import type { ContainerProcess } from './process.ts'
 import { alreadyExists, badRequest, conflict, invalid, methodNotSupported, notFound } from './status.ts'
 import { decodeObject, mediaType, readBody, sendJSON, wantsTable } from './http-util.ts'
+import { PROTOBUF_CONTENT_TYPE } from './protobuf.ts'
 import { objectMatcher } from './selectors.ts'
 import { serveWatch } from './watch.ts'
 import { toTable } from './table.ts'
@@ -411,11 +412,26 @@ async function deleteCollection (r: ResourceRequest, d: ResourceDefinition, ns: 
 
 async function handleReview (r: ResourceRequest): Promise<boolean> {
   const { info } = r
-  const known = (info.apiGroup === 'authentication.k8s.io' && info.resource === 'tokenreviews') ||
+  const known = (info.apiGroup === 'authentication.k8s.io' && (info.resource === 'tokenreviews' || info.resource === 'selfsubjectreviews')) ||
     (info.apiGroup === 'authorization.k8s.io' && (info.resource === 'subjectaccessreviews' || info.resource === 'selfsubjectaccessreviews'))
   if (!known || info.apiVersion !== 'v1' || info.namespace || info.parts.length > 1) return false
   if (info.verb !== 'create') throw methodNotSupported(info.resource, info.verb)
-  const body = decodeObject(r.req, await readBody(r.req))
+  const raw = await readBody(r.req)
+  if (info.resource === 'selfsubjectreviews') {
+    // `kubectl auth whoami`: the review has no spec; the answer is the requester as authenticated (after impersonation)
+    if (mediaType(r.req) === PROTOBUF_CONTENT_TYPE) {
+      if (!raw.subarray(0, 4).equals(Buffer.from('k8s\0', 'latin1'))) throw badRequest('provided data does not appear to be a protobuf message, expected prefix [107 56 115 0]')
+    } else {
+      decodeObject(r.req, raw)
+    }
+    const userInfo: Record<string, unknown> = { username: r.user.username }
+    if (r.user.uid) userInfo.uid = r.user.uid
+    userInfo.groups = r.user.groups
+    if (r.user.extra && Object.keys(r.user.extra).length) userInfo.extra = r.user.extra
+    sendJSON(r.res, 201, { kind: 'SelfSubjectReview', apiVersion: 'authentication.k8s.io/v1', metadata: { creationTimestamp: null }, status: { userInfo } })
+    return true
+  }
+  const body = decodeObject(r.req, raw)
   let out: KObject
   if (info.resource === 'tokenreviews') out = reviewToken(body, r.ctx.authn)
   else if (info.resource === 'subjectaccessreviews') out = reviewSubjectAccess(body, r.ctx.rbac)
@@ -469,8 +485,10 @@ function requireStarted (pod: KObject, container: string): Obj {
   const state = containerState(pod, container)
   const waiting = state?.waiting as Obj | undefined
   if (!state || (waiting && !state.running && !state.terminated)) {
+    // kubelet validateContainerLogStatus wording
     const reason = String(waiting?.reason ?? 'ContainerCreating')
-    throw badRequest(`container "${container}" in pod "${pod.metadata.name ?? ''}" is waiting to start: ${reason}`)
+    const why = reason === 'ErrImagePull' ? "image can't be pulled" : reason === 'ImagePullBackOff' ? 'trying and failing to pull image' : reason
+    throw badRequest(`container "${container}" in pod "${pod.metadata.name ?? ''}" is waiting to start: ${why}`)
   }
   return state
 }
@@ -521,7 +539,7 @@ async function handlePodSubresource (r: ResourceRequest, d: ResourceDefinition):
         const v = url.searchParams.get(k)
         return v !== null && /^\d+$/.test(v) ? Number(v) : undefined
       }
-      serveLogs(r.res, ctx.processes.get(ns, name, container), { follow: truthy(url.searchParams.get('follow')), tailLines: num('tailLines'), sinceSeconds: num('sinceSeconds'), timestamps: truthy(url.searchParams.get('timestamps')) })
+      serveLogs(r.res, ctx.processes.get(ns, name, container), { follow: truthy(url.searchParams.get('follow')), tailLines: num('tailLines'), sinceSeconds: num('sinceSeconds'), timestamps: truthy(url.searchParams.get('timestamps')), limitBytes: num('limitBytes'), pod: name, container })
       return true
     }
     case 'attach': {

@@ -3,11 +3,11 @@
 // response; 410 Expired as HTTP before the stream starts, as an ERROR event
 // after; bookmarks only with allowWatchBookmarks=true; server-side timeout.
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { KObject, Status } from './types.ts'
+import type { KObject } from './types.ts'
 import type { Store, StoreEvent } from './store.ts'
 import type { Matcher } from './selectors.ts'
 import type { FaultController } from './faults.ts'
-import { StatusError, badRequest, expired } from './status.ts'
+import { badRequest, expired } from './status.ts'
 
 export interface WatchOptions {
   store: Store
@@ -146,9 +146,4 @@ export function serveWatch (req: IncomingMessage, res: ServerResponse, opts: Wat
     close()
     res.end()
   }
-}
-
-/** An ERROR event body for a StatusError raised after the stream started. */
-export function errorEvent (err: StatusError): { type: 'ERROR', object: Status } {
-  return { type: 'ERROR', object: err.status }
 }

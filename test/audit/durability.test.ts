@@ -17,7 +17,8 @@ function runAndKill (file: string, run: number): Promise<Array<[number, string]>
     p.stdout.setEncoding('utf8')
     p.stdout.on('data', (d: string) => {
       out += d
-      if (killTimer === undefined && out.startsWith('ready\n')) {
+      // Start the random delay once something was acknowledged, so a slow start cannot make a run vacuous.
+      if (killTimer === undefined && /^ready\n\d+ /.test(out)) {
         killTimer = setTimeout(() => p.kill('SIGKILL'), 100 + Math.floor(Math.random() * 400))
       }
     })

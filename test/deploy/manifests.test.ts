@@ -188,14 +188,23 @@ function commonChecks (objects: () => KObject[], name: string): void {
     const volume = podSpec(d).volumes?.find(v => v.name === mount.name)
     assert.ok(volume?.emptyDir || volume?.persistentVolumeClaim, 'audit volume is emptyDir or a PVC')
     assert.ok(c.volumeMounts?.some(m => m.mountPath === '/tmp' && m.readOnly !== true), 'writable /tmp')
+    // Attach recordings, once the attach settings are part of the config.
+    const recordings = (config as { attach?: { recording?: { dir?: string } } }).attach?.recording?.dir
+    if (recordings !== undefined) {
+      assert.ok(c.volumeMounts?.some(m => m.readOnly !== true && (recordings === m.mountPath || recordings.startsWith(`${m.mountPath}/`))),
+        `attach.recording.dir ${recordings} is on a writable volume`)
+    }
   })
 
   test('every KDEBUG_* variable of the Deployment is a config key', () => {
     const known = new Set(describeConfig().map(k => k.env))
     known.add('KDEBUG_CONFIG')
     // The attach settings are defined in src/attach/config-schema.ts; until
-    // src/config.ts embeds them the gateway ignores this one.
-    if (![...known].some(k => k.startsWith('KDEBUG_ATTACH_'))) known.add('KDEBUG_ATTACH_TICKET_SECRET')
+    // src/config.ts embeds them the gateway ignores these.
+    if (![...known].some(k => k.startsWith('KDEBUG_ATTACH_'))) {
+      known.add('KDEBUG_ATTACH_TICKET_SECRET')
+      known.add('KDEBUG_ATTACH_RECORDING_DIR')
+    }
     const c = gatewayContainer(only<IDeployment>(objects(), 'Deployment', GATEWAY))
     for (const e of c.env ?? []) assert.ok(known.has(e.name), `${e.name} is not a config key`)
   })
@@ -413,5 +422,30 @@ describe('deploy-overlays/example', { skip: missing }, () => {
     const np = only<INetworkPolicy>(objects(), 'NetworkPolicy', GATEWAY)
     for (const r of np.spec?.ingress ?? []) assert.ok(r.from && r.from.length > 0)
     for (const r of np.spec?.egress ?? []) assert.ok(r.to && r.to.length > 0)
+  })
+})
+
+describe('the offline schema checks themselves', () => {
+  const deployment = parseManifests(readRepoFile('deploy/deployment.yaml'))[0] as KObject
+
+  test('the raw Deployment passes both checks', () => {
+    validateSchema(deployment)
+    assert.deepEqual(unknownFields(deployment), [])
+  })
+
+  test('a wrong type fails schema validation; a misspelt field is reported', () => {
+    const bad = structuredClone(deployment) as unknown as IDeployment
+    const c = gatewayContainer(bad)
+    c.ports = [{ name: 'http', containerPort: '8080' as unknown as number }]
+    assert.throws(() => validateSchema(bad as unknown as KObject), /containerPort must be integer/)
+    const typo = structuredClone(deployment) as unknown as { spec: { template: { spec: { containers: Array<{ securityContext: Record<string, unknown> }> } } } }
+    const sc = typo.spec.template.spec.containers[0]?.securityContext
+    assert.ok(sc)
+    sc.readOnlyRootFileSystem = true
+    assert.deepEqual(unknownFields(typo as unknown as KObject), ['Deployment.spec.template.spec.containers[0].securityContext.readOnlyRootFileSystem'])
+  })
+
+  test('an unregistered kind is an error, not a silent pass', () => {
+    assert.throws(() => validateSchema({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' } }), /no schema registered/)
   })
 })

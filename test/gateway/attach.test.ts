@@ -71,6 +71,18 @@ describe('kdebug.v1', () => {
     assert.equal((await c.closed).code, 1000)
   })
 
+  test('close-stdin on a container without stdinOnce detaches: reported, container keeps running', async () => {
+    const pod = await createShellPod(s.sim)
+    const { ws } = await openWs(attachUrl(pod), [], { headers: bearer() })
+    const c = new KdebugClient(ws)
+    await c.waitControl('ready')
+    c.control({ type: 'close-stdin' })
+    await c.waitControl('detached')
+    assert.equal((await c.closed).code, 1000)
+    assert.equal(c.controls.some(m => m.type === 'exit'), false)
+    assert.equal(s.sim.processes.get('demo', pod, 'sh')?.exited, false)
+  })
+
   test('invalid control message closes with 4002', async () => {
     const pod = await createShellPod(s.sim)
     const { ws } = await openWs(attachUrl(pod), [], { headers: bearer() })
@@ -143,6 +155,8 @@ describe('large output and backpressure', () => {
     await done
     assert.equal(n, TOTAL)
     assert.equal(h.digest('hex'), floodHash(TOTAL))
+    const session = s.attach.sessions.list().find(x => x.pod === pod)
+    assert.ok((session?.relay?.stats().yields ?? 0) > 0, 'a flooding session yields to others after its byte budget')
     ws.close()
   })
 
@@ -176,6 +190,7 @@ describe('large output and backpressure', () => {
     await waitFor(() => s.attach.sessions.list().some(x => !before.has(x.id) || x.relay !== undefined), 'session')
     const session = s.attach.sessions.list().find(x => x.relay && x.user === 'alice' && x.pod === pod)
     assert.ok(session?.relay)
+    await new Promise(resolve => setImmediate(resolve)) // openWs resumes the socket on the next turn
     ws.pause() // stop reading: TCP fills, then the gateway's send queue
     ws.send(Buffer.from(`flood ${total}\n`))
     const hwm = s.attachConfig.highWaterMarkBytes
@@ -224,7 +239,9 @@ describe('either side closing', () => {
     const { ws } = await openWs(attachUrl(pod), [], { headers: bearer() })
     const c = new KdebugClient(ws)
     await c.waitControl('ready')
-    s.sim.processes.get('demo', pod, 'sh')!.kill(137)
+    const proc = s.sim.processes.get('demo', pod, 'sh')
+    assert.ok(proc?.kill)
+    proc.kill(137)
     const exit = await c.waitControl('exit')
     assert.equal(exit.code, 137)
     assert.equal((await c.closed).code, 1000)

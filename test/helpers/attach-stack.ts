@@ -32,7 +32,8 @@ export interface AttachStack {
   request: (path: string, init?: RequestInit & { as?: string }) => Promise<Response>
   /** Audit records written so far. */
   audit: () => Promise<Array<Record<string, unknown>>>
-  close: () => Promise<void>
+  /** keep: leave the temp dir (audit file, recordings) for inspection; the caller removes `dir`. */
+  close: (opts?: { keep?: boolean }) => Promise<void>
 }
 
 export async function startAttachStack (opts: { attach?: Record<string, unknown>, config?: Record<string, unknown> } = {}): Promise<AttachStack> {
@@ -89,11 +90,11 @@ export async function startAttachStack (opts: { attach?: Record<string, unknown>
       const text = await readFile(auditFile, 'utf8').catch(() => '')
       return text.split('\n').filter(l => l !== '').map(l => JSON.parse(l) as Record<string, unknown>)
     },
-    close: async () => {
+    close: async (o = {}) => {
       await app.close()
       await services.close()
       await sim.close()
-      rmSync(dir, { recursive: true, force: true })
+      if (!o.keep) rmSync(dir, { recursive: true, force: true })
     }
   }
 }
@@ -102,7 +103,12 @@ let podSeq = 0
 
 /** Creates a Running pod with one interactive shell container `sh` (as admin, through the sim API). */
 export async function createShellPod (sim: Sim, opts: { tty?: boolean, stdinOnce?: boolean, namespace?: string, name?: string } = {}): Promise<string> {
-  const name = opts.name ?? `shell-${process.pid}-${++podSeq}`
+  return await createPod(sim, { ...opts, container: { name: 'sh', image: 'busybox:1.36', stdin: true, stdinOnce: opts.stdinOnce === true, tty: opts.tty === true } })
+}
+
+/** Creates a pod with one container and waits until it has started (running or already terminated). */
+export async function createPod (sim: Sim, opts: { container: Record<string, unknown>, namespace?: string, name?: string }): Promise<string> {
+  const name = opts.name ?? `pod-${process.pid}-${++podSeq}`
   const ns = opts.namespace ?? 'demo'
   const auth = { authorization: `Bearer ${sim.tokens.admin ?? ''}`, 'content-type': 'application/json' }
   const res = await fetch(`${sim.url}/api/v1/namespaces/${ns}/pods`, {
@@ -112,17 +118,14 @@ export async function createShellPod (sim: Sim, opts: { tty?: boolean, stdinOnce
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { name, namespace: ns },
-      spec: {
-        nodeName: 'node-1',
-        restartPolicy: 'Never',
-        containers: [{ name: 'sh', image: 'busybox:1.36', stdin: true, stdinOnce: opts.stdinOnce === true, tty: opts.tty === true }]
-      }
+      spec: { nodeName: 'node-1', restartPolicy: 'Never', containers: [opts.container] }
     })
   })
   if (res.status !== 201) throw new Error(`create pod: ${res.status} ${await res.text()}`)
   for (let i = 0; i < 200; i++) {
-    const pod = await (await fetch(`${sim.url}/api/v1/namespaces/${ns}/pods/${name}`, { headers: auth })).json() as { status?: { containerStatuses?: Array<{ state?: { running?: unknown } }> } }
-    if (pod.status?.containerStatuses?.[0]?.state?.running) return name
+    const pod = await (await fetch(`${sim.url}/api/v1/namespaces/${ns}/pods/${name}`, { headers: auth })).json() as { status?: { containerStatuses?: Array<{ state?: { running?: unknown, terminated?: unknown } }> } }
+    const state = pod.status?.containerStatuses?.[0]?.state
+    if (state?.running || state?.terminated) return name
     await new Promise(resolve => setTimeout(resolve, 10))
   }
   throw new Error(`pod ${name} did not start`)
@@ -136,10 +139,11 @@ export async function openWs (url: string, protocols: string[] = [], options: Cl
   // Messages right after the 101 would be emitted before an awaiting caller resumes: hold them a tick.
   return await new Promise((resolve, reject) => {
     ws.once('open', () => { ws.pause(); resolve({ ws, protocol: ws.protocol }); setImmediate(() => ws.resume()) })
-    ws.once('unexpected-response', (_req, res) => {
+    ws.once('unexpected-response', (req, res) => {
       let body = ''
       res.on('data', (c: Buffer) => { body += c.toString() })
       res.on('end', () => {
+        req.destroy()
         const err = new Error(`HTTP ${res.statusCode ?? 0} ${body}`) as Error & { status?: number, body?: string }
         err.status = res.statusCode
         err.body = body

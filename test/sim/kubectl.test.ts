@@ -74,6 +74,14 @@ test('auth can-i (protobuf SelfSubjectAccessReview), with --as impersonation', {
   assert.match(chatbot.stderr, /User "chatbot" cannot impersonate resource "users"/)
 })
 
+test('auth whoami (SelfSubjectReview), also impersonated', { skip }, async () => {
+  const me = await kubectl(['auth', 'whoami', '-o', 'json', '--context', 'alice'])
+  assert.equal(me.code, 0, me.stderr)
+  assert.deepEqual(JSON.parse(me.stdout).status.userInfo, { username: 'alice', groups: ['dev', 'system:authenticated'] })
+  const as = await kubectl(['auth', 'whoami', '--as', 'bob', '--context', 'chatbot'])
+  assert.match(as.stdout, /Username\s+bob/)
+})
+
 test('debug -n demo web --image=busybox --target=app adds a running ephemeral container', { skip }, async () => {
   const r = await kubectl(['debug', '-n', 'demo', 'web', '--image=busybox', '--target=app', '-c', 'dbg', '--context', 'alice'])
   assert.equal(r.code, 0, r.stderr)

@@ -51,10 +51,13 @@ test('a created pod is scheduled, shows ContainerCreating, then Running (seen th
 test('an image from unreachable.invalid/ never pulls: ErrImagePull then ImagePullBackOff', async () => {
   await api(sim, ADMIN, 'POST', '/api/v1/namespaces/demo/pods', { body: pod('badimg', [{ name: 'c', image: 'unreachable.invalid/tools/debug:1.0' }]) })
   const err = await waitFor(() => status('badimg')?.containerStatuses?.[0]?.state?.waiting?.reason === 'ErrImagePull' ? status('badimg') : undefined, 'ErrImagePull')
-  assert.match(err.containerStatuses[0].state.waiting.message, /^failed to pull and unpack image "unreachable\.invalid\/tools\/debug:1\.0": failed to resolve reference .*no such host$/)
+  assert.match(err.containerStatuses[0].state.waiting.message, /^rpc error: code = Unknown desc = failed to pull and unpack image "unreachable\.invalid\/tools\/debug:1\.0": failed to resolve reference .*no such host$/)
   assert.equal(err.phase, 'Pending')
   const back = await waitFor(() => status('badimg')?.containerStatuses?.[0]?.state?.waiting?.reason === 'ImagePullBackOff' ? status('badimg') : undefined, 'ImagePullBackOff')
   assert.equal(back.containerStatuses[0].state.waiting.message, 'Back-off pulling image "unreachable.invalid/tools/debug:1.0"')
+  const logs = await api(sim, ADMIN, 'GET', '/api/v1/namespaces/demo/pods/badimg/log')
+  assert.equal(logs.status, 400)
+  assert.equal(logs.json.message, 'container "c" in pod "badimg" is waiting to start: trying and failing to pull image')
 })
 
 test('restartPolicy Never: exits give terminated state and phase Succeeded / Failed', async () => {

@@ -54,3 +54,12 @@ test('every key has an env var, a description, and is in the README table', () =
   }
   assert.equal(replaceConfigTable(readme, renderConfigTable()), readme, 'README config table is stale: run npm run docs:config')
 })
+
+test('policy rules are checked beyond their types: duplicates and unreachable rules fail at start', () => {
+  const rule = { name: 'everyone', match: {}, allow: { images: ['busybox:*'], capabilities: [], profiles: ['general'], privileged: false, nodeDebug: false, maxTtlSeconds: 600, requireReason: false, maxSessionsPerUser: 1 } }
+  const file = join(dir, 'policy.yaml')
+  writeFileSync(file, JSON.stringify({ policy: { rules: [rule, { ...rule, name: 'later', match: { groups: ['x'] } }] } }))
+  assert.throws(() => loadConfig({}, ['--config', file]), (e: Error) => e instanceof ConfigError && /unreachable/.test(e.message))
+  writeFileSync(file, JSON.stringify({ policy: { rules: [{ ...rule, match: { groups: ['a'] } }, { ...rule, match: { groups: ['b'] } }] } }))
+  assert.throws(() => loadConfig({}, ['--config', file]), (e: Error) => /duplicate rule name/.test(e.message))
+})

@@ -1,0 +1,229 @@
+// The relay against an upstream this test controls (misbehaving on purpose):
+// abrupt closes, failure Statuses, v4 upstreams, keepalive and limits.
+import { test, describe, after } from 'node:test'
+import assert from 'node:assert/strict'
+import type { AddressInfo } from 'node:net'
+import { WebSocket, WebSocketServer } from 'ws'
+import { RelaySession, CloseCode, KDEBUG_PROTOCOL, exitCodeOf, type ClientProtocol, type RelayOptions, type SessionEnd } from '../../src/attach/relay.ts'
+import type { ChannelProtocol } from '../../src/attach/upstream.ts'
+import { KdebugClient, ChannelClient } from './attach-client.ts'
+import { sessionLimitMs } from '../../src/routes/attach.ts'
+
+interface Rig {
+  client: WebSocket
+  /** The upstream server's side of the upstream connection. */
+  up: WebSocket
+  upFrames: Buffer[]
+  relay: RelaySession
+  warnings: string[]
+  done: Promise<SessionEnd>
+}
+
+const servers: WebSocketServer[] = []
+after(async () => { for (const s of servers) await new Promise(resolve => s.close(resolve)) })
+
+async function listen (wss: WebSocketServer): Promise<string> {
+  servers.push(wss)
+  await new Promise<void>(resolve => wss.once('listening', resolve))
+  return `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`
+}
+
+async function rig (o: { upstreamProtocol?: ChannelProtocol, clientProtocol?: ClientProtocol, relay?: Partial<RelayOptions>, clientOptions?: ConstructorParameters<typeof WebSocket>[2] } = {}): Promise<Rig & { wrap: <T>(make: (ws: WebSocket) => T) => T }> {
+  const upstreamProtocol = o.upstreamProtocol ?? 'v5.channel.k8s.io'
+  const clientProtocol = o.clientProtocol ?? KDEBUG_PROTOCOL
+  const upWss = new WebSocketServer({ port: 0, host: '127.0.0.1', handleProtocols: () => upstreamProtocol })
+  const upUrl = await listen(upWss)
+  const upFrames: Buffer[] = []
+  const upSide = new Promise<WebSocket>(resolve => upWss.once('connection', ws => {
+    ws.on('message', (m: Buffer) => upFrames.push(m))
+    resolve(ws)
+  }))
+  const gwWss = new WebSocketServer({ port: 0, host: '127.0.0.1', handleProtocols: () => clientProtocol === KDEBUG_PROTOCOL ? false : clientProtocol })
+  const gwUrl = await listen(gwWss)
+  const warnings: string[] = []
+  const relayReady = new Promise<RelaySession>(resolve => gwWss.once('connection', (clientSide) => {
+    clientSide.pause()
+    const upstream = new WebSocket(upUrl, ['v5.channel.k8s.io', 'v4.channel.k8s.io'])
+    upstream.once('open', () => {
+      const relay = new RelaySession({
+        client: clientSide,
+        upstream,
+        clientProtocol,
+        upstreamProtocol,
+        tty: true,
+        pingIntervalMs: 60_000,
+        idleTimeoutMs: 0,
+        maxDurationMs: 0,
+        highWaterMark: 1 << 20,
+        fairnessBudget: 1 << 18,
+        onWarning: w => warnings.push(w),
+        ...o.relay
+      })
+      relay.start()
+      clientSide.resume()
+      resolve(relay)
+    })
+  }))
+  const client = new WebSocket(gwUrl, clientProtocol === KDEBUG_PROTOCOL ? [] : [clientProtocol], o.clientOptions)
+  let wrapped: unknown
+  const wrap = <T>(make: (ws: WebSocket) => T): T => { wrapped ??= make(client); return wrapped as T }
+  await new Promise(resolve => client.once('open', resolve))
+  const relay = await relayReady
+  return { client, up: await upSide, upFrames, relay, warnings, done: relay.done, wrap }
+}
+
+const status = (s: Record<string, unknown>): Buffer => Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify(s))])
+
+describe('relay ends', () => {
+  test('upstream vanishing without a status: error frame, 1011', async () => {
+    const r = await rig()
+    const c = r.wrap(ws => new KdebugClient(ws))
+    r.up.send(Buffer.from([1, 65, 66]))
+    await c.waitText('AB')
+    r.up.terminate()
+    const err = await c.waitControl('error')
+    assert.equal(err.status, 502)
+    assert.equal((await c.closed).code, CloseCode.upstreamError)
+    const end = await r.done
+    assert.equal(end.endedBy, 'upstream')
+    assert.equal(end.bytesOut, 2)
+  })
+
+  test('a Failure Status (not an exit code) becomes an error message and 1011', async () => {
+    const r = await rig()
+    const c = r.wrap(ws => new KdebugClient(ws))
+    r.up.send(status({ metadata: {}, status: 'Failure', message: 'container not found', reason: 'InternalError', code: 500 }))
+    r.up.close(1000)
+    const err = await c.waitControl('error')
+    assert.deepEqual(err, { type: 'error', status: 500, message: 'container not found', reason: 'InternalError' })
+    assert.equal((await c.closed).code, 1011)
+  })
+
+  test('NonZeroExitCode (exec-style) gives the exit code without a lookup', async () => {
+    const r = await rig()
+    const c = r.wrap(ws => new KdebugClient(ws))
+    r.up.send(status({ metadata: {}, status: 'Failure', reason: 'NonZeroExitCode', message: 'exit 42', details: { causes: [{ reason: 'ExitCode', message: '42' }] } }))
+    r.up.close(1000)
+    assert.equal((await c.waitControl('exit')).code, 42)
+    assert.equal((await c.closed).code, 1000)
+    assert.equal((await r.done).exitCode, 42)
+  })
+
+  test('Success with the container still running is reported as detached', async () => {
+    const r = await rig({ relay: { resolveExitCode: async () => undefined } })
+    const c = r.wrap(ws => new KdebugClient(ws))
+    r.up.send(status({ metadata: {}, status: 'Success' }))
+    r.up.close(1000)
+    await c.waitControl('detached')
+    assert.equal((await r.done).detached, true)
+  })
+
+  test('exitCodeOf reads the ExitCode cause only', () => {
+    assert.equal(exitCodeOf({ reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '3' }] } }), 3)
+    assert.equal(exitCodeOf({ reason: 'InternalError' }), undefined)
+  })
+})
+
+test('sessionLimitMs: config maximum capped by the policy rule', () => {
+  assert.equal(sessionLimitMs(14400, 3600), 3_600_000)
+  assert.equal(sessionLimitMs(600, 3600), 600_000)
+  assert.equal(sessionLimitMs(0, 3600), 3_600_000)
+  assert.equal(sessionLimitMs(0, undefined), 0)
+})
+
+describe('v4 upstream', () => {
+  test('kdebug close-stdin is refused with a message; the session goes on', async () => {
+    const r = await rig({ upstreamProtocol: 'v4.channel.k8s.io' })
+    const c = r.wrap(ws => new KdebugClient(ws))
+    await c.waitControl('ready')
+    c.control({ type: 'close-stdin' })
+    const err = await c.waitControl('error')
+    assert.equal(err.status, 501)
+    c.send('still here')
+    await new Promise(resolve => setTimeout(resolve, 50))
+    assert.deepEqual(r.upFrames.map(f => f.toString('latin1')), ['\u0000still here'])
+    c.ws.close()
+    await r.done
+  })
+
+  test('a v5 client CLOSE is dropped (v4 has none), other frames pass', async () => {
+    const r = await rig({ upstreamProtocol: 'v4.channel.k8s.io', clientProtocol: 'v5.channel.k8s.io' })
+    const c = r.wrap(ws => new ChannelClient(ws))
+    c.ws.send(Buffer.from([255, 0]))
+    c.send(0, 'x')
+    c.send(4, '{"Width":10,"Height":5}')
+    await new Promise(resolve => setTimeout(resolve, 50))
+    assert.deepEqual(r.upFrames.map(f => f[0]), [0, 4])
+    assert.ok(r.warnings.some(w => w.includes('v5 CLOSE')))
+    c.ws.close()
+    await r.done
+  })
+})
+
+describe('keepalive and limits', () => {
+  test('a client that does not answer pings is dropped', async () => {
+    const r = await rig({ relay: { pingIntervalMs: 40 }, clientOptions: { autoPong: false } })
+    const end = await r.done
+    assert.equal(end.closeCode, CloseCode.keepalive)
+    assert.equal(end.endedBy, 'gateway')
+  })
+
+  test('answered pings keep an idle-free session open', async () => {
+    const r = await rig({ relay: { pingIntervalMs: 30 } })
+    let pings = 0
+    r.up.on('ping', () => { pings++ })
+    await new Promise(resolve => setTimeout(resolve, 200))
+    assert.ok(pings >= 3, `upstream saw ${pings} pings`)
+    assert.equal(r.client.readyState, WebSocket.OPEN)
+    r.client.close()
+    await r.done
+  })
+
+  test('idle timeout closes with 4001; activity postpones it', async () => {
+    const r = await rig({ relay: { idleTimeoutMs: 150 } })
+    const c = r.wrap(ws => new KdebugClient(ws))
+    const t0 = Date.now()
+    for (let i = 0; i < 4; i++) {
+      await new Promise(resolve => setTimeout(resolve, 60))
+      c.send('k')
+    }
+    const closed = await c.closed
+    assert.equal(closed.code, CloseCode.idle)
+    assert.ok(Date.now() - t0 >= 240 + 140, 'input kept it alive')
+  })
+
+  test('maximum duration closes with 4000 even while busy', async () => {
+    const r = await rig({ relay: { maxDurationMs: 120 } })
+    const c = r.wrap(ws => new KdebugClient(ws))
+    const timer = setInterval(() => c.send('busy'), 20)
+    const closed = await c.closed
+    clearInterval(timer)
+    assert.equal(closed.code, CloseCode.maxDuration)
+    assert.equal((await r.done).closeReason, 'maximum session duration reached')
+  })
+
+  test('gateway close (shutdown) sends 1001 to the client and closes the upstream', async () => {
+    const r = await rig()
+    const c = r.wrap(ws => new KdebugClient(ws))
+    const upClosed = new Promise<number>(resolve => r.up.once('close', resolve))
+    r.relay.close(CloseCode.goingAway, 'gateway shutting down')
+    assert.equal((await c.closed).code, 1001)
+    assert.equal(await upClosed, 1000)
+    assert.equal((await r.done).endedBy, 'gateway')
+  })
+
+  test('a fast stdin writer is paused while the upstream queue is above the high-water mark', async () => {
+    const r = await rig({ relay: { highWaterMark: 64 * 1024 } })
+    r.up.pause() // the upstream stops reading
+    const chunk = Buffer.alloc(32 * 1024, 120)
+    for (let i = 0; i < 400; i++) r.client.send(chunk)
+    await new Promise(resolve => setTimeout(resolve, 300))
+    const st = r.relay.stats()
+    assert.ok(st.clientPaused, 'the client side is no longer read')
+    assert.ok(st.upstreamBuffered < 2 * 1024 * 1024, `upstream queue ${st.upstreamBuffered} is bounded`)
+    assert.ok(st.bytesIn < 400 * chunk.length, 'not everything was pulled in')
+    r.up.resume()
+    r.client.close()
+    await r.done
+  })
+})
