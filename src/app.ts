@@ -19,6 +19,8 @@ import { loggerOptions } from './logger.ts'
 import { createDrops } from './drops/index.ts'
 import { dropsRoutes } from './routes/drops.ts'
 import { debugPlugin } from './debug/plugin.ts'
+import { auditRoutes } from './routes/audit.ts'
+import { hostname } from 'node:os'
 
 export interface AppDeps {
   config: Config
@@ -125,6 +127,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   })
   await app.register(whoamiRoutes, { prefix: '/v1', nodeDebugNamespace: config.sessions.nodeDebugNamespace })
   await app.register(debugPlugin, { prefix: '/v1', config })
+  await app.register(auditRoutes, { prefix: '/v1', file: config.audit.file, replica: config.audit.replica ?? hostname() })
   if (config.drops.enabled) await app.register(dropsRoutes, { prefix: '/v1', hub: drops.hub, watcher: drops.watcher, config: config.drops })
 
   return app

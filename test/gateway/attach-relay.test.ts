@@ -28,7 +28,7 @@ async function listen (wss: WebSocketServer): Promise<string> {
   return `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`
 }
 
-async function rig (o: { upstreamProtocol?: ChannelProtocol, clientProtocol?: ClientProtocol, relay?: Partial<RelayOptions>, clientOptions?: ConstructorParameters<typeof WebSocket>[2] } = {}): Promise<Rig & { wrap: <T>(make: (ws: WebSocket) => T) => T }> {
+async function rig (o: { upstreamProtocol?: ChannelProtocol, clientProtocol?: ClientProtocol, relay?: Partial<RelayOptions>, clientOptions?: ConstructorParameters<typeof WebSocket>[2], beforeStart?: (upstream: WebSocket, upSide: Promise<WebSocket>) => Promise<void> } = {}): Promise<Rig & { wrap: <T>(make: (ws: WebSocket) => T) => T }> {
   const upstreamProtocol = o.upstreamProtocol ?? 'v5.channel.k8s.io'
   const clientProtocol = o.clientProtocol ?? KDEBUG_PROTOCOL
   const upWss = new WebSocketServer({ port: 0, host: '127.0.0.1', handleProtocols: () => upstreamProtocol })
@@ -44,7 +44,8 @@ async function rig (o: { upstreamProtocol?: ChannelProtocol, clientProtocol?: Cl
   const relayReady = new Promise<RelaySession>(resolve => gwWss.once('connection', (clientSide) => {
     clientSide.pause()
     const upstream = new WebSocket(upUrl, ['v5.channel.k8s.io', 'v4.channel.k8s.io'])
-    upstream.once('open', () => {
+    upstream.once('open', async () => {
+      if (o.beforeStart) await o.beforeStart(upstream, upSide)
       const relay = new RelaySession({
         client: clientSide,
         upstream,
@@ -87,6 +88,19 @@ describe('relay ends', () => {
     const end = await r.done
     assert.equal(end.endedBy, 'upstream')
     assert.equal(end.bytesOut, 2)
+  })
+
+  test('an upstream that closed before the relay started still ends the session', async () => {
+    const r = await rig({
+      beforeStart: async (upstream, upSide) => {
+        const closed = new Promise(resolve => upstream.once('close', resolve));
+        (await upSide).terminate()
+        await closed
+      }
+    })
+    const c = r.wrap(ws => new KdebugClient(ws))
+    assert.equal((await c.closed).code, CloseCode.upstreamError)
+    assert.equal((await r.done).endedBy, 'upstream')
   })
 
   test('a Failure Status (not an exit code) becomes an error message and 1011', async () => {
