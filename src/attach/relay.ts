@@ -167,7 +167,7 @@ export class RelaySession {
     if (this.#o.initialSize && this.#o.tty) this.#resize(this.#o.initialSize.cols, this.#o.initialSize.rows)
     u.resume()
     // Either side may have gone while the upgrade was under way: its close event is already past.
-    if (false && u.readyState === u.CLOSED) this.#guard(() => this.#upstreamClosedEvent(1006, ''))
+    if (u.readyState === u.CLOSED) this.#guard(() => this.#upstreamClosedEvent(1006, ''))
     if (c.readyState === c.CLOSED) this.#guard(() => this.#clientClosedEvent(1006, ''))
 
     const ping = setInterval(() => this.#guard(() => this.#pingTick()), this.#o.pingIntervalMs)

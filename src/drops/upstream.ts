@@ -3,9 +3,9 @@
 // watched drops would differ), and client-node's Watch hides the Status body
 // of an HTTP 410 and aborts after 30 s without data. The KubeConfig still
 // supplies the server, credentials and TLS agent (applyToHTTPSOptions).
-import http from 'node:http'
-import https from 'node:https'
+import type http from 'node:http'
 import type { KubeConfig } from '@kubernetes/client-node'
+import { NoClusterError, openKubeRequest, readBody, watchEvents } from '../kube/transport.ts'
 
 export interface EventScope {
   /** undefined = all namespaces (/api/v1/events). */
@@ -71,40 +71,21 @@ export function upstreamErrorFromStatus (status: unknown, fallbackCode?: number)
   return new UpstreamError(message, code, reason)
 }
 
-interface RequestOptions extends https.RequestOptions {
-  headers?: Record<string, string>
-}
-
 /** The real upstream: the API server the KubeConfig points at. */
 export function kubeEventsUpstream (kubeConfig: KubeConfig, opts: { requestTimeoutMs?: number } = {}): EventsUpstream {
   const requestTimeoutMs = opts.requestTimeoutMs ?? 15000
 
   async function open (path: string, query: URLSearchParams, signal: AbortSignal, idleMs: number): Promise<http.IncomingMessage> {
-    const server = kubeConfig.getCurrentCluster()?.server
-    if (!server) throw new UpstreamError('kubeconfig has no current cluster')
-    const url = new URL(server.replace(/\/+$/, '') + path)
-    url.search = query.toString()
-    const options: RequestOptions = { method: 'GET', headers: { accept: 'application/json' } }
-    await kubeConfig.applyToHTTPSOptions(options)
-    const transport = url.protocol === 'http:' ? http : https
-    return await new Promise((resolve, reject) => {
-      const req = transport.request(url, { ...options, signal }, resolve)
-      // an idle socket (no bytes, not even a bookmark) means a dead connection
-      req.setTimeout(idleMs, () => req.destroy(new UpstreamError(`no data from the API server for ${idleMs} ms`)))
-      req.on('error', reject)
-      req.end()
-    })
-  }
-
-  async function readAll (res: http.IncomingMessage): Promise<string> {
-    res.setEncoding('utf8')
-    let body = ''
-    for await (const chunk of res) body += chunk as string
-    return body
+    try {
+      return await openKubeRequest(kubeConfig, path, { query, signal, idleMs })
+    } catch (err) {
+      if (err instanceof NoClusterError) throw new UpstreamError(err.message)
+      throw err
+    }
   }
 
   async function failure (res: http.IncomingMessage): Promise<UpstreamError> {
-    const body = await readAll(res).catch(() => '')
+    const body = await readBody(res).catch(() => '')
     const s = statusOf(body)
     return new UpstreamError(s.message ?? `API server answered ${res.statusCode ?? 0}`, res.statusCode, s.reason)
   }
@@ -115,7 +96,7 @@ export function kubeEventsUpstream (kubeConfig: KubeConfig, opts: { requestTimeo
       if (page.continue) query.set('continue', page.continue)
       const res = await open(eventsPath(scope.namespace), query, page.signal, requestTimeoutMs)
       if (res.statusCode !== 200) throw await failure(res)
-      const list = JSON.parse(await readAll(res)) as { items?: unknown[], metadata?: { resourceVersion?: string, continue?: string } }
+      const list = JSON.parse(await readBody(res)) as { items?: unknown[], metadata?: { resourceVersion?: string, continue?: string } }
       return {
         items: Array.isArray(list.items) ? list.items : [],
         resourceVersion: list.metadata?.resourceVersion ?? '',
@@ -134,25 +115,14 @@ export function kubeEventsUpstream (kubeConfig: KubeConfig, opts: { requestTimeo
       // the server ends the watch after timeoutSeconds; give it a margin before calling the socket dead
       const res = await open(eventsPath(scope.namespace), query, from.signal, from.timeoutSeconds * 1000 + requestTimeoutMs)
       if (res.statusCode !== 200) throw await failure(res)
-      res.setEncoding('utf8')
-      let pending = ''
-      // newline-terminated JSON values (Go's json.Encoder); HTTP chunks do not align with them
-      for await (const chunk of res) {
-        pending += chunk as string
-        let nl: number
-        while ((nl = pending.indexOf('\n')) !== -1) {
-          const line = pending.slice(0, nl).trim()
-          pending = pending.slice(nl + 1)
-          if (line === '') continue
-          let event: WatchEvent
-          try {
-            event = JSON.parse(line) as WatchEvent
-          } catch {
-            throw new UpstreamError('malformed watch event from the API server')
-          }
+      try {
+        for await (const event of watchEvents<WatchEvent>(res)) {
           if (event.type === 'ERROR') throw upstreamErrorFromStatus(event.object)
           onEvent(event)
         }
+      } catch (err) {
+        if (err instanceof SyntaxError) throw new UpstreamError('malformed watch event from the API server')
+        throw err
       }
       if (!res.complete) throw new UpstreamError('watch connection closed before the response completed')
     }

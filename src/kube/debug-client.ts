@@ -7,13 +7,13 @@
 // and TLS agent (applyToHTTPSOptions). Failures become ProblemErrors
 // (src/kube/errors.ts), so Kubernetes' 403/404/409/422 pass through with
 // their reason and causes.
-import http from 'node:http'
-import https from 'node:https'
+import type http from 'node:http'
 import type { KubeConfig } from '@kubernetes/client-node'
 import type { Principal } from '../auth/identity.ts'
 import { impersonationHeadersFor } from '../auth/delegation.ts'
 import { Problems } from '../errors.ts'
 import { parseStatusBody, problemFromStatus, toProblem } from './errors.ts'
+import { NoClusterError, openKubeRequest, readBody, watchEvents, type HeaderValues } from './transport.ts'
 import type { EphemeralPatch, Node, Pod } from './spec/index.ts'
 
 export interface CallOptions {
@@ -74,8 +74,6 @@ export interface KubeDebugClientOptions {
 
 const STRATEGIC_MERGE = 'application/strategic-merge-patch+json'
 
-type HeaderValues = Record<string, string | string[]>
-
 /** Impersonate-* headers with repeated names as arrays: Node writes one header line per element. */
 export function impersonationHeaderValues (who: Principal | undefined): HeaderValues {
   const out: HeaderValues = {}
@@ -93,33 +91,20 @@ export function kubeDebugClient (kubeConfig: KubeConfig, options: KubeDebugClien
   const timeoutMs = options.requestTimeoutMs ?? 15000
 
   async function open (method: string, path: string, init: { query?: URLSearchParams, body?: unknown, contentType?: string, opts?: CallOptions, idleMs?: number }): Promise<http.IncomingMessage> {
-    const server = kubeConfig.getCurrentCluster()?.server
-    if (!server) throw Problems.upstreamUnavailable('kubeconfig has no current cluster')
-    const url = new URL(server.replace(/\/+$/, '') + path)
-    if (init.query) url.search = init.query.toString()
-    const reqOpts: https.RequestOptions & { headers: Record<string, string> } = { method, headers: { accept: 'application/json' } }
-    await kubeConfig.applyToHTTPSOptions(reqOpts)
-    const headers: http.OutgoingHttpHeaders = { ...reqOpts.headers, ...impersonationHeaderValues(init.opts?.as) }
-    const payload = init.body === undefined ? undefined : Buffer.from(JSON.stringify(init.body))
-    if (payload) {
-      headers['content-type'] = init.contentType ?? 'application/json'
-      headers['content-length'] = String(payload.length)
+    try {
+      return await openKubeRequest(kubeConfig, path, {
+        method,
+        query: init.query,
+        body: init.body,
+        contentType: init.contentType,
+        headers: impersonationHeaderValues(init.opts?.as),
+        signal: init.opts?.signal,
+        idleMs: init.idleMs ?? timeoutMs
+      })
+    } catch (err) {
+      if (err instanceof NoClusterError) throw Problems.upstreamUnavailable(err.message)
+      throw err
     }
-    const transport = url.protocol === 'http:' ? http : https
-    return await new Promise((resolve, reject) => {
-      const req = transport.request(url, { ...reqOpts, headers, signal: init.opts?.signal }, resolve)
-      const idle = init.idleMs ?? timeoutMs
-      req.setTimeout(idle, () => req.destroy(Object.assign(new Error(`no answer from the API server for ${idle} ms`), { code: 'ETIMEDOUT' })))
-      req.on('error', reject)
-      req.end(payload)
-    })
-  }
-
-  async function readAll (res: http.IncomingMessage): Promise<string> {
-    res.setEncoding('utf8')
-    let body = ''
-    for await (const chunk of res) body += chunk as string
-    return body
   }
 
   async function call<T> (method: string, path: string, init: Parameters<typeof open>[2] = {}): Promise<T> {
@@ -127,7 +112,7 @@ export function kubeDebugClient (kubeConfig: KubeConfig, options: KubeDebugClien
     let text: string
     try {
       res = await open(method, path, init)
-      text = await readAll(res)
+      text = await readBody(res)
     } catch (err) {
       throw toProblem(err)
     }
@@ -191,25 +176,15 @@ export function kubeDebugClient (kubeConfig: KubeConfig, options: KubeDebugClien
         throw toProblem(err)
       }
       if (res.statusCode !== 200) {
-        const text = await readAll(res).catch(() => '')
+        const text = await readBody(res).catch(() => '')
         throw problemFromStatus(res.statusCode ?? 0, parseStatusBody(text))
       }
-      res.setEncoding('utf8')
-      let pending = ''
       try {
-        for await (const chunk of res) {
-          pending += chunk as string
-          let nl: number
-          while ((nl = pending.indexOf('\n')) !== -1) {
-            const line = pending.slice(0, nl).trim()
-            pending = pending.slice(nl + 1)
-            if (line === '') continue
-            const event = JSON.parse(line) as PodWatchEvent
-            if (event.type === 'ERROR') throw problemFromStatus(Number((event.object as { code?: number }).code ?? 500), parseStatusBody(event.object))
-            if (onEvent(event)) {
-              res.destroy()
-              return
-            }
+        for await (const event of watchEvents<PodWatchEvent>(res)) {
+          if (event.type === 'ERROR') throw problemFromStatus(Number((event.object as { code?: number }).code ?? 500), parseStatusBody(event.object))
+          if (onEvent(event)) {
+            res.destroy()
+            return
           }
         }
       } catch (err) {

@@ -1,0 +1,79 @@
+// Raw requests to the API server the KubeConfig points at, for the calls that
+// need what client-node's generated clients don't give: JSON exactly as the
+// server sent it (no Date conversion), streamed watches with their ERROR
+// events and 410 bodies intact, and repeated header lines (Impersonate-Group).
+// Server, credentials and TLS come from KubeConfig.applyToHTTPSOptions.
+import http from 'node:http'
+import https from 'node:https'
+import type { KubeConfig } from '@kubernetes/client-node'
+
+export type HeaderValues = Record<string, string | string[]>
+
+export interface OpenOptions {
+  method?: string
+  query?: URLSearchParams
+  /** JSON-encoded when given. */
+  body?: unknown
+  contentType?: string
+  /** Extra headers; array values go out as separate header lines. */
+  headers?: HeaderValues
+  signal?: AbortSignal
+  /** Destroy the request when the socket is idle this long (a dead connection, not a slow answer). */
+  idleMs: number
+}
+
+export class NoClusterError extends Error {
+  constructor () {
+    super('kubeconfig has no current cluster')
+    this.name = 'NoClusterError'
+  }
+}
+
+/** Opens a request and resolves with the response head; the caller reads (or streams) the body. */
+export async function openKubeRequest (kubeConfig: KubeConfig, path: string, init: OpenOptions): Promise<http.IncomingMessage> {
+  const server = kubeConfig.getCurrentCluster()?.server
+  if (!server) throw new NoClusterError()
+  const url = new URL(server.replace(/\/+$/, '') + path)
+  if (init.query) url.search = init.query.toString()
+  const reqOpts: https.RequestOptions & { headers: Record<string, string> } = { method: init.method ?? 'GET', headers: { accept: 'application/json' } }
+  await kubeConfig.applyToHTTPSOptions(reqOpts)
+  const headers: http.OutgoingHttpHeaders = { ...reqOpts.headers, ...init.headers }
+  const payload = init.body === undefined ? undefined : Buffer.from(JSON.stringify(init.body))
+  if (payload) {
+    headers['content-type'] = init.contentType ?? 'application/json'
+    headers['content-length'] = String(payload.length)
+  }
+  const transport = url.protocol === 'http:' ? http : https
+  return await new Promise((resolve, reject) => {
+    const req = transport.request(url, { ...reqOpts, headers, signal: init.signal }, resolve)
+    req.setTimeout(init.idleMs, () => req.destroy(Object.assign(new Error(`no data from the API server for ${init.idleMs} ms`), { code: 'ETIMEDOUT' })))
+    req.on('error', reject)
+    req.end(payload)
+  })
+}
+
+export async function readBody (res: http.IncomingMessage): Promise<string> {
+  res.setEncoding('utf8')
+  let body = ''
+  for await (const chunk of res) body += chunk as string
+  return body
+}
+
+/**
+ * The JSON values of a watch response, one per event. The server writes them
+ * newline-terminated (Go's json.Encoder); HTTP chunks do not align with them.
+ * Throws SyntaxError on a malformed event.
+ */
+export async function * watchEvents<T> (res: http.IncomingMessage): AsyncGenerator<T> {
+  res.setEncoding('utf8')
+  let pending = ''
+  for await (const chunk of res) {
+    pending += chunk as string
+    let nl: number
+    while ((nl = pending.indexOf('\n')) !== -1) {
+      const line = pending.slice(0, nl).trim()
+      pending = pending.slice(nl + 1)
+      if (line !== '') yield JSON.parse(line) as T
+    }
+  }
+}
