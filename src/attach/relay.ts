@@ -166,9 +166,6 @@ export class RelaySession {
     for (const m of this.#o.early ?? []) this.#guard(() => this.#fromUpstream(m.data, m.isBinary))
     if (this.#o.initialSize && this.#o.tty) this.#resize(this.#o.initialSize.cols, this.#o.initialSize.rows)
     u.resume()
-    // Either side may have gone while the upgrade was under way: its close event is already past.
-    if (u.readyState === u.CLOSED) this.#guard(() => this.#upstreamClosedEvent(1006, ''))
-    if (c.readyState === c.CLOSED) this.#guard(() => this.#clientClosedEvent(1006, ''))
 
     const ping = setInterval(() => this.#guard(() => this.#pingTick()), this.#o.pingIntervalMs)
     ping.unref()
@@ -179,6 +176,9 @@ export class RelaySession {
       this.#timers.push(t)
     }
     if (this.#o.idleTimeoutMs > 0) this.#armIdle(this.#o.idleTimeoutMs)
+    // Either side may have gone while the upgrade was under way: its close event is already past.
+    if (u.readyState === u.CLOSED) this.#guard(() => this.#upstreamClosedEvent(1006, ''))
+    if (c.readyState === c.CLOSED) this.#guard(() => this.#clientClosedEvent(1006, ''))
   }
 
   stats (): RelayStats {

@@ -78,7 +78,7 @@ describe('DropHub', () => {
     hub.publish('drop', makeDrop({ id: 'p1', namespace: 'payments' }))
     hub.publish('drop', makeDrop({ id: 'd2', namespace: 'demo' }))
     assert.equal(r.events().length, 0, 'nothing before the review answered')
-    await sleep(20)
+    for (let i = 0; i < 50 && r.events().length < 2; i++) await sleep(10)
     hub.publish('drop', makeDrop({ id: 'p2', namespace: 'payments' }))
     hub.publish('drop', makeDrop({ id: 'd3', namespace: 'demo' }))
     assert.deepEqual(r.events().map(e => JSON.parse(e.data).id), ['d1', 'd2', 'd3'])
