@@ -127,6 +127,7 @@ export class RelaySession {
   #lastActivity = Date.now()
   #budget = 0
   #yields = 0
+  #corked = false
   #upPausedBp = false
   #upPausedYield = false
   #clientPausedBp = false
@@ -241,6 +242,15 @@ export class RelaySession {
 
   #toClient (data: Buffer | string, binary: boolean): void {
     if (this.#client.readyState !== this.#client.OPEN) return
+    if (!this.#corked) {
+      // Coalesce every frame of one upstream read into one writev (one syscall per frame otherwise).
+      const socket = (this.#client as unknown as { _socket?: { cork (): void, uncork (): void } })._socket
+      if (socket) {
+        socket.cork()
+        this.#corked = true
+        process.nextTick(() => { this.#corked = false; socket.uncork() })
+      }
+    }
     this.#client.send(data, { binary }, this.#onClientFlushed)
   }
 
@@ -385,14 +395,17 @@ export class RelaySession {
   #pingTick (): void {
     this.#flushBytes()
     if (this.#ending) return
-    // A paused side cannot deliver its pong: judge it only while it is read.
-    if (this.#clientAwaitPong && !this.#client.isPaused) {
+    // A paused side cannot deliver its pong, and a pong to a ping queued behind our
+    // backlog toward a slow reader is late by design: judge a side only when neither holds.
+    const clientBehind = this.#client.isPaused || this.#upPausedBp || this.#client.bufferedAmount > 0
+    const upstreamBehind = this.#up.isPaused || this.#clientPausedBp || this.#up.bufferedAmount > 0
+    if (this.#clientAwaitPong && !clientBehind) {
       this.#finish({ closeCode: CloseCode.keepalive, closeReason: 'client did not answer pings', endedBy: 'gateway' })
       this.#client.terminate()
       this.#closeUpstream()
       return
     }
-    if (this.#upAwaitPong && !this.#up.isPaused) {
+    if (this.#upAwaitPong && !upstreamBehind) {
       this.#upstreamFailed('the API server did not answer pings')
       this.#up.terminate()
       return

@@ -213,6 +213,23 @@ describe('large output and backpressure', () => {
   })
 })
 
+describe('concurrency', () => {
+  test('20 concurrent sessions each see only their own output; all end audited', async () => {
+    const pods = await Promise.all(Array.from({ length: 4 }, async () => await createShellPod(s.sim)))
+    const clients = await Promise.all(Array.from({ length: 20 }, async (_, i) => {
+      const { ws } = await openWs(attachUrl(pods[i % 4] as string, 'container=sh&stdin=true'), [], { headers: bearer() })
+      return new KdebugClient(ws)
+    }))
+    // Several clients share a container: its output goes to each of them, like `kubectl attach` twice.
+    clients.forEach((c, i) => { if (i < 4) c.send(`echo marker-${i}\n`) })
+    await Promise.all(clients.map(async (c, i) => { await c.waitText(`marker-${i % 4}\n`) }))
+    clients.forEach((c, i) => { for (let k = 0; k < 4; k++) if (k !== i % 4) assert.ok(!c.text().includes(`marker-${k}`), 'no cross-talk between pods') })
+    for (const c of clients) c.ws.close()
+    await Promise.all(clients.map(async c => await c.closed))
+    await waitFor(() => !s.attach.sessions.list().some(x => pods.includes(x.pod)), 'all sessions ended')
+  })
+})
+
 describe('either side closing', () => {
   test('client closing detaches: upstream closed, container still running, audited as ended by client', async () => {
     const pod = await createShellPod(s.sim)

@@ -1,0 +1,106 @@
+// `rest-warm` (BENCH.md): create-ephemeral and whoami through the gateway
+// with a warm authn/authz cache, against the same requests straight to a
+// minimal mock upstream (its own process) with 0 ms and 2 ms service delay.
+// Closed loop c = 50 for capacity, open loop at ~50 % of the gateway's
+// capacity for added p99; gateway CPU per request from its process.cpuUsage().
+import { pairRatio, runPairs } from '../lib/ab.ts'
+import { runLoad, type MeasuredLoad } from '../lib/load.ts'
+import type { Metric } from '../lib/results.ts'
+import { median, round } from '../lib/stats.ts'
+import { CONCURRENCY, direct, startRestRig, timing, viaGateway, type GatewayStats, type MockStats, type Op, type RestRig } from './rest-common.ts'
+import type { Scenario, ScenarioContext } from './types.ts'
+
+const WARM_TOKEN = { kind: 'fixed' as const, token: 'tok-warm-user' }
+const CPU_BUDGET_US = 35
+
+type GwRun = MeasuredLoad<GatewayStats>
+type DirectRun = MeasuredLoad<MockStats>
+
+export async function closedPairs (ctx: ScenarioContext, rig: RestRig, op: Op, label: string): Promise<{ baseline: DirectRun[], gateway: GwRun[] }> {
+  const common = { mode: 'closed' as const, connections: CONCURRENCY, rate: 0, burst: 0, ...timing(ctx) }
+  return await runPairs<DirectRun | GwRun>({
+    pairs: 3,
+    baseline: async () => await runLoad({ ...direct(rig, op), ...common }, [rig.mockStats]),
+    gateway: async () => await runLoad({ ...viaGateway(rig, op, WARM_TOKEN), ...common }, [rig.gatewayStats]),
+    onPair: (i, b, g) => ctx.log(`rest-warm ${label} pair ${i + 1}: direct ${Math.round(b.rps)} op/s | gateway ${Math.round(g.rps)} req/s, ${round(g.cpuUsPerRequest[0] ?? NaN, 0)} µs CPU/req, non-2xx ${g.non2xx}`)
+  }) as { baseline: DirectRun[], gateway: GwRun[] }
+}
+
+async function openPairs (ctx: ScenarioContext, rig: RestRig, op: Op, rate: number, label: string): Promise<{ baseline: DirectRun[], gateway: GwRun[] }> {
+  const common = { mode: 'open' as const, connections: 0, rate, burst: 0, ...timing(ctx) }
+  return await runPairs<DirectRun | GwRun>({
+    pairs: 3,
+    baseline: async () => await runLoad({ ...direct(rig, op), ...common }, [rig.mockStats]),
+    gateway: async () => await runLoad({ ...viaGateway(rig, op, WARM_TOKEN), ...common }, [rig.gatewayStats]),
+    onPair: (i, b, g) => ctx.log(`rest-warm ${label} pair ${i + 1}: direct p99 ${round(b.latency.p99Us / 1000, 2)} ms | gateway p99 ${round(g.latency.p99Us / 1000, 2)} ms at ${Math.round(rate)}/s`)
+  }) as { baseline: DirectRun[], gateway: GwRun[] }
+}
+
+export function throughputMetric (scenario: string, metric: string, res: { baseline: Array<{ rps: number }>, gateway: Array<{ rps: number, non2xx: number }> }, target: number | null, note: string): Metric {
+  const tp = pairRatio(res, (s) => s.rps)
+  const failed = res.gateway.reduce((a, g) => a + g.non2xx, 0)
+  return {
+    scenario,
+    metric,
+    unit: 'req/s',
+    gateway: round(median(res.gateway.map((s) => s.rps)), 0),
+    baseline: round(median(res.baseline.map((s) => s.rps)), 0),
+    ratio: round(tp.median),
+    ratioMin: round(tp.min),
+    ratioMax: round(tp.max),
+    target: target === null ? 'report' : `≥ ${target}`,
+    pass: target === null ? null : tp.median >= target && failed === 0,
+    note: `${note}${failed > 0 ? `; ${failed} non-2xx answers through the gateway` : ''}`
+  }
+}
+
+function cpuMetric (metric: string, res: { gateway: GwRun[] }, note: string): Metric {
+  const us = median(res.gateway.map((g) => g.cpuUsPerRequest[0] ?? NaN))
+  return { scenario: 'rest-warm', metric, unit: 'µs', gateway: round(us, 1), baseline: null, ratio: null, target: `≤ ${CPU_BUDGET_US} µs`, pass: us <= CPU_BUDGET_US, note }
+}
+
+export function addedP99Metric (scenario: string, metric: string, res: { baseline: Array<{ latency: { p99Us: number } }>, gateway: Array<{ latency: { p99Us: number } }> }, limitMs: number | null, note: string): Metric {
+  const added = res.gateway.map((g, i) => (g.latency.p99Us - (res.baseline[i]?.latency.p99Us ?? NaN)) / 1000)
+  const addedMed = median(added)
+  return {
+    scenario,
+    metric,
+    unit: 'ms',
+    gateway: round(median(res.gateway.map((s) => s.latency.p99Us)) / 1000),
+    baseline: round(median(res.baseline.map((s) => s.latency.p99Us)) / 1000),
+    ratio: null,
+    target: limitMs === null ? 'report' : `≤ ${limitMs} ms added`,
+    pass: limitMs === null ? null : addedMed <= limitMs,
+    note: `${note}; added p99 median ${round(addedMed)} ms (min ${round(Math.min(...added))}, max ${round(Math.max(...added))})`
+  }
+}
+
+export const restWarmScenario: Scenario = {
+  id: 'rest-warm',
+  description: 'create-ephemeral and whoami via the gateway (warm auth cache, c = 50) vs straight to a mock upstream, 0 ms and 2 ms service delay',
+  async run (ctx) {
+    const metrics: Metric[] = []
+    const rig = await startRestRig(ctx, 'rest-warm')
+    try {
+      for (const delayMs of [0, 2]) {
+        await rig.mock.call('set', { delayMs })
+        const res = await closedPairs(ctx, rig, 'create', `create ${delayMs} ms closed`)
+        const steps = 'direct = GET pod + PATCH ephemeralcontainers (what kubectl debug sends)'
+        metrics.push(throughputMetric('rest-warm', `create-throughput-${delayMs}ms`, res, delayMs === 0 ? 0.4 : 0.9, `closed loop c = ${CONCURRENCY}, upstream delay ${delayMs} ms; ${steps}; audit file on`))
+        metrics.push(cpuMetric(`create-cpu-per-request-${delayMs}ms`, res, 'gateway process.cpuUsage() ÷ requests over the measured window (includes the audit log)'))
+        if (delayMs === 2) {
+          const rate = 0.5 * median(res.gateway.map((g) => g.rps))
+          const open = await openPairs(ctx, rig, 'create', rate, `create ${delayMs} ms open`)
+          metrics.push(addedP99Metric('rest-warm', `create-added-p99-${delayMs}ms`, open, 2, `open loop at ${Math.round(rate)} op/s (~50 % of gateway capacity), latency from scheduled start`))
+        }
+      }
+      await rig.mock.call('set', { delayMs: 0 })
+      const who = await closedPairs(ctx, rig, 'whoami', 'whoami 0 ms closed')
+      metrics.push(throughputMetric('rest-warm', 'whoami-throughput-0ms', who, 0.4, `closed loop c = ${CONCURRENCY}; direct = the TokenReview the answer comes from`))
+      metrics.push(cpuMetric('whoami-cpu-per-request-0ms', who, 'gateway process.cpuUsage() ÷ requests'))
+    } finally {
+      await rig.stop()
+    }
+    return metrics
+  }
+}
