@@ -21,6 +21,7 @@ import { dropsRoutes } from './routes/drops.ts'
 import { debugPlugin } from './debug/plugin.ts'
 import { auditRoutes } from './routes/audit.ts'
 import { hostname } from 'node:os'
+import { instrumentAudit, registerCacheMetrics } from './plugins/service-metrics.ts'
 
 export interface AppDeps {
   config: Config
@@ -87,8 +88,13 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   }
   const app = Fastify(opts).withTypeProvider<TypeBoxTypeProvider>()
 
+  const metrics = deps.metrics ?? createMetrics()
+  const audit = instrumentAudit(deps.audit, metrics.registry)
+  registerCacheMetrics(metrics.registry, 'token', () => deps.authenticator.stats?.())
+  registerCacheMetrics(metrics.registry, 'authz', () => deps.authorizer.stats())
+
   app.decorate('config', config)
-  app.decorate('audit', deps.audit)
+  app.decorate('audit', audit)
   app.decorate('cluster', deps.cluster)
   app.decorate('lifecycle', { shuttingDown: false })
 
@@ -105,7 +111,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(problemPlugin)
   await app.register(openapiPlugin, { docs: config.docs.enabled })
-  await app.register(metricsPlugin, { metrics: deps.metrics ?? createMetrics() })
+  await app.register(metricsPlugin, { metrics })
   await app.register(authPlugin, {
     authenticator: deps.authenticator,
     authorizer: deps.authorizer
@@ -120,7 +126,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     isShuttingDown: () => app.lifecycle.shuttingDown,
     checks: [
       apiServerCheck(deps.cluster),
-      { name: 'audit-log', check: async () => ({ ok: deps.audit.writable(), detail: deps.audit.writable() ? undefined : 'audit sink not writable' }) },
+      { name: 'audit-log', check: async () => ({ ok: audit.writable(), detail: audit.writable() ? undefined : 'audit sink not writable' }) },
       ...(config.drops.enabled ? [drops.readinessCheck] : []),
       ...(deps.readinessChecks ?? [])
     ]

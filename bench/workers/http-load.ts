@@ -6,11 +6,21 @@
 // measured window it asks the parent (`phase` start/end) so the parent can
 // read the measured process's CPU for exactly that window.
 import http from 'node:http'
-import autocannon from 'autocannon'
+// @ts-expect-error autocannon ships no types (and @types/autocannon is not installed)
+import autocannonUntyped from 'autocannon'
 import { workerDone, workerInput } from '../lib/child.ts'
 import { latencyRecorder } from '../lib/histogram.ts'
 import type { LatencySummary } from '../lib/histogram.ts'
 import { zipfSampler } from '../lib/zipf.ts'
+
+interface AutocannonResult {
+  requests: { total: number }
+  latency: Record<string, number>
+  non2xx: number
+  errors: number
+  timeouts: number
+}
+const autocannon = autocannonUntyped as (opts: Record<string, unknown>) => Promise<AutocannonResult>
 
 export type TokenMode = { kind: 'fixed', token: string } | { kind: 'new', prefix: string } | { kind: 'zipf', users: number, prefix: string }
 
@@ -87,9 +97,9 @@ async function closedLoop (durationMs: number): Promise<{ requests: number, seco
     setupClient: (client: { on: (e: string, f: (status: number) => void) => void }) => {
       client.on('response', (status: number) => { statuses[status] = (statuses[status] ?? 0) + 1 })
     }
-  } as unknown as autocannon.Options)
+  })
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
-  const l = r.latency as unknown as Record<string, number>
+  const l = r.latency
   const ms = (k: string): number => (l[k] ?? NaN) * 1000
   const steps = input.steps.length
   for (const k of Object.keys(statuses)) statuses[k] = Math.round((statuses[k] as number) / steps)

@@ -182,6 +182,21 @@ describe('keepalive and limits', () => {
     assert.equal(end.endedBy, 'gateway')
   })
 
+  test('a slow reader is not mistaken for a dead one (its pongs queue behind output)', async () => {
+    const r = await rig({ relay: { pingIntervalMs: 30, highWaterMark: 64 * 1024 } })
+    r.client.pause()
+    const chunk = Buffer.concat([Buffer.from([1]), Buffer.alloc(64 * 1024, 97)])
+    const flood = setInterval(() => { for (let i = 0; i < 16; i++) r.up.send(chunk) }, 5)
+    await new Promise(resolve => setTimeout(resolve, 300))
+    clearInterval(flood)
+    assert.ok(r.relay.stats().upstreamPaused, 'backpressure engaged')
+    assert.equal(r.client.readyState, WebSocket.OPEN, 'still open after 10 ping intervals')
+    r.client.resume()
+    r.client.close()
+    const end = await r.done
+    assert.equal(end.endedBy, 'client')
+  })
+
   test('answered pings keep an idle-free session open', async () => {
     const r = await rig({ relay: { pingIntervalMs: 30 } })
     let pings = 0

@@ -110,6 +110,15 @@ test('readyz reports the API server and the audit log; metrics are Prometheus te
   assert.deepEqual(body.checks.map((c: { name: string }) => c.name).slice(0, 2), ['kubernetes-api', 'audit-log'])
   const metrics = await (await stack.request('/metrics')).text()
   assert.match(metrics, /kdebug_http_requests_total\{method="GET",route="\/readyz",status="200"\}/)
+  // the token and authz caches and the audit log report too
+  await stack.request('/v1/whoami?namespace=demo', { as: 'alice' })
+  await stack.request('/v1/whoami?namespace=demo', { as: 'alice' })
+  const after = await (await stack.request('/metrics')).text()
+  assert.match(after, /kdebug_token_cache_lookups_total\{result="hit"\} [1-9]/)
+  assert.match(after, /kdebug_authz_cache_lookups_total\{result="miss"\} [1-9]/)
+  assert.match(after, /kdebug_authz_cache_lookups_total\{result="hit"\} [1-9]/)
+  assert.match(after, /kdebug_audit_writable 1/)
+  assert.match(after, /kdebug_audit_append_duration_seconds_bucket/)
 })
 
 test('the spec is served and lists the routes', async () => {
