@@ -9,10 +9,11 @@ import { formatTable, readPrevious, writeResults } from './lib/results.ts'
 import type { Metric } from './lib/results.ts'
 import { auditScenario } from './scenarios/audit.ts'
 import { restWarmScenario } from './scenarios/rest-warm.ts'
+import { restColdScenario } from './scenarios/rest-cold.ts'
 import type { Scenario } from './scenarios/types.ts'
 
 // Scenarios register here; the HTTP-level ones (rest-warm, rest-cold, attach-*, sse-fanout) come with their features.
-const SCENARIOS: Scenario[] = [auditScenario, restWarmScenario]
+const SCENARIOS: Scenario[] = [auditScenario, restWarmScenario, restColdScenario]
 
 function parseArgs (argv: string[]): { quick: boolean, only: string[] | null, out: string | undefined } {
   let quick = false

@@ -20,6 +20,7 @@ import { createDrops } from './drops/index.ts'
 import { dropsRoutes } from './routes/drops.ts'
 import { debugPlugin } from './debug/plugin.ts'
 import { auditRoutes } from './routes/audit.ts'
+import { createAttach, type Attach } from './attach/index.ts'
 import { hostname } from 'node:os'
 import { instrumentAudit, registerCacheMetrics } from './plugins/service-metrics.ts'
 
@@ -46,6 +47,8 @@ declare module 'fastify' {
     audit: AuditLog
     cluster: Cluster
     lifecycle: { shuttingDown: boolean }
+    /** Attach sessions, log streams and stream tickets. */
+    attach: Attach
   }
 }
 
@@ -112,10 +115,14 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   await app.register(problemPlugin)
   await app.register(openapiPlugin, { docs: config.docs.enabled })
   await app.register(metricsPlugin, { metrics })
+  const attach = createAttach({ config: config.attach })
+  app.decorate('attach', attach)
   await app.register(authPlugin, {
     authenticator: deps.authenticator,
-    authorizer: deps.authorizer
+    authorizer: deps.authorizer,
+    ticketAuthenticator: attach.ticketAuthenticator
   })
+  await app.register(attach.plugin, { prefix: '/v1' })
 
   const drops = await createDrops({ cluster: deps.cluster, config: config.drops, metricsRegistry: app.metrics.registry, logger: app.log })
   if (config.drops.enabled) app.addHook('onReady', async () => { drops.start() })

@@ -10,6 +10,7 @@ import { AuthenticationConfigSchema, AuthorizationConfigSchema } from './auth/co
 import { PolicySchema, validatePolicy } from './auth/policy.ts'
 import { defaultPolicy } from './auth/policy-default.ts'
 import { DropsConfigSchema } from './drops/config-schema.ts'
+import { AttachConfigSchema } from './attach/config-schema.ts'
 
 export const ServerConfigSchema = Type.Object({
   host: Type.String({ default: '0.0.0.0', description: 'Address to listen on.' }),
@@ -61,6 +62,7 @@ export const ConfigSchema = Type.Object({
   policy: Type.Unsafe<Static<typeof PolicySchema>>({ ...PolicySchema, default: defaultPolicy, description: 'Gateway policy (rules evaluated after RBAC). Set in the config file.' }),
   audit: AuditConfigSchema,
   sessions: SessionsConfigSchema,
+  attach: AttachConfigSchema,
   drops: DropsConfigSchema,
   docs: DocsConfigSchema
 }, { additionalProperties: false })

@@ -1,22 +1,17 @@
-// Test harness for attach/logs/tickets until the lead wires createAttach into
-// buildApp: a sim plus a gateway assembled like buildApp (problem, metrics,
-// auth — with the ticket authenticator — and the attach plugin).
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+// Test harness for attach/logs/tickets: the standard stack (sim + gateway
+// built by buildApp) with attach settings suited to tests, plus helpers to
+// make interactive pods and open WebSockets.
+import { rmSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import Fastify, { type FastifyInstance } from 'fastify'
-import { Value } from '@sinclair/typebox/value'
+import type { FastifyInstance } from 'fastify'
 import { WebSocket, type ClientOptions } from 'ws'
-import { startSim, type Sim } from '../../src/sim/index.ts'
-import { resolveConfig, type Config } from '../../src/config.ts'
-import { createServices, type Services } from '../../src/services.ts'
-import problemPlugin from '../../src/plugins/problem.ts'
-import metricsPlugin, { createMetrics } from '../../src/plugins/metrics.ts'
-import openapiPlugin from '../../src/plugins/openapi.ts'
-import authPlugin from '../../src/auth/plugin.ts'
-import { createAttach, type Attach } from '../../src/attach/index.ts'
-import { AttachConfigSchema, type AttachConfig } from '../../src/attach/config-schema.ts'
-import { deepMerge } from './stack.ts'
+import type { Sim } from '../../src/sim/index.ts'
+import type { Config } from '../../src/config.ts'
+import type { Services } from '../../src/services.ts'
+import type { Attach } from '../../src/attach/index.ts'
+import type { AttachConfig } from '../../src/attach/config-schema.ts'
+import { deepMerge, startStack } from './stack.ts'
 
 export interface AttachStack {
   sim: Sim
@@ -37,64 +32,36 @@ export interface AttachStack {
 }
 
 export async function startAttachStack (opts: { attach?: Record<string, unknown>, config?: Record<string, unknown> } = {}): Promise<AttachStack> {
-  const sim = await startSim({ startDelayMs: 5 })
-  const dir = mkdtempSync(join(tmpdir(), 'kdebug-attach-'))
-  const auditFile = join(dir, 'audit.log')
-  const config = resolveConfig(deepMerge({
-    server: { host: '127.0.0.1', port: 0 },
-    logging: { level: 'silent' },
-    audit: { file: auditFile, replica: 'test-1' }
-  }, opts.config ?? {}))
-  const attachConfig = Value.Default(AttachConfigSchema, deepMerge({ exitCodeLookupMs: 500, recording: { dir: join(dir, 'rec') } }, opts.attach ?? {})) as AttachConfig
-  const services = await createServices(config, { kubeconfigText: sim.kubeconfig })
-  const attach = createAttach({ config: attachConfig })
-
-  const app = Fastify({
-    logger: false,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
-    return503OnClosing: true
+  let recordingDir = ''
+  const stack = await startStack({
+    sim: { startDelayMs: 5 },
+    // Drops are not under test here; their watch would only add noise.
+    config: deepMerge({ drops: { enabled: false }, attach: { exitCodeLookupMs: 500 } }, deepMerge(opts.config ?? {}, opts.attach ? { attach: opts.attach } : {})),
+    keepDir: true,
+    configure: (dir) => {
+      recordingDir = join(dir, 'rec')
+      return { attach: { recording: { dir: recordingDir } } }
+    }
   })
-  app.decorate('config', config)
-  app.decorate('audit', services.audit)
-  app.decorate('cluster', services.cluster)
-  app.decorate('lifecycle', { shuttingDown: false })
-  await app.register(problemPlugin)
-  await app.register(openapiPlugin, { docs: false })
-  await app.register(metricsPlugin, { metrics: createMetrics() })
-  await app.register(authPlugin, { authenticator: services.authenticator, authorizer: services.authorizer, ticketAuthenticator: attach.ticketAuthenticator })
-  await app.register(attach.plugin, { prefix: '/v1' })
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  const address = app.server.address()
-  const port = typeof address === 'object' && address ? address.port : 0
-  const url = `http://127.0.0.1:${port}`
-  const { readFile } = await import('node:fs/promises')
   return {
-    sim,
-    app,
-    attach,
-    attachConfig,
-    config,
-    services,
-    url,
-    wsUrl: `ws://127.0.0.1:${port}`,
-    auditFile,
-    dir,
-    request: async (path, init = {}) => {
-      const { as, ...rest } = init
-      const headers = new Headers(rest.headers)
-      if (as) headers.set('authorization', `Bearer ${sim.tokens[as] ?? ''}`)
-      if (rest.body && !headers.has('content-type')) headers.set('content-type', 'application/json')
-      return await fetch(url + path, { ...rest, headers })
-    },
+    sim: stack.sim,
+    app: stack.app,
+    attach: stack.app.attach,
+    attachConfig: stack.config.attach,
+    config: stack.config,
+    services: stack.services,
+    url: stack.url,
+    wsUrl: stack.url.replace(/^http/, 'ws'),
+    auditFile: stack.auditFile,
+    dir: stack.dir,
+    request: stack.request,
     audit: async () => {
-      const text = await readFile(auditFile, 'utf8').catch(() => '')
+      const text = await readFile(stack.auditFile, 'utf8').catch(() => '')
       return text.split('\n').filter(l => l !== '').map(l => JSON.parse(l) as Record<string, unknown>)
     },
     close: async (o = {}) => {
-      await app.close()
-      await services.close()
-      await sim.close()
-      if (!o.keep) rmSync(dir, { recursive: true, force: true })
+      await stack.close()
+      if (!o.keep) rmSync(stack.dir, { recursive: true, force: true })
     }
   }
 }

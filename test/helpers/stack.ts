@@ -17,6 +17,10 @@ export interface StackOptions {
   /** Deep-merged over the test defaults. */
   config?: Record<string, unknown>
   audit?: AuditLog
+  /** Config that depends on the stack's temp dir (merged over `config`). */
+  configure?: (dir: string) => Record<string, unknown>
+  /** Leave the temp dir on close (the caller removes it). */
+  keepDir?: boolean
   /** Called after buildApp and before listen: tests add routes of their own here. */
   extend?: (app: FastifyInstance) => void | Promise<void>
 }
@@ -55,7 +59,7 @@ export async function startStack (opts: StackOptions = {}): Promise<Stack> {
     server: { host: '127.0.0.1', port: 0 },
     logging: { level: 'silent' },
     audit: { file: auditFile, replica: 'test-1' }
-  }, opts.config ?? {}))
+  }, deepMerge(opts.config ?? {}, opts.configure?.(dir) ?? {})))
   const services = await createServices(config, { kubeconfigText: sim.kubeconfig, audit: opts.audit })
   const app = await buildApp({ ...services, config })
   if (opts.extend) await opts.extend(app)
@@ -83,7 +87,7 @@ export async function startStack (opts: StackOptions = {}): Promise<Stack> {
       await app.close()
       await services.close()
       if (!opts.existingSim) await sim.close()
-      rmSync(dir, { recursive: true, force: true })
+      if (!opts.keepDir) rmSync(dir, { recursive: true, force: true })
     }
   }
 }
