@@ -25,7 +25,7 @@ export interface DropsRouteOptions {
 export const DropsQuerySchema = Type.Composite([DropFilterSchema, Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'JSON mode: most drops returned (newest first).' }),
   lastEventId: Type.Optional(Type.String({ maxLength: 64, description: 'SSE: resume after this event id, for clients that cannot send the Last-Event-ID header (the header wins).' })),
-  ticket: Type.Optional(Type.String({ maxLength: 512, description: 'Single-use stream ticket instead of the Authorization header (browser EventSource).' }))
+  ticket: Type.Optional(Type.String({ maxLength: 8192, description: 'Single-use stream ticket instead of the Authorization header (browser EventSource).' }))
 })])
 export type DropsQuery = Static<typeof DropsQuerySchema>
 
