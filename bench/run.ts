@@ -10,10 +10,11 @@ import type { Metric } from './lib/results.ts'
 import { auditScenario } from './scenarios/audit.ts'
 import { restWarmScenario } from './scenarios/rest-warm.ts'
 import { restColdScenario } from './scenarios/rest-cold.ts'
+import { sseFanoutScenario } from './scenarios/sse-fanout.ts'
 import type { Scenario } from './scenarios/types.ts'
 
 // Scenarios register here; the HTTP-level ones (rest-warm, rest-cold, attach-*, sse-fanout) come with their features.
-const SCENARIOS: Scenario[] = [auditScenario, restWarmScenario, restColdScenario]
+const SCENARIOS: Scenario[] = [auditScenario, restWarmScenario, restColdScenario, sseFanoutScenario]
 
 function parseArgs (argv: string[]): { quick: boolean, only: string[] | null, out: string | undefined } {
   let quick = false

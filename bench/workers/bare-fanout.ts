@@ -76,6 +76,9 @@ server.listen(0, '127.0.0.1', () => {
     switch (cmd) {
       case 'stats':
         return { ...processStats(), subscribers: subscribers.size, watches, naive: naive.size, naiveBytes }
+      case 'gc':
+        (globalThis as { gc?: () => void }).gc?.()
+        return processStats()
       case 'naive-open': {
         const n = (arg as { n: number }).n
         const rv = (await getJson<{ metadata: { resourceVersion: string } }>(`${EVENTS}?fieldSelector=${SELECTOR}&limit=1`)).metadata.resourceVersion

@@ -22,6 +22,8 @@ interface Sub {
   received: number
   dupes: number
   reconnects: number
+  /** Which connection of this subscriber is current (a reconnect's old stream closing is not a cut). */
+  gen: number
 }
 
 const MARK = 'bench-'
@@ -72,6 +74,7 @@ async function open (s: Sub): Promise<number> {
     if (s.lastId !== undefined) headers['last-event-id'] = s.lastId
     s.ours = false
     s.carry = ''
+    const gen = ++s.gen
     const req = http.get(s.target.url + s.target.path, { headers, agent: false }, (res) => {
       if (res.statusCode !== 200) { res.resume(); s.cut = true; resolve(res.statusCode ?? 0); return }
       if (s.stalled) {
@@ -80,12 +83,12 @@ async function open (s: Sub): Promise<number> {
       } else {
         res.on('data', (chunk: Buffer) => onData(s, chunk))
       }
-      const ended = (): void => { if (!s.ours) s.cut = true }
+      const ended = (): void => { if (!s.ours && s.gen === gen) s.cut = true }
       res.once('end', ended)
       res.once('close', ended)
       resolve(200)
     })
-    req.once('error', () => { if (!s.ours) s.cut = true; resolve(-1) })
+    req.once('error', () => { if (!s.ours && s.gen === gen) s.cut = true; resolve(-1) })
     s.req = req
   })
 }
@@ -101,7 +104,7 @@ serveCommands({ pid: process.pid }, async (cmd, arg) => {
       const a = arg as Target & { n: number, stalled: number }
       const statuses: Record<string, number> = {}
       const fresh: Sub[] = []
-      for (let i = 0; i < a.n; i++) fresh.push({ target: { url: a.url, path: a.path, token: a.token }, carry: '', stalled: i < a.stalled, cut: false, ours: false, seen: new Uint8Array(0), received: 0, dupes: 0, reconnects: 0 })
+      for (let i = 0; i < a.n; i++) fresh.push({ target: { url: a.url, path: a.path, token: a.token }, carry: '', stalled: i < a.stalled, cut: false, ours: false, seen: new Uint8Array(0), received: 0, dupes: 0, reconnects: 0, gen: 0 })
       // Batches, so the listen backlog never overflows into SYN retries.
       for (let i = 0; i < fresh.length; i += 100) {
         const codes = await Promise.all(fresh.slice(i, i + 100).map(open))
