@@ -22,7 +22,7 @@ const sim = await startSim({
 let seq = 0
 const POD = { namespace: 'demo', pod: 'web' }
 
-async function writeDrops (rate: number, durationMs: number, onWritten?: (n: number) => void): Promise<{ first: number, last: number, written: number, failed: number }> {
+async function writeDrops (rate: number, durationMs: number, pad = 0, onWritten?: (n: number) => void): Promise<{ first: number, last: number, written: number, failed: number }> {
   const first = seq
   let written = 0
   let failed = 0
@@ -34,7 +34,7 @@ async function writeDrops (rate: number, durationMs: number, onWritten?: (n: num
     const wait = due - performance.now()
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait))
     const n = seq++
-    const p = sim.drops.tailer({ ...POD, direction: 'send', peer: `bench-${n}-${wallUs()}`, peerIP: `10.96.${(n >> 8) & 255}.${n & 255}`, port: 8080, protocol: 'TCP' })
+    const p = sim.drops.tailer({ ...POD, direction: 'send', peer: `bench-${n}-${wallUs()}${pad > 0 ? '-' + 'x'.repeat(pad) : ''}`, peerIP: `10.96.${(n >> 8) & 255}.${n & 255}`, port: 8080, protocol: 'TCP' })
       .then(() => { written++; onWritten?.(written) }, () => { failed++ })
     inflight.add(p)
     p.finally(() => inflight.delete(p)).catch(() => {})
@@ -46,8 +46,9 @@ async function writeDrops (rate: number, durationMs: number, onWritten?: (n: num
 serveCommands({ kubeconfig: sim.kubeconfig, url: sim.url, httpsUrl: sim.httpsUrl, tokens: sim.tokens }, async (cmd, arg) => {
   switch (cmd) {
     case 'drops': {
-      const a = arg as { rate: number, durationMs: number }
-      return await writeDrops(a.rate, a.durationMs)
+      // pad: a longer peer name, for bulky drops (the stalled-reader variant fills kernel buffers sooner).
+      const a = arg as { rate: number, durationMs: number, pad?: number }
+      return await writeDrops(a.rate, a.durationMs, a.pad)
     }
     case 'faults':
       return sim.faults.set(arg as Record<string, unknown>)
