@@ -3,7 +3,7 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Logger } from 'pino'
-import type { Config } from './config.ts'
+import { replicaName, type Config } from './config.ts'
 import type { AuditLog } from './audit/types.ts'
 import type { Authenticator } from './auth/authenticator.ts'
 import type { SarAuthorizer } from './auth/authorizer.ts'
@@ -21,7 +21,6 @@ import { dropsRoutes } from './routes/drops.ts'
 import { debugPlugin } from './debug/plugin.ts'
 import { auditRoutes } from './routes/audit.ts'
 import { createAttach, type Attach } from './attach/index.ts'
-import { hostname } from 'node:os'
 import { instrumentAudit, registerCacheMetrics } from './plugins/service-metrics.ts'
 
 export interface AppDeps {
@@ -140,7 +139,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   })
   await app.register(whoamiRoutes, { prefix: '/v1', nodeDebugNamespace: config.sessions.nodeDebugNamespace })
   await app.register(debugPlugin, { prefix: '/v1', config })
-  await app.register(auditRoutes, { prefix: '/v1', file: config.audit.file, replica: config.audit.replica ?? hostname() })
+  await app.register(auditRoutes, { prefix: '/v1', file: config.audit.file, replica: replicaName(config) })
   if (config.drops.enabled) await app.register(dropsRoutes, { prefix: '/v1', hub: drops.hub, watcher: drops.watcher, config: config.drops })
 
   return app

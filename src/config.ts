@@ -3,6 +3,7 @@
 // table. Only src/main.ts reads process.env / argv; it hands them to
 // loadConfig(), which is pure apart from reading the optional config file.
 import { readFileSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { Type, type Static, type TSchema, type TObject } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { parse as parseYaml } from 'yaml'
@@ -222,4 +223,9 @@ export function loadConfig (env: Record<string, string | undefined>, argv: reado
     setPath(merged, key.path, coerceEnv(raw, key))
   }
   return resolveConfig(merged)
+}
+
+/** This replica's name in audit records and audit queries: configured, else the host (pod) name. */
+export function replicaName (config: Config): string {
+  return config.audit.replica ?? hostname()
 }

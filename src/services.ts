@@ -3,8 +3,7 @@
 // demo and the integration tests all go through here, so they run the same wiring.
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { hostname } from 'node:os'
-import type { Config } from './config.ts'
+import { replicaName, type Config } from './config.ts'
 import { Cluster, loadKubeConfig } from './kube/cluster.ts'
 import { KubeReviewClient } from './kube/reviews.ts'
 import { buildAuthenticator, buildAuthorizer } from './auth/factory.ts'
@@ -46,7 +45,7 @@ export async function createServices (config: Config, opts: ServiceOptions = {})
     audit = await createAuditLog({
       file: config.audit.file ?? undefined,
       stdout: config.audit.stdout,
-      replica: config.audit.replica ?? hostname()
+      replica: replicaName(config)
     })
   }
   const auditLog = audit
