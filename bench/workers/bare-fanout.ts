@@ -47,14 +47,23 @@ async function fanoutWatch (): Promise<void> {
   const start = (): void => {
     watches++
     openWatch(rv, (line) => {
-      const e = JSON.parse(line) as { type: string, object: KEvent }
+      const e = JSON.parse(line) as { type?: string, object?: KEvent }
+      // A 410 (as an ERROR event or a Status body): start again from a fresh list.
+      if (e.object === undefined || e.type === 'ERROR' || e.type === undefined) { rv = ''; return }
       rv = e.object.metadata.resourceVersion ?? rv
       if (e.type !== 'ADDED' && e.type !== 'MODIFIED') return
       const o = e.object
       // Serialise once, write N times.
       const frame = `event: drop\nid: ${rv}\ndata: ${JSON.stringify({ id: o.metadata.uid, time: o.lastTimestamp ?? null, firstTime: o.firstTimestamp ?? null, namespace: o.metadata.namespace, pod: o.involvedObject?.name ?? null, count: o.count ?? 1, source: o.source?.component ?? '', message: o.message ?? '', resourceVersion: rv })}\n\n`
       for (const res of subscribers) res.write(frame)
-    }, () => { watches--; setTimeout(start, 100) })
+    }, () => {
+      watches--
+      setTimeout(() => { void restart() }, 100)
+    })
+  }
+  const restart = async (): Promise<void> => {
+    if (rv === '') rv = (await getJson<{ metadata: { resourceVersion: string } }>(`${EVENTS}?fieldSelector=${SELECTOR}&limit=1`)).metadata.resourceVersion
+    start()
   }
   start()
 }

@@ -21,6 +21,7 @@ import { V4_PROTOCOL, V5_PROTOCOL } from '../attach/upstream.ts'
 import { AsciicastRecorder, type Recorder } from '../attach/recording.ts'
 import { lookupExitCode } from '../attach/exit-code.ts'
 import type { AttachMetrics } from '../attach/metrics.ts'
+import { TicketParam } from '../schemas/stream.ts'
 
 export const CLIENT_PROTOCOLS: readonly ClientProtocol[] = [V5_PROTOCOL, V4_PROTOCOL, KDEBUG_PROTOCOL]
 
@@ -55,7 +56,7 @@ export const AttachQuerySchema = Type.Object({
   stderrText: Type.Boolean({ default: false, description: 'kdebug.v1: stderr as {"type":"stderr","data":…} text frames instead of binary frames.' }),
   cols: Type.Optional(Size),
   rows: Type.Optional(Size),
-  ticket: Type.Optional(Type.String({ maxLength: 8192, description: 'Stream ticket instead of the Authorization header.' }))
+  ticket: TicketParam
 }, { additionalProperties: false })
 export type AttachQuery = Static<typeof AttachQuerySchema>
 

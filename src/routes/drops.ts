@@ -15,6 +15,7 @@ import { NamespaceAccess } from '../drops/access.ts'
 import type { DropHub } from '../drops/hub.ts'
 import type { DropWatcher } from '../drops/watcher.ts'
 import type { DropsConfig } from '../drops/config-schema.ts'
+import { TicketParam } from '../schemas/stream.ts'
 
 export interface DropsRouteOptions {
   hub: DropHub
@@ -25,7 +26,7 @@ export interface DropsRouteOptions {
 export const DropsQuerySchema = Type.Composite([DropFilterSchema, Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'JSON mode: most drops returned (newest first).' }),
   lastEventId: Type.Optional(Type.String({ maxLength: 64, description: 'SSE: resume after this event id, for clients that cannot send the Last-Event-ID header (the header wins).' })),
-  ticket: Type.Optional(Type.String({ maxLength: 8192, description: 'Single-use stream ticket instead of the Authorization header (browser EventSource).' }))
+  ticket: TicketParam
 })])
 export type DropsQuery = Static<typeof DropsQuerySchema>
 

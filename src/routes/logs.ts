@@ -18,6 +18,7 @@ import type { UpstreamConnector } from '../attach/upstream.ts'
 import type { AttachMetrics } from '../attach/metrics.ts'
 import { policyRuleFor } from './attach.ts'
 import { problemResponses } from '../schemas/problem.ts'
+import { TicketParam } from '../schemas/stream.ts'
 
 const DNS_LABEL = { minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' }
 
@@ -33,7 +34,7 @@ export const LogsQuerySchema = Type.Object({
   sinceSeconds: Type.Optional(Type.Integer({ minimum: 1, description: 'Only output newer than this many seconds.' })),
   timestamps: Type.Boolean({ default: false, description: 'Prefix each line with its RFC 3339 time.' }),
   limitBytes: Type.Optional(Type.Integer({ minimum: 1, description: 'Stop after this many bytes.' })),
-  ticket: Type.Optional(Type.String({ maxLength: 8192, description: 'Stream ticket instead of the Authorization header (browser EventSource).' }))
+  ticket: TicketParam
 }, { additionalProperties: false })
 export type LogsQuery = Static<typeof LogsQuerySchema>
 

@@ -1,0 +1,170 @@
+// `attach-latency` (BENCH.md): keystroke echo round trips (8–64 B stdin
+// frames echoed as stdout) through the gateway's attach relay vs straight to
+// the upstream, open loop at a fixed keystroke rate, quiet and while a second
+// session floods stdout. Processes: attach-upstream (minimal v5 server: echo
+// and flood), attach-gateway (real attach plugin), attach-keys-load (the
+// keystroke client) and, for the flood, attach-load in its `slow` mode with
+// an unbounded read rate (the flood's reader is a process of its own so it
+// does not steal the keystroke client's event loop).
+import { fork, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { runPairs } from '../lib/ab.ts'
+import { runWorker } from '../lib/child.ts'
+import type { Metric } from '../lib/results.ts'
+import { median, round } from '../lib/stats.ts'
+import type { AttachKeysInput, AttachKeysResult } from '../workers/attach-keys-load.ts'
+import type { AttachLoadInput, AttachLoadResult } from '../workers/attach-load.ts'
+import type { Scenario, ScenarioContext } from './types.ts'
+
+const UPSTREAM = fileURLToPath(new URL('../workers/attach-upstream.ts', import.meta.url))
+const GATEWAY = fileURLToPath(new URL('../workers/attach-gateway.ts', import.meta.url))
+const KEYS = fileURLToPath(new URL('../workers/attach-keys-load.ts', import.meta.url))
+const FLOOD = fileURLToPath(new URL('../workers/attach-load.ts', import.meta.url))
+
+/** Keystrokes per second: far below capacity (a relay does thousands), so queueing does not hide in the numbers. */
+const RATE = 500
+const FLOOD_CHUNK = 65536
+const TARGET_ADDED_P50_MS = 0.1
+const TARGET_ADDED_P99_MS = 0.75
+const TARGET_FLOOD_P99_MS = 20
+
+interface Proc { port: number, child: ChildProcess, stats: () => Promise<{ cpuUs: number }>, stop: () => void }
+
+/** attach-upstream / attach-gateway: send {port} when listening; the gateway answers 'stats'. */
+async function startProc (path: string, input: unknown, execArgv: string[] = []): Promise<Proc> {
+  const child = fork(path, [JSON.stringify(input)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...execArgv] })
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (m) => resolve((m as { port: number }).port))
+    child.once('exit', (code) => reject(new Error(`${path} exited with ${code}`)))
+  })
+  return {
+    port,
+    child,
+    stats: async () => await new Promise(resolve => {
+      child.once('message', m => resolve(m as { cpuUs: number }))
+      child.send('stats')
+    }),
+    stop: () => { child.disconnect() }
+  }
+}
+
+const gwUrl = (port: number): string => `ws://127.0.0.1:${port}/v1/namespaces/bench/pods/p/attach?container=c&stdin=true`
+const upUrl = (port: number): string => `ws://127.0.0.1:${port}/api/v1/namespaces/bench/pods/p/attach?container=c&stdin=true&stdout=true`
+const AUTH = { authorization: 'Bearer bench' }
+
+interface Run extends AttachKeysResult {
+  /** Gateway CPU µs per keystroke over the run (gateway side only). */
+  cpuUsPerKey?: number
+  /** The flooding session's rate, B/s (flood variant). */
+  floodBytesPerSec?: number
+}
+
+async function oneRun (ctx: ScenarioContext, url: string, headers: Record<string, string> | undefined, flood: boolean, gw?: Proc): Promise<Run> {
+  const timing = ctx.quick ? { warmupMs: 300, durationMs: 1200 } : { warmupMs: 2000, durationMs: 6000 }
+  const keys: AttachKeysInput = { url, ...(headers ? { headers } : {}), rate: RATE, minBytes: 8, maxBytes: 64, ...timing }
+  let flooding: Promise<AttachLoadResult> | undefined
+  if (flood) {
+    const floodInput: AttachLoadInput = { mode: 'slow', url, ...(headers ? { headers } : {}), chunk: FLOOD_CHUNK, readRate: 1e12, durationMs: timing.warmupMs + timing.durationMs + 1500 }
+    flooding = runWorker<AttachLoadInput, AttachLoadResult>(FLOOD, floodInput)
+    await new Promise(resolve => setTimeout(resolve, 300)) // the flood is running before the first keystroke
+  }
+  const before = gw ? await gw.stats() : undefined
+  const r: Run = await runWorker<AttachKeysInput, AttachKeysResult>(KEYS, keys)
+  if (gw && before) r.cpuUsPerKey = ((await gw.stats()).cpuUs - before.cpuUs) / ((timing.warmupMs + timing.durationMs) / 1000 * RATE)
+  if (flooding) r.floodBytesPerSec = (await flooding).bytesPerSec
+  return r
+}
+
+const ms = (us: number): number => round(us / 1000, 3)
+
+function addedMetric (metric: string, res: { baseline: Run[], gateway: Run[] }, pick: (r: Run) => number, limitMs: number, note: string): Metric {
+  const added = res.gateway.map((g, i) => (pick(g) - pick(res.baseline[i] as Run)) / 1000)
+  const a = median(added)
+  return {
+    scenario: 'attach-latency',
+    metric,
+    unit: 'ms',
+    gateway: ms(median(res.gateway.map(pick))),
+    baseline: ms(median(res.baseline.map(pick))),
+    ratio: null,
+    target: `≤ ${limitMs} ms added`,
+    pass: a <= limitMs,
+    kind: 'timing',
+    note: `${note}; added (median of per-pair gateway − direct) ${round(a, 3)} ms (min ${round(Math.min(...added), 3)}, max ${round(Math.max(...added), 3)})`
+  }
+}
+
+async function variant (ctx: ScenarioContext, up: Proc, gw: Proc, flood: boolean): Promise<{ baseline: Run[], gateway: Run[] }> {
+  const label = flood ? 'beside a flood' : 'quiet'
+  return await runPairs<Run>({
+    pairs: ctx.quick ? 3 : 5,
+    baseline: async () => await oneRun(ctx, upUrl(up.port), undefined, flood),
+    gateway: async () => await oneRun(ctx, gwUrl(gw.port), AUTH, flood, gw),
+    onPair: (i, b, g) => ctx.log(`attach-latency ${label} pair ${i + 1}: direct p50 ${ms(b.latency.p50Us)} p99 ${ms(b.latency.p99Us)} ms | gateway p50 ${ms(g.latency.p50Us)} p99 ${ms(g.latency.p99Us)} ms` +
+      `${flood ? ` (flood ${round((b.floodBytesPerSec ?? 0) / 1e6, 0)} | ${round((g.floodBytesPerSec ?? 0) / 1e6, 0)} MB/s)` : ''}, gateway ${round(g.cpuUsPerKey ?? NaN, 1)} µs CPU/key, lag p99 ${ms(b.scheduleLagP99Us)}|${ms(g.scheduleLagP99Us)} ms`)
+  })
+}
+
+export const attachLatencyScenario: Scenario = {
+  id: 'attach-latency',
+  description: 'keystroke echo (8–64 B, open loop 500/s) through the attach relay vs straight to the upstream, quiet and beside a flooding session',
+  async run (ctx) {
+    const up = await startProc(UPSTREAM, {})
+    // BENCH_GATEWAY_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the gateway process.
+    const gw = await startProc(GATEWAY, { upstreamPort: up.port }, (process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '').split(' ').filter(Boolean))
+    try {
+      const quiet = await variant(ctx, up, gw, false)
+      const flood = await variant(ctx, up, gw, true)
+      const all = [...quiet.baseline, ...quiet.gateway, ...flood.baseline, ...flood.gateway]
+      const lost = all.reduce((n, r) => n + r.lost + r.corrupt, 0)
+      const sent = all.reduce((n, r) => n + r.sent, 0)
+      const common = `open loop ${RATE} keystrokes/s, 8–64 B, ${ctx.quick ? '1.2' : '6'} s measured after ${ctx.quick ? '0.3' : '2'} s warm-up per run`
+      const floodNote = `${common}; a second session floods ${FLOOD_CHUNK / 1024} KiB stdout frames read as fast as possible (direct ${round(median(flood.baseline.map(r => r.floodBytesPerSec ?? 0)) / 1e6, 0)} MB/s, gateway ${round(median(flood.gateway.map(r => r.floodBytesPerSec ?? 0)) / 1e6, 0)} MB/s)`
+      const p99 = (r: Run): number => r.latency.p99Us
+      return [
+        addedMetric('quiet-added-p50', quiet, r => r.latency.p50Us, TARGET_ADDED_P50_MS, common),
+        addedMetric('quiet-added-p99', quiet, p99, TARGET_ADDED_P99_MS, common),
+        {
+          scenario: 'attach-latency',
+          metric: 'flood-p99',
+          unit: 'ms',
+          gateway: ms(median(flood.gateway.map(p99))),
+          baseline: ms(median(flood.baseline.map(p99))),
+          ratio: null,
+          target: `≤ ${TARGET_FLOOD_P99_MS} ms`,
+          pass: median(flood.gateway.map(p99)) / 1000 <= TARGET_FLOOD_P99_MS,
+          kind: 'timing',
+          note: `${floodNote}; per pair gateway p99 ${flood.gateway.map(r => ms(r.latency.p99Us)).join(', ')} ms`
+        },
+        { ...addedMetric('flood-added-p50', flood, r => r.latency.p50Us, Infinity, floodNote), target: 'report', pass: null },
+        {
+          scenario: 'attach-latency',
+          metric: 'cpu-per-keystroke',
+          unit: 'µs',
+          gateway: round(median(quiet.gateway.map(r => r.cpuUsPerKey ?? NaN)), 1),
+          baseline: null,
+          ratio: null,
+          target: 'report',
+          pass: null,
+          kind: 'timing',
+          note: 'gateway process.cpuUsage() ÷ keystrokes (stdin in + echo out, both sides of the relay), quiet runs'
+        },
+        {
+          scenario: 'attach-latency',
+          metric: 'keystrokes-lost',
+          unit: 'count',
+          gateway: lost,
+          baseline: null,
+          ratio: null,
+          target: '= 0 (every echo back, in order, intact)',
+          pass: lost === 0,
+          kind: 'correctness',
+          note: `${sent} keystrokes measured over all runs (direct and gateway)`
+        }
+      ]
+    } finally {
+      gw.stop()
+      up.stop()
+    }
+  }
+}
