@@ -9,6 +9,7 @@ import { resolveConfig, type Config } from '../../src/config.ts'
 import { createServices, type Services } from '../../src/services.ts'
 import { buildApp } from '../../src/app.ts'
 import type { AuditLog } from '../../src/audit/types.ts'
+import type { Logger } from 'pino'
 
 export interface StackOptions {
   sim?: SimOptions
@@ -17,6 +18,8 @@ export interface StackOptions {
   /** Deep-merged over the test defaults. */
   config?: Record<string, unknown>
   audit?: AuditLog
+  /** A pino logger for the gateway (tests that inspect logs). */
+  logger?: Logger
   /** Config that depends on the stack's temp dir (merged over `config`). */
   configure?: (dir: string) => Record<string, unknown>
   /** Leave the temp dir on close (the caller removes it). */
@@ -61,7 +64,7 @@ export async function startStack (opts: StackOptions = {}): Promise<Stack> {
     audit: { file: auditFile, replica: 'test-1' }
   }, deepMerge(opts.config ?? {}, opts.configure?.(dir) ?? {})))
   const services = await createServices(config, { kubeconfigText: sim.kubeconfig, audit: opts.audit })
-  const app = await buildApp({ ...services, config })
+  const app = await buildApp({ ...services, config, logger: opts.logger })
   if (opts.extend) await opts.extend(app)
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address()
