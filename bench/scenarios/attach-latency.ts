@@ -60,19 +60,38 @@ interface Run extends AttachKeysResult {
 }
 
 async function oneRun (ctx: ScenarioContext, url: string, headers: Record<string, string> | undefined, flood: boolean, gw?: Proc): Promise<Run> {
-  const timing = ctx.quick ? { warmupMs: 300, durationMs: 1200 } : { warmupMs: 2000, durationMs: 6000 }
+  const timing = ctx.quick ? { warmupMs: 300, durationMs: 1000 } : { warmupMs: 2000, durationMs: 6000 }
   const keys: AttachKeysInput = { url, ...(headers ? { headers } : {}), rate: RATE, minBytes: 8, maxBytes: 64, ...timing }
   let flooding: Promise<AttachLoadResult> | undefined
   if (flood) {
-    const floodInput: AttachLoadInput = { mode: 'slow', url, ...(headers ? { headers } : {}), chunk: FLOOD_CHUNK, readRate: 1e12, durationMs: timing.warmupMs + timing.durationMs + 1500 }
+    const floodInput: AttachLoadInput = { mode: 'slow', url, ...(headers ? { headers } : {}), chunk: FLOOD_CHUNK, readRate: 1e12, durationMs: timing.warmupMs + timing.durationMs + 800 }
     flooding = runWorker<AttachLoadInput, AttachLoadResult>(FLOOD, floodInput)
     await new Promise(resolve => setTimeout(resolve, 300)) // the flood is running before the first keystroke
   }
-  const before = gw ? await gw.stats() : undefined
-  const r: Run = await runWorker<AttachKeysInput, AttachKeysResult>(KEYS, keys)
-  if (gw && before) r.cpuUsPerKey = ((await gw.stats()).cpuUs - before.cpuUs) / ((timing.warmupMs + timing.durationMs) / 1000 * RATE)
+  const cpu: Array<Promise<number>> = []
+  const r: Run = await runKeys(keys, () => { if (gw) cpu.push(gw.stats().then(s => s.cpuUs)) })
+  if (cpu.length === 2) {
+    const [a, b] = await Promise.all(cpu) as [number, number]
+    r.cpuUsPerKey = (b - a) / r.sent
+  }
   if (flooding) r.floodBytesPerSec = (await flooding).bytesPerSec
   return r
+}
+
+/** Runs the keystroke client; `onPhase` fires at the start and end of its measured window. */
+async function runKeys (input: AttachKeysInput, onPhase: () => void): Promise<AttachKeysResult> {
+  const child = fork(KEYS, [JSON.stringify(input)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  return await new Promise<AttachKeysResult>((resolve, reject) => {
+    let result: AttachKeysResult | undefined
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error('attach-keys-load timed out')) }, 120_000)
+    child.on('message', (m: { phase?: string } & AttachKeysResult) => { if (m.phase !== undefined) onPhase(); else result = m })
+    child.once('error', reject)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      if (result) resolve(result)
+      else reject(new Error(`attach-keys-load exited with ${code} without a result`))
+    })
+  })
 }
 
 const ms = (us: number): number => round(us / 1000, 3)
@@ -118,7 +137,7 @@ export const attachLatencyScenario: Scenario = {
       const all = [...quiet.baseline, ...quiet.gateway, ...flood.baseline, ...flood.gateway]
       const lost = all.reduce((n, r) => n + r.lost + r.corrupt, 0)
       const sent = all.reduce((n, r) => n + r.sent, 0)
-      const common = `open loop ${RATE} keystrokes/s, 8–64 B, ${ctx.quick ? '1.2' : '6'} s measured after ${ctx.quick ? '0.3' : '2'} s warm-up per run`
+      const common = `open loop ${RATE} keystrokes/s, 8–64 B, ${ctx.quick ? '1' : '6'} s measured after ${ctx.quick ? '0.3' : '2'} s warm-up per run`
       const floodNote = `${common}; a second session floods ${FLOOD_CHUNK / 1024} KiB stdout frames read as fast as possible (direct ${round(median(flood.baseline.map(r => r.floodBytesPerSec ?? 0)) / 1e6, 0)} MB/s, gateway ${round(median(flood.gateway.map(r => r.floodBytesPerSec ?? 0)) / 1e6, 0)} MB/s)`
       const p99 = (r: Run): number => r.latency.p99Us
       return [

@@ -4,7 +4,8 @@
 // back; the upstream echoes stdin as stdout, so each echo closes one round
 // trip, timed with process.hrtime.bigint() into an HDR histogram. The first
 // warmupMs are not recorded. The same code talks to the upstream directly
-// (baseline) or to the gateway.
+// (baseline) or to the gateway. IPC: `{ phase: 'start' | 'end' }` around the
+// measured window (for the gateway's CPU per keystroke), then the result.
 import { WebSocket } from 'ws'
 import { workerInput, workerDone } from '../lib/child.ts'
 import { latencyRecorder, type LatencySummary } from '../lib/histogram.ts'
@@ -92,7 +93,7 @@ async function run (input: AttachKeysInput): Promise<AttachKeysResult> {
         sizes[next] = size
         const frame = keystroke(next, size)
         const at = process.hrtime.bigint()
-        if (next === warmupCount) measuredStart = at
+        if (next === warmupCount) { measuredStart = at; process.send?.({ phase: 'start' }) }
         if (next >= warmupCount) lag.recordUs(Number(at - t0) / 1000 - next * periodNs / 1000)
         sentAt[next] = at
         ws.send(frame)
@@ -102,6 +103,7 @@ async function run (input: AttachKeysInput): Promise<AttachKeysResult> {
     }, 1)
   })
   measuredEnd = process.hrtime.bigint()
+  process.send?.({ phase: 'end' })
   // Stragglers get a second to come back; then they count as lost.
   await Promise.race([allBack, new Promise(resolve => setTimeout(resolve, 1000))])
   ws.terminate()

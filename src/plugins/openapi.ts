@@ -37,7 +37,11 @@ async function openapiPlugin (app: FastifyInstance, opts: { docs: boolean }): Pr
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) }
   })
   if (opts.docs) {
-    await app.register(swaggerUi, { routePrefix: '/docs' })
+    // The UI is public like /openapi.json: its routes opt out of authentication.
+    await app.register(async (docs) => {
+      docs.addHook('onRoute', (route) => { route.config = { ...route.config, auth: false } })
+      await docs.register(swaggerUi, { routePrefix: '/docs' })
+    })
   }
   app.get('/openapi.json', { config: { auth: false }, schema: { hide: true } }, async () => app.swagger())
 }

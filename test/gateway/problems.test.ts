@@ -128,3 +128,15 @@ test('the spec is served and lists the routes', async () => {
   assert.equal(spec.openapi, '3.1.0')
   assert.ok(spec.paths['/v1/whoami'])
 })
+
+test('Swagger UI is off by default and served at /docs when enabled', async () => {
+  assert.equal((await stack.request('/docs')).status, 404)
+  const withDocs = await startStack({ config: { docs: { enabled: true }, drops: { enabled: false } } })
+  try {
+    const res = await fetch(`${withDocs.url}/docs/`, { redirect: 'follow' })
+    assert.equal(res.status, 200)
+    assert.match(await res.text(), /swagger/i)
+  } finally {
+    await withDocs.close()
+  }
+})
