@@ -115,5 +115,5 @@ export function direct (rig: RestRig, op: Op): Omit<HttpLoadInput, 'mode' | 'con
 }
 
 export function timing (ctx: ScenarioContext): { warmupMs: number, durationMs: number } {
-  return ctx.quick ? { warmupMs: 200, durationMs: 500 } : { warmupMs: 2000, durationMs: 3000 }
+  return ctx.quick ? { warmupMs: 100, durationMs: 300 } : { warmupMs: 2000, durationMs: 3000 }
 }

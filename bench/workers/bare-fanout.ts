@@ -5,6 +5,8 @@
 // with one upstream watch per subscriber), to measure the sim's load.
 import http from 'node:http'
 import { processStats, serveCommands } from '../lib/service.ts'
+import { parseDropEvent } from '../../src/drops/parse.ts'
+import { formatSseEvent } from '../../src/drops/sse.ts'
 
 const input = JSON.parse(process.argv[2] ?? '{}') as { simUrl: string, token: string }
 const EVENTS = '/api/v1/events'
@@ -52,13 +54,14 @@ async function fanoutWatch (): Promise<void> {
       if (e.object === undefined || e.type === 'ERROR' || e.type === undefined) { rv = ''; return }
       rv = e.object.metadata.resourceVersion ?? rv
       if (e.type !== 'ADDED' && e.type !== 'MODIFIED') return
-      const o = e.object
-      // Serialise once, write N times.
-      const frame = `event: drop\nid: ${rv}\ndata: ${JSON.stringify({ id: o.metadata.uid, time: o.lastTimestamp ?? null, firstTime: o.firstTimestamp ?? null, namespace: o.metadata.namespace, pod: o.involvedObject?.name ?? null, count: o.count ?? 1, source: o.source?.component ?? '', message: o.message ?? '', resourceVersion: rv })}\n\n`
+      // The same Drop JSON as the gateway's (same parser and SSE framing), serialised once, written N times.
+      const drop = parseDropEvent(e.object)
+      if (drop === undefined) return
+      const frame = formatSseEvent({ event: 'drop', id: rv, data: drop })
       for (const res of subscribers) res.write(frame)
     }, () => {
       watches--
-      setTimeout(() => { void restart() }, 100)
+      setTimeout(() => { restart().catch(() => { rv = '' }) }, 100)
     })
   }
   const restart = async (): Promise<void> => {

@@ -132,6 +132,15 @@ serveCommands({ pid: process.pid }, async (cmd, arg) => {
       }))
       return { reconnected: subs.reduce((a, s) => a + s.reconnects, 0) }
     }
+    case 'settle': {
+      // Waits until every healthy, connected subscriber has every drop of the range (or the deadline).
+      const { timeoutMs } = arg as { timeoutMs: number }
+      const expected = Math.max(0, range.last - range.first + 1)
+      const deadline = Date.now() + timeoutMs
+      const done = (): boolean => subs.every((s) => s.stalled || s.cut || s.received >= expected)
+      while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+      return done()
+    }
     case 'report': {
       measuring = false
       const healthy = subs.filter((s) => !s.stalled)

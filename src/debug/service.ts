@@ -228,16 +228,22 @@ export class DebugService {
     scope.request = { ...scope.request, ttlSeconds: decision.ttlSeconds }
 
     const requestRecord = await auditRequest(scope, { rule: decision.rule })
+    // Admission warnings (PodSecurity `warn`, deprecations) reach the caller like kubectl prints them.
+    const kubernetesWarnings: string[] = []
     let created: Pod
     try {
-      created = await plan.send(built, dryRun, callOpts)
+      created = await plan.send(built, dryRun, { ...callOpts, onWarning: (text) => kubernetesWarnings.push(text) })
     } catch (err) {
       const problem = isProblemError(err) ? err : Problems.internal(undefined, {}, { cause: err })
       await auditOutcome(scope, requestRecord.id, { status: problem.status, kubernetesReason: problem.extras.kubernetesReason, error: problem.detail })
         .catch(e => this.#o.onError?.(e, 'audit outcome'))
       throw problem
     }
-    const warnings = [...built.warnings, ...(dryRun || plan.after === undefined ? [] : await plan.after(built, created, callOpts))]
+    const warnings = [
+      ...built.warnings,
+      ...kubernetesWarnings.map(message => ({ code: 'KUBERNETES_WARNING', message })),
+      ...(dryRun || plan.after === undefined ? [] : await plan.after(built, created, callOpts))
+    ]
     await auditOutcome(scope, requestRecord.id, { status: dryRun ? 200 : 201, dryRun: dryRun || undefined })
       .catch(e => this.#o.onError?.(e, 'audit outcome'))
 

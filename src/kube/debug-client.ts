@@ -20,6 +20,21 @@ export interface CallOptions {
   /** Send the call as this user (authorization mode `impersonate`). */
   as?: Principal
   signal?: AbortSignal
+  /** Receives the API server's `Warning` headers (admission warnings such as PodSecurity `warn`, deprecations). */
+  onWarning?: (text: string) => void
+}
+
+/**
+ * The texts of RFC 7234 `Warning: 299 - "text"` headers, as the API server
+ * sends them (k8s.io/apiserver/pkg/warning); one header line each.
+ */
+export function parseWarningHeaders (values: readonly string[] | undefined): string[] {
+  const out: string[] = []
+  for (const v of values ?? []) {
+    const m = /^\d{3} \S+ "((?:[^"\\]|\\.)*)"/.exec(v.trim())
+    if (m) out.push((m[1] as string).replace(/\\(.)/g, '$1'))
+  }
+  return out
 }
 
 export interface MutateOptions extends CallOptions {
@@ -117,6 +132,7 @@ export function kubeDebugClient (kubeConfig: KubeConfig, options: KubeDebugClien
       throw toProblem(err)
     }
     const code = res.statusCode ?? 0
+    if (init.opts?.onWarning) for (const w of parseWarningHeaders(res.headersDistinct.warning)) init.opts.onWarning(w)
     if (code < 200 || code >= 300) {
       const retryAfter = res.headers['retry-after']
       throw problemFromStatus(code, parseStatusBody(text), Array.isArray(retryAfter) ? retryAfter[0] : retryAfter)

@@ -10,6 +10,7 @@ import { podPatchMeta } from '../lib/strategic-merge.ts'
 import { applyPatch } from './patch.ts'
 import { defaultEphemeralContainers, defaultPod } from './pod-defaults.ts'
 import { prepareEphemeralContainersUpdate, validateEphemeralContainersUpdate, validatePodCreate } from './pod-validation.ts'
+import { admitNamespace, admitPod, warningHeader } from './pod-security.ts'
 import { reviewSelfSubjectAccess, reviewSubjectAccess, reviewToken } from './reviews.ts'
 import { serveLogs } from './logs.ts'
 import type { AttachOptions } from './attach.ts'
@@ -232,12 +233,17 @@ async function create (r: ResourceRequest, d: ResourceDefinition, ns: string): P
   if (d.resource === 'pods') {
     o = defaultPod(o)
     validatePodCreate(o)
+    // validating admission (PodSecurity) runs after the strategy's validation, dry run included
+    admitPodSecurity(r, o)
     // pod strategy PrepareForCreate: status starts as Pending with the QoS class
     o.status = { phase: 'Pending', qosClass: qosClass(o) }
   } else {
     validateGeneric(d, o)
   }
-  if (d.resource === 'namespaces') o.status = { phase: 'Active' }
+  if (d.resource === 'namespaces') {
+    admitNamespaceLabels(r, o)
+    o.status = { phase: 'Active' }
+  }
   if (isDryRun(r.url)) {
     const name = o.metadata.name ?? ''
     if (ctx.store.get(d.resource, d.namespaced ? ns : undefined, name)) throw alreadyExists(d.resource, name)
@@ -250,6 +256,24 @@ async function create (r: ResourceRequest, d: ResourceDefinition, ns: string): P
   if (d.resource === 'pods') ctx.lifecycle.podCreated(stored)
   sendJSON(r.res, 201, present(d, stored))
   return true
+}
+
+/**
+ * The PodSecurity admission plugin for a pod create/update: throws its 403, or adds the
+ * `warn` level's Warning headers to the answer.
+ */
+function admitPodSecurity (r: ResourceRequest, pod: KObject, oldPod?: KObject, subresource?: string): void {
+  const ns = r.ctx.store.get('namespaces', undefined, pod.metadata.namespace ?? '')
+  const decision = admitPod({ namespaceLabels: ns?.metadata.labels, pod, oldPod, subresource })
+  if (decision.error) throw decision.error
+  if (decision.warnings.length > 0) r.res.setHeader('Warning', decision.warnings.map(warningHeader))
+}
+
+/** PodSecurity on namespaces: 422 for bad labels; warnings when a stricter enforce level meets existing pods. */
+function admitNamespaceLabels (r: ResourceRequest, ns: KObject, old?: KObject): void {
+  const decision = admitNamespace({ namespace: ns, oldNamespace: old, pods: old ? r.ctx.store.list('pods', ns.metadata.name ?? '') : [] })
+  if (decision.error) throw decision.error
+  if (decision.warnings.length > 0) r.res.setHeader('Warning', decision.warnings.map(warningHeader))
 }
 
 const podUpdatableMessage = 'pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)'
@@ -300,6 +324,8 @@ async function update (r: ResourceRequest, d: ResourceDefinition, ns: string | u
   const expected = o.metadata.resourceVersion || undefined
   if (expected !== undefined && expected !== old.metadata.resourceVersion) throw conflict(d.resource, name, 'the object has been modified; please apply your changes to the latest version and try again')
   if (d.resource !== 'pods') validateGeneric(d, next)
+  else admitPodSecurity(r, next, old)
+  if (d.resource === 'namespaces') admitNamespaceLabels(r, next, old)
   if (isDryRun(r.url)) {
     sendJSON(r.res, 200, present(d, next))
     return true
@@ -318,6 +344,8 @@ async function patch (r: ResourceRequest, d: ResourceDefinition, ns: string | un
   if (patched.metadata.resourceVersion !== old.metadata.resourceVersion) throw conflict(d.resource, name, 'the object has been modified; please apply your changes to the latest version and try again')
   const next = prepareUpdate(d, old, patched)
   if (d.resource !== 'pods') validateGeneric(d, next)
+  else admitPodSecurity(r, next, old)
+  if (d.resource === 'namespaces') admitNamespaceLabels(r, next, old)
   if (isDryRun(r.url)) {
     sendJSON(r.res, 200, present(d, next))
     return true
@@ -577,6 +605,7 @@ async function ephemeralContainers (r: ResourceRequest, d: ResourceDefinition): 
   let next = prepareEphemeralContainersUpdate(old, incoming)
   next = defaultEphemeralContainers(next)
   validateEphemeralContainersUpdate(next, old)
+  admitPodSecurity(r, next, old, 'ephemeralcontainers')
   if (isDryRun(r.url)) {
     sendJSON(r.res, 200, present(d, next))
     return true

@@ -23,8 +23,9 @@ before(async () => {
   await create('aliceEph', '/v1/namespaces/demo/pods/web/ephemeral-containers', 'alice', {})
   await create('aliceCopy', '/v1/namespaces/demo/pods/web/copies', 'alice', {})
   await create('carolNode', '/v1/nodes/node-1/debug-pods', 'carol', { ttlSeconds: 60 })
-  await create('carolEph', '/v1/namespaces/payments/pods/ledger/ephemeral-containers', 'carol', {})
-  await create('carolCopy', '/v1/namespaces/payments/pods/ledger/copies', 'carol', { ttlSeconds: 60 })
+  // payments enforces PodSecurity baseline: the default `general` profile (SYS_PTRACE) would be refused
+  await create('carolEph', '/v1/namespaces/payments/pods/ledger/ephemeral-containers', 'carol', { profile: 'baseline' })
+  await create('carolCopy', '/v1/namespaces/payments/pods/ledger/copies', 'carol', { ttlSeconds: 60, profile: 'baseline' })
 })
 after(async () => { await stack.close() })
 

@@ -109,3 +109,12 @@ test('SpecError fields become body pointers', () => {
   assert.deepEqual(p.extras.errors, [{ field: '/body/custom/env/0/name', message: 'bad' }])
   assert.equal(specProblem({ field: 'setImage.app', message: 'x' }).extras.errors?.[0]?.field, '/body/setImage/app')
 })
+
+test('Warning headers are parsed as the API server writes them', async () => {
+  const { parseWarningHeaders } = await import('../../src/kube/debug-client.ts')
+  assert.deepEqual(parseWarningHeaders(['299 - "would violate PodSecurity \\"baseline:latest\\": privileged"', 'garbage', '299 - "second"']), [
+    'would violate PodSecurity "baseline:latest": privileged',
+    'second'
+  ])
+  assert.deepEqual(parseWarningHeaders(undefined), [])
+})
