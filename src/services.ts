@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { replicaName, type Config } from './config.ts'
 import { Cluster, loadKubeConfig } from './kube/cluster.ts'
+import { closeKubeConnections } from './kube/transport.ts'
 import { KubeReviewClient } from './kube/reviews.ts'
 import { buildAuthenticator, buildAuthorizer } from './auth/factory.ts'
 import { createAuditLog } from './audit/writer.ts'
@@ -54,6 +55,9 @@ export async function createServices (config: Config, opts: ServiceOptions = {})
     authenticator,
     authorizer,
     audit: auditLog,
-    close: async () => { await auditLog.close() }
+    close: async () => {
+      closeKubeConnections(kubeConfig)
+      await auditLog.close()
+    }
   }
 }

@@ -1,25 +1,24 @@
 // `attach-latency` (BENCH.md): keystroke echo round trips (8–64 B stdin
 // frames echoed as stdout) through the gateway's attach relay vs straight to
 // the upstream, open loop at a fixed keystroke rate, quiet and while a second
-// session floods stdout. Processes: attach-upstream (minimal v5 server: echo
-// and flood), attach-gateway (real attach plugin), attach-keys-load (the
-// keystroke client) and, for the flood, attach-load in its `slow` mode with
-// an unbounded read rate (the flood's reader is a process of its own so it
-// does not steal the keystroke client's event loop).
+// session floods stdout. Processes: attach-api-upstream (minimal v5 server:
+// echo and flood), attach-gateway (real attach plugin), attach-keys-load (the
+// keystroke client) and, for the flood, a second attach-keys-load as the
+// flood's reader (a process of its own, so it does not steal the keystroke
+// client's event loop).
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { runPairs } from '../lib/ab.ts'
 import { runWorker } from '../lib/child.ts'
+import { startService } from '../lib/service.ts'
 import type { Metric } from '../lib/results.ts'
 import { median, round } from '../lib/stats.ts'
-import type { AttachKeysInput, AttachKeysResult } from '../workers/attach-keys-load.ts'
-import type { AttachLoadInput, AttachLoadResult } from '../workers/attach-load.ts'
+import type { AttachFloodResult, AttachKeysInput, AttachKeysResult } from '../workers/attach-keys-load.ts'
 import type { Scenario, ScenarioContext } from './types.ts'
 
-const UPSTREAM = fileURLToPath(new URL('../workers/attach-upstream.ts', import.meta.url))
+const UPSTREAM = fileURLToPath(new URL('../workers/attach-api-upstream.ts', import.meta.url))
 const GATEWAY = fileURLToPath(new URL('../workers/attach-gateway.ts', import.meta.url))
 const KEYS = fileURLToPath(new URL('../workers/attach-keys-load.ts', import.meta.url))
-const FLOOD = fileURLToPath(new URL('../workers/attach-load.ts', import.meta.url))
 
 /** Keystrokes per second: far below capacity (a relay does thousands), so queueing does not hide in the numbers. */
 const RATE = 500
@@ -60,13 +59,13 @@ interface Run extends AttachKeysResult {
 }
 
 async function oneRun (ctx: ScenarioContext, url: string, headers: Record<string, string> | undefined, flood: boolean, gw?: Proc): Promise<Run> {
-  const timing = ctx.quick ? { warmupMs: 300, durationMs: 1000 } : { warmupMs: 2000, durationMs: 6000 }
+  const timing = ctx.quick ? { warmupMs: 200, durationMs: 700 } : { warmupMs: 2000, durationMs: 6000 }
   const keys: AttachKeysInput = { url, ...(headers ? { headers } : {}), rate: RATE, minBytes: 8, maxBytes: 64, ...timing }
-  let flooding: Promise<AttachLoadResult> | undefined
+  let flooding: Promise<AttachFloodResult> | undefined
   if (flood) {
-    const floodInput: AttachLoadInput = { mode: 'slow', url, ...(headers ? { headers } : {}), chunk: FLOOD_CHUNK, readRate: 1e12, durationMs: timing.warmupMs + timing.durationMs + 800 }
-    flooding = runWorker<AttachLoadInput, AttachLoadResult>(FLOOD, floodInput)
-    await new Promise(resolve => setTimeout(resolve, 300)) // the flood is running before the first keystroke
+    const floodInput: AttachKeysInput = { ...keys, durationMs: timing.durationMs + 800, floodChunk: FLOOD_CHUNK }
+    flooding = runWorker<AttachKeysInput, AttachFloodResult>(KEYS, floodInput, { timeoutMs: 60_000 })
+    await new Promise(resolve => setTimeout(resolve, ctx.quick ? 200 : 500)) // the flood is running before the first keystroke
   }
   const cpu: Array<Promise<number>> = []
   const r: Run = await runKeys(keys, () => { if (gw) cpu.push(gw.stats().then(s => s.cpuUs)) })
@@ -113,7 +112,7 @@ function addedMetric (metric: string, res: { baseline: Run[], gateway: Run[] }, 
   }
 }
 
-async function variant (ctx: ScenarioContext, up: Proc, gw: Proc, flood: boolean): Promise<{ baseline: Run[], gateway: Run[] }> {
+async function variant (ctx: ScenarioContext, up: { port: number }, gw: Proc, flood: boolean): Promise<{ baseline: Run[], gateway: Run[] }> {
   const label = flood ? 'beside a flood' : 'quiet'
   return await runPairs<Run>({
     pairs: ctx.quick ? 3 : 5,
@@ -128,7 +127,8 @@ export const attachLatencyScenario: Scenario = {
   id: 'attach-latency',
   description: 'keystroke echo (8–64 B, open loop 500/s) through the attach relay vs straight to the upstream, quiet and beside a flooding session',
   async run (ctx) {
-    const up = await startProc(UPSTREAM, {})
+    const upstream = await startService<{ port: number }>(UPSTREAM, {})
+    const up = { port: upstream.ready.port }
     // BENCH_GATEWAY_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the gateway process.
     const gw = await startProc(GATEWAY, { upstreamPort: up.port }, (process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '').split(' ').filter(Boolean))
     try {
@@ -137,7 +137,7 @@ export const attachLatencyScenario: Scenario = {
       const all = [...quiet.baseline, ...quiet.gateway, ...flood.baseline, ...flood.gateway]
       const lost = all.reduce((n, r) => n + r.lost + r.corrupt, 0)
       const sent = all.reduce((n, r) => n + r.sent, 0)
-      const common = `open loop ${RATE} keystrokes/s, 8–64 B, ${ctx.quick ? '1' : '6'} s measured after ${ctx.quick ? '0.3' : '2'} s warm-up per run`
+      const common = `open loop ${RATE} keystrokes/s, 8–64 B, ${ctx.quick ? '0.7' : '6'} s measured after ${ctx.quick ? '0.2' : '2'} s warm-up per run`
       const floodNote = `${common}; a second session floods ${FLOOD_CHUNK / 1024} KiB stdout frames read as fast as possible (direct ${round(median(flood.baseline.map(r => r.floodBytesPerSec ?? 0)) / 1e6, 0)} MB/s, gateway ${round(median(flood.gateway.map(r => r.floodBytesPerSec ?? 0)) / 1e6, 0)} MB/s)`
       const p99 = (r: Run): number => r.latency.p99Us
       return [
@@ -183,7 +183,7 @@ export const attachLatencyScenario: Scenario = {
       ]
     } finally {
       gw.stop()
-      up.stop()
+      await upstream.stop()
     }
   }
 }

@@ -106,7 +106,7 @@ const ms = (us: number): number => round(us / 1000, 3)
 interface ChurnRun extends AttachSessionsResult { cpuUsPerSession?: number }
 
 async function churnPairs (ctx: ScenarioContext, rig: Rig, total: number, concurrency: number): Promise<{ baseline: ChurnRun[], gateway: ChurnRun[] }> {
-  const warmupMs = ctx.quick ? 500 : 2000
+  const warmupMs = ctx.quick ? 300 : 2000
   return await runPairs<ChurnRun>({
     pairs: ctx.quick ? 3 : 5,
     baseline: async () => await runLoad({ mode: 'churn', url: upUrl(rig), total, concurrency, warmupMs }),
@@ -122,7 +122,7 @@ async function churnPairs (ctx: ScenarioContext, rig: Rig, total: number, concur
 }
 
 async function openPairs (ctx: ScenarioContext, rig: Rig, total: number, rate: number): Promise<{ baseline: AttachSessionsResult[], gateway: AttachSessionsResult[] }> {
-  const warmupMs = ctx.quick ? 500 : 2000
+  const warmupMs = ctx.quick ? 300 : 2000
   return await runPairs<AttachSessionsResult>({
     pairs: ctx.quick ? 3 : 5,
     baseline: async () => await runLoad({ mode: 'open', url: upUrl(rig), total, concurrency: 0, rate, warmupMs }),
@@ -185,8 +185,8 @@ export const attachSessionsScenario: Scenario = {
       const runs = [...churn.gateway, ...open.gateway, viaGw.run, ...churn.baseline, ...open.baseline, direct.run]
       const failed = runs.reduce((n, r) => n + r.failed, 0)
       const firstError = runs.find(r => r.firstError)?.firstError
-      const churnNote = `closed loop: ${total} sessions per run, ${concurrency} at once (connect → open → close 1000 → closed), after ${ctx.quick ? 0.5 : 2} s warm-up; audit file on; ${reviews}`
-      const openNote = `open loop at ${openRate} sessions/s (50 % of the gateway's closed-loop capacity): ${total} sessions per run after ${ctx.quick ? 0.5 : 2} s warm-up; setup = connect → open (through the gateway: authn, authz, attach.start audit, upstream handshake, upgrade); audit file on`
+      const churnNote = `closed loop: ${total} sessions per run, ${concurrency} at once (connect → open → close 1000 → closed), after ${ctx.quick ? 0.3 : 2} s warm-up; audit file on; ${reviews}`
+      const openNote = `open loop at ${openRate} sessions/s (50 % of the gateway's closed-loop capacity): ${total} sessions per run after ${ctx.quick ? 0.3 : 2} s warm-up; setup = connect → open (through the gateway: authn, authz, attach.start audit, upstream handshake, upgrade); audit file on`
       const held = viaGw.held
       const alive = (direct.run.alive ?? 0) + (viaGw.run.alive ?? 0)
       return [

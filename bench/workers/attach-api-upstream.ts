@@ -1,9 +1,11 @@
-// A minimal API server for attach-sessions (its own process, BENCH rule 2):
-// TokenReview (`tok-<user>` is that user, groups sre), SubjectAccessReview
-// (always allowed) — so the gateway authenticates and authorizes as in
-// production, against warm caches — and `pods/{pod}/attach` as a WebSocket
-// speaking v5.channel.k8s.io (v4 too): the empty readiness frame, stdin
-// echoed as stdout, then nothing: sessions stay idle until a side closes.
+// A minimal API server for attach-sessions and attach-latency (its own
+// process, BENCH rule 2): TokenReview (`tok-<user>` is that user, groups
+// sre), SubjectAccessReview (always allowed) — so the gateway authenticates
+// and authorizes as in production, against warm caches — and
+// `pods/{pod}/attach` as a WebSocket speaking v5.channel.k8s.io (v4 too): the
+// empty readiness frame, stdin echoed as stdout, otherwise idle until a side
+// closes. stdin `flood CHUNK\n` starts an endless stdout flood of CHUNK-byte
+// frames (paced by the socket: above 1 MiB queued it waits for the drain).
 // IPC (lib/service.ts): ready {port}; 'stats' → process stats, open attach
 // sessions and review counts; 'gc' (with --expose-gc).
 import http from 'node:http'
@@ -42,12 +44,33 @@ async function answer (req: http.IncomingMessage): Promise<{ status: number, bod
   return { status: 404, body: { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404, message: `${req.method} ${path} not found` } }
 }
 
+const FLOOD = /^flood (\d+)\n/
+const HIGH_WATER = 1 << 20
+
+function flood (ws: WebSocket, chunk: number): void {
+  const frame = Buffer.alloc(chunk + 1, 0x2e)
+  frame[0] = 1
+  const perTurn = Math.max(1, Math.floor(HIGH_WATER / chunk))
+  const pump = (): void => {
+    // Stops as soon as the session is no longer open. At most 1 MiB per turn: a reader that keeps up
+    // (the kernel takes every write at once, so bufferedAmount stays 0) must not pin the loop for ever.
+    for (let i = 0; i < perTurn && ws.readyState === ws.OPEN && ws.bufferedAmount <= HIGH_WATER; i++) ws.send(frame)
+    if (ws.readyState !== ws.OPEN) return
+    if (ws.bufferedAmount > HIGH_WATER) setTimeout(pump, 1)
+    else setImmediate(pump)
+  }
+  pump()
+}
+
 function serve (ws: WebSocket): void {
   counts.attaches++
   ws.on('error', () => {})
   ws.send(Buffer.from([1])) // readiness
   ws.on('message', (raw: Buffer) => {
-    if (raw[0] === 0) ws.send(Buffer.concat([Buffer.from([1]), raw.subarray(1)]))
+    if (raw[0] !== 0) return
+    const m = raw.length < 32 ? FLOOD.exec(raw.subarray(1).toString('latin1')) : null
+    if (m) flood(ws, Number(m[1]))
+    else ws.send(Buffer.concat([Buffer.from([1]), raw.subarray(1)]))
   })
 }
 

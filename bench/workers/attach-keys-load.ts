@@ -6,6 +6,9 @@
 // warmupMs are not recorded. The same code talks to the upstream directly
 // (baseline) or to the gateway. IPC: `{ phase: 'start' | 'end' }` around the
 // measured window (for the gateway's CPU per keystroke), then the result.
+// With `floodChunk` the process is instead the flooding session's reader: it
+// asks attach-api-upstream for an endless stdout flood (`flood CHUNK`) and
+// reads it as fast as it can for warmupMs + durationMs.
 import { WebSocket } from 'ws'
 import { workerInput, workerDone } from '../lib/child.ts'
 import { latencyRecorder, type LatencySummary } from '../lib/histogram.ts'
@@ -19,7 +22,11 @@ export interface AttachKeysInput {
   durationMs: number
   minBytes?: number
   maxBytes?: number
+  /** Be the flood reader instead: frames of this many bytes. */
+  floodChunk?: number
 }
+
+export interface AttachFloodResult { bytes: number, seconds: number, bytesPerSec: number }
 
 export interface AttachKeysResult {
   /** Keystrokes sent / echoed in the measured window. */
@@ -118,4 +125,18 @@ async function run (input: AttachKeysInput): Promise<AttachKeysResult> {
   }
 }
 
-workerDone(await run(workerInput<AttachKeysInput>()))
+async function floodReader (input: AttachKeysInput): Promise<AttachFloodResult> {
+  const ws = new WebSocket(input.url, ['v5.channel.k8s.io'], { headers: input.headers, perMessageDeflate: false })
+  await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject) })
+  let bytes = 0
+  ws.on('message', (raw: Buffer) => { bytes += raw.length - 1 })
+  const t0 = process.hrtime.bigint()
+  ws.send(Buffer.from(`\u0000flood ${input.floodChunk ?? 65536}\n`, 'latin1'))
+  await new Promise(resolve => setTimeout(resolve, input.warmupMs + input.durationMs))
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9
+  ws.terminate()
+  return { bytes, seconds, bytesPerSec: bytes / seconds }
+}
+
+const input = workerInput<AttachKeysInput>()
+workerDone(input.floodChunk !== undefined ? await floodReader(input) : await run(input))

@@ -5,6 +5,7 @@
 // Server, credentials and TLS come from KubeConfig.applyToHTTPSOptions.
 import http from 'node:http'
 import https from 'node:https'
+import { createHash } from 'node:crypto'
 import type { KubeConfig } from '@kubernetes/client-node'
 
 export type HeaderValues = Record<string, string | string[]>
@@ -29,6 +30,43 @@ export class NoClusterError extends Error {
   }
 }
 
+// client-node's applyToHTTPSOptions builds a fresh, non-keep-alive Agent for
+// every call: a new TCP connection and TLS handshake per request to the API
+// server. Reuse one keep-alive agent per KubeConfig and TLS identity instead
+// (the identity is part of the key, so rotated client certificates get a new
+// agent). A cache, not state: losing it only costs new connections.
+const keepAliveAgents = new WeakMap<KubeConfig, Map<string, http.Agent>>()
+// No maxSockets: watches (drops, `wait`) hold a socket each for minutes and
+// must never queue ordinary calls behind them.
+const MAX_IDLE_SOCKETS = 32
+
+function tlsIdentity (opts: https.RequestOptions, plainHttp: boolean): string {
+  const parts = [plainHttp, opts.ca, opts.cert, opts.key, opts.pfx, opts.passphrase, opts.rejectUnauthorized, opts.servername]
+    .map(v => v === undefined ? '' : Buffer.isBuffer(v) ? v.toString('base64') : String(v))
+  return createHash('sha256').update(parts.join('\0')).digest('hex')
+}
+
+function keepAliveAgent (kubeConfig: KubeConfig, opts: https.RequestOptions, plainHttp: boolean): http.Agent {
+  let byIdentity = keepAliveAgents.get(kubeConfig)
+  if (!byIdentity) keepAliveAgents.set(kubeConfig, byIdentity = new Map())
+  const key = tlsIdentity(opts, plainHttp)
+  let agent = byIdentity.get(key)
+  if (!agent) {
+    const common = { keepAlive: true, maxFreeSockets: MAX_IDLE_SOCKETS, scheduling: 'lifo' as const }
+    agent = plainHttp
+      ? new http.Agent(common)
+      : new https.Agent({ ...common, ca: opts.ca, cert: opts.cert, key: opts.key, pfx: opts.pfx, passphrase: opts.passphrase, rejectUnauthorized: opts.rejectUnauthorized, servername: opts.servername })
+    byIdentity.set(key, agent)
+  }
+  return agent
+}
+
+/** Closes the pooled connections of a KubeConfig (on shutdown, so the process can exit). */
+export function closeKubeConnections (kubeConfig: KubeConfig): void {
+  for (const agent of keepAliveAgents.get(kubeConfig)?.values() ?? []) agent.destroy()
+  keepAliveAgents.delete(kubeConfig)
+}
+
 /** Opens a request and resolves with the response head; the caller reads (or streams) the body. */
 export async function openKubeRequest (kubeConfig: KubeConfig, path: string, init: OpenOptions): Promise<http.IncomingMessage> {
   const server = kubeConfig.getCurrentCluster()?.server
@@ -37,6 +75,8 @@ export async function openKubeRequest (kubeConfig: KubeConfig, path: string, ini
   if (init.query) url.search = init.query.toString()
   const reqOpts: https.RequestOptions & { headers: Record<string, string> } = { method: init.method ?? 'GET', headers: { accept: 'application/json' } }
   await kubeConfig.applyToHTTPSOptions(reqOpts)
+  // Proxied clusters keep client-node's agent (it speaks SOCKS/HTTP proxies).
+  if (!kubeConfig.getCurrentCluster()?.proxyUrl) reqOpts.agent = keepAliveAgent(kubeConfig, reqOpts, url.protocol === 'http:')
   const headers: http.OutgoingHttpHeaders = { ...reqOpts.headers, ...init.headers }
   const payload = init.body === undefined ? undefined : Buffer.from(JSON.stringify(init.body))
   if (payload) {

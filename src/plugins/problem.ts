@@ -95,7 +95,10 @@ async function problemPlugin (app: FastifyInstance): Promise<void> {
     const problem = isProblemError(error) ? error : fromFastifyError(error)
     if (problem.status >= 500) {
       const cause = (problem.cause ?? error) as Error
-      request.log.error({ err: { type: cause.name, message: cause.message, code: (cause as { code?: string }).code }, problem: problem.code }, 'request failed')
+      const err = { type: cause.name, message: cause.message, code: (cause as { code?: string }).code }
+      // A client that hung up aborts our upstream call; that is not a gateway failure.
+      if (request.raw.destroyed) request.log.debug({ err, problem: problem.code }, 'client went away')
+      else request.log.error({ err, problem: problem.code }, 'request failed')
     }
     return sendProblem(reply, problem)
   })

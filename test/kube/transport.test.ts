@@ -1,0 +1,65 @@
+// The raw API-server transport: connections are pooled (client-node's own
+// agent opens a new one per call), watches are parsed per JSON value.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import http from 'node:http'
+import { once } from 'node:events'
+import { KubeConfig } from '@kubernetes/client-node'
+import { closeKubeConnections, openKubeRequest, readBody, watchEvents } from '../../src/kube/transport.ts'
+
+function kubeConfigFor (server: string): KubeConfig {
+  const kc = new KubeConfig()
+  kc.loadFromOptions({
+    clusters: [{ name: 'c', server, skipTLSVerify: true }],
+    users: [{ name: 'u', token: 'transport-test-token' }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x'
+  })
+  return kc
+}
+
+test('sequential calls reuse one keep-alive connection and carry the credentials', async () => {
+  let connections = 0
+  const auth: string[] = []
+  const server = http.createServer((req, res) => {
+    auth.push(req.headers.authorization ?? '')
+    res.setHeader('content-type', 'application/json')
+    res.end(JSON.stringify({ path: req.url }))
+  })
+  server.on('connection', () => { connections++ })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as { port: number }
+  const kc = kubeConfigFor(`http://127.0.0.1:${port}`)
+  try {
+    for (let i = 0; i < 5; i++) {
+      const res = await openKubeRequest(kc, '/api/v1/namespaces/demo/pods/web', { idleMs: 5000 })
+      assert.equal(JSON.parse(await readBody(res)).path, '/api/v1/namespaces/demo/pods/web')
+    }
+    assert.equal(connections, 1)
+    assert.deepEqual(new Set(auth), new Set(['Bearer transport-test-token']))
+  } finally {
+    closeKubeConnections(kc)
+    server.close()
+  }
+})
+
+test('watch events are split on newlines, not on HTTP chunks', async () => {
+  const server = http.createServer((_req, res) => {
+    res.write('{"type":"ADDED","object":{"n":1}}\n{"type":"MOD')
+    setTimeout(() => { res.end('IFIED","object":{"n":2}}\n\n') }, 10)
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as { port: number }
+  const kc = kubeConfigFor(`http://127.0.0.1:${port}`)
+  try {
+    const res = await openKubeRequest(kc, '/api/v1/events?watch=true', { idleMs: 5000 })
+    const seen: unknown[] = []
+    for await (const e of watchEvents<{ type: string, object: { n: number } }>(res)) seen.push([e.type, e.object.n])
+    assert.deepEqual(seen, [['ADDED', 1], ['MODIFIED', 2]])
+  } finally {
+    closeKubeConnections(kc)
+    server.close()
+  }
+})
