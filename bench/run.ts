@@ -11,10 +11,16 @@ import { auditScenario } from './scenarios/audit.ts'
 import { restWarmScenario } from './scenarios/rest-warm.ts'
 import { restColdScenario } from './scenarios/rest-cold.ts'
 import { sseFanoutScenario } from './scenarios/sse-fanout.ts'
+import { attachThroughputScenario, attachBackpressureScenario } from './scenarios/attach.ts'
+import { attachLatencyScenario } from './scenarios/attach-latency.ts'
+import { attachSessionsScenario } from './scenarios/attach-sessions.ts'
 import type { Scenario } from './scenarios/types.ts'
 
 // Scenarios register here; the HTTP-level ones (rest-warm, rest-cold, attach-*, sse-fanout) come with their features.
-const SCENARIOS: Scenario[] = [auditScenario, restWarmScenario, restColdScenario, sseFanoutScenario]
+const SCENARIOS: Scenario[] = [
+  auditScenario, restWarmScenario, restColdScenario, sseFanoutScenario,
+  attachThroughputScenario, attachLatencyScenario, attachBackpressureScenario, attachSessionsScenario
+]
 
 function parseArgs (argv: string[]): { quick: boolean, only: string[] | null, out: string | undefined } {
   let quick = false
