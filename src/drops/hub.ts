@@ -13,7 +13,7 @@ import type { Drop, DropEventKind } from './types.ts'
 
 /** What the hub needs of an http.ServerResponse (a fake in unit tests). */
 export interface SseResponse {
-  write (chunk: string): boolean
+  write (chunk: string | Buffer): boolean
   end (): unknown
   destroy (): unknown
   readonly writableLength: number
@@ -57,7 +57,10 @@ export interface SubscribeOptions {
 
 export type SubscriberCloseReason = 'client' | 'slow' | 'revoked' | 'shutdown'
 
-interface Queued { namespace: string, frame: string }
+/** A frame as written: one Buffer per entry, shared by every subscriber (encoded once). */
+type Frame = string | Buffer
+
+interface Queued { namespace: string, frame: Frame }
 
 // drops that may wait for a permission check even with a tiny replay buffer
 const MIN_PENDING = 1024
@@ -100,7 +103,7 @@ export class Subscriber {
   }
 
   /** Writes a control frame or comment regardless of blocking (heartbeats skip blocked subscribers). */
-  write (frame: string): boolean {
+  write (frame: Frame): boolean {
     if (this.closed) return false
     const ok = this.res.write(frame)
     if (!ok) this.#block()
@@ -120,7 +123,7 @@ export class Subscriber {
   }
 
   /** A new entry from the hub (live) or from the buffer (catch-up), in sequence order. */
-  deliver (entry: DropEntry, frame: string): number {
+  deliver (entry: DropEntry, frame: Frame): number {
     if (this.closed) return 0
     // a blocked subscriber catches up from the buffer on 'drain'
     if (this.blocked) return 0
@@ -129,7 +132,7 @@ export class Subscriber {
     return this.#offer(entry.drop.namespace, frame)
   }
 
-  #offer (namespace: string, frame: string): number {
+  #offer (namespace: string, frame: Frame): number {
     if (this.#queue.length === 0) {
       const allowed = this.access.allows(namespace)
       if (allowed === true) return this.write(frame) ? 1 : (this.closed ? 0 : 1)
@@ -198,7 +201,7 @@ export class DropHub {
   readonly #o: DropHubOptions
   readonly #subs = new Set<Subscriber>()
   // entries are immutable once pushed: serialise each one once, for live fan-out and replays
-  readonly #frames = new WeakMap<DropEntry, string>()
+  readonly #frames = new WeakMap<DropEntry, Buffer>()
   #heartbeat: NodeJS.Timeout | undefined
   #recheck: NodeJS.Timeout | undefined
   #sweep: NodeJS.Timeout | undefined
@@ -214,10 +217,10 @@ export class DropHub {
   get full (): boolean { return this.#subs.size >= this.#o.maxSubscribers }
   get closing (): boolean { return this.#closing }
 
-  #frame (entry: DropEntry): string {
+  #frame (entry: DropEntry): Buffer {
     let f = this.#frames.get(entry)
     if (f === undefined) {
-      f = formatDropEntry(entry)
+      f = Buffer.from(formatDropEntry(entry))
       this.#frames.set(entry, f)
     }
     return f
