@@ -10,6 +10,8 @@ import type { AddressInfo } from 'node:net'
 export const PATTERN_PERIOD = 251
 const HIGH = 1 << 20
 
+const YIELD_BYTES = 1 << 20
+
 /** Bytes [offset, offset+n) of the flood: byte i is i mod 251. */
 export function patternBytes (offset: number, n: number): Buffer {
   const b = Buffer.allocUnsafe(n)
@@ -33,12 +35,17 @@ function serve (ws: WebSocket): void {
     const frames = Array.from({ length: PATTERN_PERIOD }, (_, phase) => Buffer.concat([Buffer.from([1]), patternBytes(phase, chunk)]))
     let sent = 0
     const pump = (): void => {
+      // A reader that keeps up never fills bufferedAmount: yield every 1 MiB
+      // anyway, or handshakes and pings on this process starve.
+      let turn = 0
       for (;;) {
         if (stopped || (total !== 0 && sent >= total)) break
+        if (turn >= YIELD_BYTES) { setImmediate(pump); return }
         const n = total === 0 ? chunk : Math.min(chunk, total - sent)
         const f = frames[sent % PATTERN_PERIOD] as Buffer
         ws.send(n === chunk ? f : f.subarray(0, n + 1))
         sent += n
+        turn += n
         if (ws.bufferedAmount > HIGH) { setTimeout(pump, 1); return }
       }
       if (!stopped && ws.readyState === ws.OPEN) {

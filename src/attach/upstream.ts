@@ -143,7 +143,11 @@ export class UpstreamConnector {
           else fail(problemFromStatus(res.statusCode ?? 502, status, res.headers['retry-after']))
         }, () => fail(Problems.badGateway()))
       })
-      socket.once('error', err => fail(toProblem(err)))
+      socket.once('error', err => {
+        // ws reports its own handshake timeout as a bare Error: the API server did not answer.
+        if (/opening handshake has timed out/i.test(err.message)) fail(Problems.upstreamUnavailable('The Kubernetes API server did not complete the attach handshake in time.', { retryAfter: 5 }))
+        else fail(toProblem(err))
+      })
       socket.once('open', () => {
         if (settled) return
         settled = true

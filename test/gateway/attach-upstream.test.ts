@@ -43,3 +43,28 @@ test('upstream: credentials, impersonation as separate header lines, v5 negotiat
     await sim.close()
   }
 })
+
+test('upstream: an API server that never completes the handshake is a 503, not a 500', async () => {
+  const { createServer } = await import('node:net')
+  const sockets: import('node:net').Socket[] = []
+  const silent = createServer(s => { sockets.push(s) }) // accepts, never answers
+  await new Promise<void>(resolve => silent.listen(0, '127.0.0.1', resolve))
+  const { port } = silent.address() as { port: number }
+  const kubeconfigText = `apiVersion: v1
+kind: Config
+clusters: [{ name: c, cluster: { server: 'http://127.0.0.1:${port}', insecure-skip-tls-verify: true } }]
+users: [{ name: u, user: { token: t } }]
+contexts: [{ name: x, context: { cluster: c, user: u } }]
+current-context: x
+`
+  try {
+    const connector = new UpstreamConnector({ kubeConfig: loadKubeConfig({ kubeconfigText }), maxPayload: 1 << 20, handshakeTimeoutMs: 200 })
+    const err = await connector.connect({ namespace: 'demo', pod: 'web', container: 'app', stdin: false, stdout: true, stderr: false, tty: false }).catch(e => e as unknown)
+    assert.ok(isProblemError(err))
+    assert.equal(err.status, 503)
+    assert.ok((err.extras.retryAfter ?? 0) > 0)
+  } finally {
+    for (const s of sockets) s.destroy()
+    silent.close()
+  }
+})
