@@ -1,43 +1,13 @@
 // Contract tests with the real kubectl (v1.32) against the sim's kubeconfig.
-import { test, before, after } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startSim } from '../../src/sim/index.ts'
-import type { Sim } from '../../src/sim/index.ts'
+import { useKubectlSim } from './kubectl-harness.ts'
 import { waitFor } from './core-helpers.ts'
 
-const KUBECTL = '/usr/bin/kubectl'
-const skip = existsSync(KUBECTL) ? false : `kubectl not installed at ${KUBECTL}`
-
-let sim: Sim
-let dir: string
-let kubeconfig: string
-
-before(async () => {
-  if (skip) return
-  dir = mkdtempSync(join(tmpdir(), 'sim-kubectl-'))
-  kubeconfig = join(dir, 'kubeconfig')
-  sim = await startSim({ startDelayMs: 10, kubeconfigPath: kubeconfig })
-})
-after(async () => {
-  if (skip) return
-  await sim.close()
-  rmSync(dir, { recursive: true, force: true })
-})
-
-interface Run { code: number, stdout: string, stderr: string }
-function kubectl (args: string[], input?: string): Promise<Run> {
-  return new Promise(resolve => {
-    // HOME keeps kubectl's discovery cache per test run
-    const child = execFile(KUBECTL, args, { env: { ...process.env, KUBECONFIG: kubeconfig, HOME: dir }, timeout: 30_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof (err as any).code === 'number' ? (err as any).code : 1) : 0, stdout, stderr })
-    })
-    child.stdin?.end(input ?? '')
-  })
-}
+const { skip, kubectl, sim: currentSim } = useKubectlSim()
 
 test('get pods -A prints the world pods through the Table API', { skip }, async () => {
   const r = await kubectl(['get', 'pods', '-A', '--context', 'admin'])
@@ -105,27 +75,27 @@ test('debug node/node-1 creates a node-debugger pod (protobuf POST) pinned to th
   const m = /Creating debugging pod (node-debugger-node-1-\w{5}) with container debugger on node node-1\./.exec(r.stdout)
   assert.ok(m, r.stdout)
   const name = m[1] ?? ''
-  const pod = sim.store.get('pods', 'default', name) as any
+  const pod = currentSim().store.get('pods', 'default', name) as any
   assert.equal(pod.spec.nodeName, 'node-1')
   assert.equal(pod.spec.restartPolicy, 'Never')
   assert.equal(pod.spec.hostPID, true)
   assert.deepEqual(pod.spec.tolerations, [{ operator: 'Exists' }])
-  await waitFor(() => (sim.store.get('pods', 'default', name)?.status as any)?.phase === 'Running', 'node debugger running')
-  assert.deepEqual(sim.unknownRequests, [], 'kubectl asked for nothing the sim does not serve')
+  await waitFor(() => (currentSim().store.get('pods', 'default', name)?.status as any)?.phase === 'Running', 'node debugger running')
+  assert.deepEqual(currentSim().unknownRequests, [], 'kubectl asked for nothing the sim does not serve')
 })
 
 test('debug -i with piped stdin waits (list+watch) and attaches over WebSocket', { skip }, async () => {
   const r = await kubectl(['debug', '-n', 'demo', 'api', '--image=busybox', '-i', '-c', 'dbgi', '--target=api', '--context', 'alice'], 'echo hello-from-debug; exit 0\n')
   assert.equal(r.code, 0, r.stderr)
   assert.match(r.stdout, /hello-from-debug/)
-  const st = (sim.store.get('pods', 'demo', 'api')?.status as any).ephemeralContainerStatuses.find((s: any) => s.name === 'dbgi')
+  const st = (currentSim().store.get('pods', 'demo', 'api')?.status as any).ephemeralContainerStatuses.find((s: any) => s.name === 'dbgi')
   assert.ok(st.state.running || st.state.terminated)
 })
 
 test('get -w receives Table watch events (first with columns)', { skip }, async () => {
   const watching = kubectl(['get', 'pods', '-n', 'demo', '-w', '--request-timeout=2s', '--context', 'admin'])
   await new Promise(resolve => setTimeout(resolve, 500))
-  sim.store.mutate('pods', 'demo', 'web', p => { p.metadata.labels = { ...p.metadata.labels, touched: 'yes' } })
+  currentSim().store.mutate('pods', 'demo', 'web', p => { p.metadata.labels = { ...p.metadata.labels, touched: 'yes' } })
   const r = await watching
   const lines = r.stdout.trim().split('\n')
   assert.match(lines[0] ?? '', /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$/)
@@ -133,12 +103,12 @@ test('get -w receives Table watch events (first with columns)', { skip }, async 
 })
 
 test('create -f / apply -f: OpenAPI v3 tells kubectl the server validates fields itself', { skip }, async () => {
-  const manifest = join(dir, 'pod.yaml')
+  const manifest = join(tmpdir(), `kdebug-kubectl-pod-${process.pid}.yaml`)
   writeFileSync(manifest, 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: from-file\n  namespace: demo\nspec:\n  containers:\n  - name: c\n    image: busybox\n')
   const c = await kubectl(['create', '-f', manifest, '--context', 'admin'])
   assert.equal(c.code, 0, c.stderr)
   assert.match(c.stdout, /pod\/from-file created/)
   const a = await kubectl(['apply', '-f', manifest, '--context', 'admin'])
   assert.equal(a.code, 0, a.stderr)
-  assert.ok(sim.store.get('pods', 'demo', 'from-file'))
+  assert.ok(currentSim().store.get('pods', 'demo', 'from-file'))
 })
