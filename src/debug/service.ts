@@ -193,7 +193,8 @@ export class DebugService {
     }
 
     const sessionId = newSessionId(this.#clock(), this.#rand)
-    const attribution: Attribution = { sessionId, requestedBy: identity.user }
+    const attribution: Attribution = { sessionId, requestedBy: identity.user, profile: body.profile ?? DEFAULT_PROFILE }
+    if (identity.actor !== undefined) attribution.delegatedBy = identity.actor.user
     if (body.reason !== undefined && body.reason !== '') attribution.reason = body.reason
     if (body.ticket !== undefined && body.ticket !== '') attribution.ticket = body.ticket
     if (keyHash !== undefined) {

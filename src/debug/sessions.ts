@@ -39,6 +39,8 @@ function base (pod: Pod, a: Attribution, kind: SessionKind, container: string | 
   if (a.reason !== undefined) s.reason = a.reason
   if (a.ticket !== undefined) s.ticket = a.ticket
   if (a.expiresAt !== undefined) s.expiresAt = a.expiresAt
+  if (a.profile !== undefined) s.profile = a.profile
+  if (a.delegatedBy !== undefined) s.delegatedBy = a.delegatedBy
   return s
 }
 

@@ -127,6 +127,7 @@ export const SessionSchema = Type.Object({
   reason: Type.Optional(Type.String()),
   ticket: Type.Optional(Type.String()),
   requestedBy: Type.String(),
+  delegatedBy: Type.Optional(Type.String({ description: 'The caller that acted on behalf of requestedBy (Impersonate-User).' })),
   copyOf: Type.Optional(Type.String()),
   createdAt: Type.Optional(Type.String()),
   expiresAt: Type.Optional(Type.String())

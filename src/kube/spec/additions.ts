@@ -22,6 +22,8 @@ export const ANNOTATION_REQUEST_HASH = 'kdebug.io/request-hash'
 /** Which container of the pod is the debug container. */
 export const ANNOTATION_CONTAINER = 'kdebug.io/container'
 export const ANNOTATION_COPY_OF = 'kdebug.io/copy-of'
+export const ANNOTATION_PROFILE = 'kdebug.io/profile'
+export const ANNOTATION_DELEGATED_BY = 'kdebug.io/delegated-by'
 
 export const ENV_SESSION = 'KDEBUG_SESSION'
 export const ENV_REQUESTED_BY = 'KDEBUG_REQUESTED_BY'
@@ -30,6 +32,8 @@ export const ENV_TICKET = 'KDEBUG_TICKET'
 export const ENV_EXPIRES_AT = 'KDEBUG_EXPIRES_AT'
 export const ENV_IDEMPOTENCY_KEY = 'KDEBUG_IDEMPOTENCY_KEY'
 export const ENV_REQUEST_HASH = 'KDEBUG_REQUEST_HASH'
+export const ENV_PROFILE = 'KDEBUG_PROFILE'
+export const ENV_DELEGATED_BY = 'KDEBUG_DELEGATED_BY'
 
 export interface SecurityAdditions {
   capabilities?: CapabilitiesOption
@@ -89,6 +93,8 @@ export function applyEnvAttribution<T extends Container> (container: T, a: Attri
   if (a.expiresAt !== undefined) ours.push({ name: ENV_EXPIRES_AT, value: a.expiresAt })
   if (a.idempotencyKey !== undefined) ours.push({ name: ENV_IDEMPOTENCY_KEY, value: a.idempotencyKey })
   if (a.requestHash !== undefined) ours.push({ name: ENV_REQUEST_HASH, value: a.requestHash })
+  if (a.profile !== undefined) ours.push({ name: ENV_PROFILE, value: a.profile })
+  if (a.delegatedBy !== undefined) ours.push({ name: ENV_DELEGATED_BY, value: a.delegatedBy })
   out.env = [...(out.env ?? []).filter(e => !e.name.startsWith(RESERVED_ENV_PREFIX)), ...ours]
   return out
 }
@@ -106,7 +112,9 @@ export function readEnvAttribution (container: Container): Attribution | undefin
     ticket: get(ENV_TICKET),
     expiresAt: get(ENV_EXPIRES_AT),
     idempotencyKey: get(ENV_IDEMPOTENCY_KEY),
-    requestHash: get(ENV_REQUEST_HASH)
+    requestHash: get(ENV_REQUEST_HASH),
+    profile: get(ENV_PROFILE),
+    delegatedBy: get(ENV_DELEGATED_BY)
   })
 }
 
@@ -146,6 +154,8 @@ export function applyPodAttribution (pod: Pod, a: Attribution, target: PodAttrib
   if (a.expiresAt !== undefined) annotations[ANNOTATION_EXPIRES_AT] = a.expiresAt
   if (a.idempotencyKey !== undefined) annotations[ANNOTATION_IDEMPOTENCY_KEY] = a.idempotencyKey
   if (a.requestHash !== undefined) annotations[ANNOTATION_REQUEST_HASH] = a.requestHash
+  if (a.profile !== undefined) annotations[ANNOTATION_PROFILE] = a.profile
+  if (a.delegatedBy !== undefined) annotations[ANNOTATION_DELEGATED_BY] = a.delegatedBy
   if (target.container !== undefined) annotations[ANNOTATION_CONTAINER] = target.container
   if (target.copyOf !== undefined) annotations[ANNOTATION_COPY_OF] = target.copyOf
   out.metadata.labels = labels
@@ -174,6 +184,8 @@ export function readPodAttribution (pod: Pod): PodAttribution | undefined {
     expiresAt: annotations[ANNOTATION_EXPIRES_AT],
     idempotencyKey: annotations[ANNOTATION_IDEMPOTENCY_KEY],
     requestHash: annotations[ANNOTATION_REQUEST_HASH],
+    profile: annotations[ANNOTATION_PROFILE],
+    delegatedBy: annotations[ANNOTATION_DELEGATED_BY],
     kind: labels[LABEL_KIND],
     container: annotations[ANNOTATION_CONTAINER],
     copyOf: annotations[ANNOTATION_COPY_OF]

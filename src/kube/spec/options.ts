@@ -75,6 +75,10 @@ export interface Attribution {
   idempotencyKey?: string
   /** A hash of the request body, to tell a retry from a different request with the same key. */
   requestHash?: string
+  /** The debug profile, so sessions found later can say which was used. */
+  profile?: string
+  /** The caller who delegated (a bot acting for `requestedBy`). */
+  delegatedBy?: string
 }
 
 /** What the route adds to a request; none of it comes from the body. */
