@@ -2,7 +2,7 @@
 // Paths are relative: the plugin is registered with prefix /v1.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { Type } from '@sinclair/typebox'
+import { Type, type TSchema } from '@sinclair/typebox'
 import { problemResponses } from '../schemas/problem.ts'
 import {
   CopyRequestSchema, CreateResponseSchema, DryRunQuerySchema, EphemeralListSchema, EphemeralRequestSchema, NodeDebugRequestSchema,
@@ -58,20 +58,14 @@ export async function debugRoutes (fastify: FastifyInstance, opts: DebugRouteOpt
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const { debug, sessions } = opts
 
-  app.post('/namespaces/:namespace/pods/:pod/ephemeral-containers', {
-    schema: {
-      tags: ['debug'],
-      summary: 'Add an ephemeral debug container (kubectl debug POD --image …)',
-      params: PodParamsSchema,
-      querystring: DryRunQuerySchema,
-      headers: IdempotencyHeadersSchema,
-      body: Type.Ref(EphemeralRequestSchema),
-      response: createResponses
-    }
-  }, async (request, reply) => {
-    const r = await debug.createEphemeral(callerOf(request), request.params, request.body as never, createOptions(request, reply))
-    return send(reply, r)
+  // The three creates share everything but their summary, path parameters and body.
+  const createSchema = <P extends TSchema>(summary: string, params: P, body: TSchema) => ({
+    tags: ['debug'], summary, params, querystring: DryRunQuerySchema, headers: IdempotencyHeadersSchema, body: Type.Ref(body), response: createResponses
   })
+
+  app.post('/namespaces/:namespace/pods/:pod/ephemeral-containers', {
+    schema: createSchema('Add an ephemeral debug container (kubectl debug POD --image …)', PodParamsSchema, EphemeralRequestSchema)
+  }, async (request, reply) => send(reply, await debug.createEphemeral(callerOf(request), request.params, request.body as never, createOptions(request, reply))))
 
   app.get('/namespaces/:namespace/pods/:pod/ephemeral-containers', {
     schema: {
@@ -83,32 +77,10 @@ export async function debugRoutes (fastify: FastifyInstance, opts: DebugRouteOpt
   }, async (request) => await sessions.ephemeralContainers(callerOf(request), request.params.namespace, request.params.pod))
 
   app.post('/namespaces/:namespace/pods/:pod/copies', {
-    schema: {
-      tags: ['debug'],
-      summary: 'Create a debug copy of the pod (kubectl debug POD --copy-to …)',
-      params: PodParamsSchema,
-      querystring: DryRunQuerySchema,
-      headers: IdempotencyHeadersSchema,
-      body: Type.Ref(CopyRequestSchema),
-      response: createResponses
-    }
-  }, async (request, reply) => {
-    const r = await debug.createCopy(callerOf(request), request.params, request.body as never, createOptions(request, reply))
-    return send(reply, r)
-  })
+    schema: createSchema('Create a debug copy of the pod (kubectl debug POD --copy-to …)', PodParamsSchema, CopyRequestSchema)
+  }, async (request, reply) => send(reply, await debug.createCopy(callerOf(request), request.params, request.body as never, createOptions(request, reply))))
 
   app.post('/nodes/:node/debug-pods', {
-    schema: {
-      tags: ['debug'],
-      summary: 'Create a node debug pod (kubectl debug node/NODE …)',
-      params: NodeParamsSchema,
-      querystring: DryRunQuerySchema,
-      headers: IdempotencyHeadersSchema,
-      body: Type.Ref(NodeDebugRequestSchema),
-      response: createResponses
-    }
-  }, async (request, reply) => {
-    const r = await debug.createNodePod(callerOf(request), request.params, request.body as never, createOptions(request, reply))
-    return send(reply, r)
-  })
+    schema: createSchema('Create a node debug pod (kubectl debug node/NODE …)', NodeParamsSchema, NodeDebugRequestSchema)
+  }, async (request, reply) => send(reply, await debug.createNodePod(callerOf(request), request.params, request.body as never, createOptions(request, reply))))
 }
