@@ -58,9 +58,6 @@ export function serveLogs (res: ServerResponse, proc: ContainerProcess | undefin
     if (limit > 0) res.end()
     return
   }
-  // A followed stream of a silent container still answers at once (the API
-  // server's stream proxy flushes the response head before the first byte).
-  res.flushHeaders()
 
   unsubscribe.push(proc.onOutput((_stream, chunk) => {
     let out = chunk
