@@ -16,6 +16,7 @@ import authPlugin from './auth/plugin.ts'
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
 import { whoamiRoutes } from './routes/whoami.ts'
 import { loggerOptions } from './logger.ts'
+import { SingleFlightCache } from './auth/single-flight.ts'
 import { createDrops } from './drops/index.ts'
 import { dropsRoutes } from './routes/drops.ts'
 import { debugPlugin } from './debug/plugin.ts'
@@ -37,10 +38,6 @@ export interface AppDeps {
 }
 
 declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** false for public endpoints (health, metrics, spec); everything else authenticates. */
-    auth?: boolean
-  }
   interface FastifyInstance {
     config: Config
     audit: AuditLog
@@ -53,20 +50,16 @@ declare module 'fastify' {
 
 const API_SERVER_PING_CACHE_MS = 2000
 
-/** Caches the API server ping briefly so a busy probe cannot hammer the API server. */
+/** Caches the API server ping briefly, single-flight, so busy probes cannot hammer a slow API server. */
 function apiServerCheck (cluster: Cluster): ReadinessCheck {
-  let last: { at: number, result: { ok: boolean, detail?: string } } | undefined
+  const cache = new SingleFlightCache<string, { ok: boolean, detail?: string }>({ max: 1 })
+  const ping = async (): Promise<{ ok: boolean, detail?: string }> => await cluster.ping().then(
+    version => ({ ok: true, detail: version }),
+    () => ({ ok: false, detail: 'API server unreachable' })
+  )
   return {
     name: 'kubernetes-api',
-    async check () {
-      if (last && Date.now() - last.at < API_SERVER_PING_CACHE_MS) return last.result
-      const result = await cluster.ping().then(
-        version => ({ ok: true, detail: version }),
-        () => ({ ok: false, detail: 'API server unreachable' })
-      )
-      last = { at: Date.now(), result }
-      return result
-    }
+    check: async () => await cache.get('ping', async () => ({ value: await ping(), ttlMs: API_SERVER_PING_CACHE_MS }))
   }
 }
 
@@ -119,6 +112,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   await app.register(authPlugin, {
     authenticator: deps.authenticator,
     authorizer: deps.authorizer,
+    delegation: config.authorization.delegation,
     ticketAuthenticator: attach.ticketAuthenticator
   })
   await app.register(attach.plugin, { prefix: '/v1' })

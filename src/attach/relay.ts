@@ -476,7 +476,8 @@ export class RelaySession {
       this.#closeClient(CloseCode.normal, 'session ended')
     }
     const resolver = this.#o.resolveExitCode
-    if (!resolver) { report(0); return }
+    // Attach never carries the exit code: without the pod-status lookup it is unknown, not 0.
+    if (!resolver) { this.#closeClient(CloseCode.normal, 'session ended'); return }
     // Passthrough clients read the Status themselves: close now, look the code up for the record only.
     if (!this.#kdebug) this.#closeClient(CloseCode.normal, 'session ended')
     this.#pendingLookup = true

@@ -58,9 +58,8 @@ export class SarAuthorizer {
 
   /** May `who` do `attrs`? Throws a 503 ProblemError when the API server cannot say. */
   async authorize (who: Identity | Principal, attrs: ResourceAttributes): Promise<Decision> {
-    const subject = subjectOf(who)
-    const { value, source } = await this.cache.lookup(decisionKey(subject, attrs), async () => {
-      const spec: SubjectAccessReviewSpec = { ...subject, resourceAttributes: attrs }
+    const { value, source } = await this.cache.lookup(decisionKey(who, attrs), async () => {
+      const spec: SubjectAccessReviewSpec = { ...subjectOf(who), resourceAttributes: attrs }
       const status = await this.client.subjectAccessReview(spec)
       // `denied` wins over `allowed`; an evaluation error with no allow is a deny.
       const allowed = status.allowed === true && status.denied !== true
@@ -73,15 +72,16 @@ export class SarAuthorizer {
   /**
    * Checks every permission (concurrently) and throws a 403 naming the first one,
    * in list order, that is missing. Any review that fails makes the whole call fail.
+   * `refuse` makes the 403 (delegation uses its own problem type).
    */
-  async authorizeAll (who: Identity | Principal, attrsList: readonly ResourceAttributes[]): Promise<void> {
+  async authorizeAll (who: Identity | Principal, attrsList: readonly ResourceAttributes[], refuse: typeof Problems.forbidden = Problems.forbidden): Promise<void> {
     const decisions = await Promise.all(attrsList.map(a => this.authorize(who, a)))
     const i = decisions.findIndex(d => !d.allowed)
     if (i === -1) return
     const missing = attrsList[i] as ResourceAttributes
     const permission = describePermission(missing)
     const reason = (decisions[i] as Decision).reason
-    throw Problems.forbidden(`User "${who.user}" cannot ${permission}${reason ? `: ${reason}` : ''}.`, { permission })
+    throw refuse(`User "${who.user}" cannot ${permission}${reason ? `: ${reason}` : ''}.`, { permission })
   }
 
   stats (): CacheStats {

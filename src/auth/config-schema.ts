@@ -37,6 +37,7 @@ export const AuthorizationConfigSchema = Type.Object({
   // 10 s / 10 s are the API server's delegating authorizer defaults (allow/deny cache TTL).
   allowTtlSeconds: Type.Integer({ minimum: 0, default: 10, description: 'How long an allowed SubjectAccessReview decision is cached. 0 = no cache.' }),
   denyTtlSeconds: Type.Integer({ minimum: 0, default: 10, description: 'How long a denied SubjectAccessReview decision is cached. 0 = no cache.' }),
-  cacheSize: Type.Integer({ minimum: 1, default: 10000, description: 'Most decisions kept in the SubjectAccessReview cache.' })
+  cacheSize: Type.Integer({ minimum: 1, default: 10000, description: 'Most decisions kept in the SubjectAccessReview cache.' }),
+  delegation: Type.Boolean({ default: true, description: 'Honour Impersonate-* headers from callers RBAC allows to impersonate; false refuses them with 400.' })
 }, { additionalProperties: false, default: {} })
 export type AuthorizationConfig = Static<typeof AuthorizationConfigSchema>

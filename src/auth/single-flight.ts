@@ -71,14 +71,6 @@ export class SingleFlightCache<K extends {}, V> {
     return value
   }
 
-  delete (key: K): void {
-    this.entries.delete(key)
-  }
-
-  clear (): void {
-    this.entries.clear()
-  }
-
   stats (): CacheStats {
     return { hits: this.hits, misses: this.misses, coalesced: this.joined, size: this.entries.size }
   }

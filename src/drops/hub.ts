@@ -6,7 +6,7 @@
 // queue, so order is kept and nothing is shown before it is allowed.
 import { randomBytes } from 'node:crypto'
 import { DropRingBuffer, type DropEntry } from './ring-buffer.ts'
-import { formatDropEntry, formatSseComment, formatSseEvent } from './sse.ts'
+import { formatDropEntry, formatSseComment, formatSseEvent, formatSseRetry } from './sse.ts'
 import type { DropPredicate } from './filter.ts'
 import type { NamespaceAccess } from './access.ts'
 import type { Drop, DropEventKind } from './types.ts'
@@ -270,7 +270,7 @@ export class DropHub {
       sub.write(`retry: ${this.#o.retryMs}\nid: ${current}\n\n`)
       return sub
     }
-    sub.write(`retry: ${this.#o.retryMs}\n\n`)
+    sub.write(formatSseRetry(this.#o.retryMs))
     if (missed === 'too-old') {
       sub.write(formatSseEvent({ event: 'reset', id: current, data: { reason: 'too-old', lastEventId: opts.lastEventId } }))
       return sub
@@ -282,7 +282,8 @@ export class DropHub {
   /** Latest state of each held drop the filter and access allow, newest first. */
   async recent (opts: { limit: number, filter: DropPredicate, access: NamespaceAccess }): Promise<Drop[]> {
     const entries = this.buffer.entries()
-    const namespaces = new Set(entries.map(e => e.drop.namespace))
+    // Only namespaces whose drops the filter keeps need a permission answer.
+    const namespaces = new Set(entries.filter(e => opts.filter(e.drop)).map(e => e.drop.namespace))
     await Promise.all([...namespaces].map(async ns => { if (opts.access.allows(ns) === undefined) await opts.access.check(ns) }))
     const seen = new Set<string>()
     const out: Drop[] = []

@@ -32,8 +32,10 @@ export function kubectlMissing (): string | false {
   try {
     execFileSync('kubectl', ['version', '--client=true', '-o', 'json'], { stdio: 'pipe', timeout: 20_000 })
     return false
-  } catch {
-    return 'kubectl is not installed (or not on PATH): cannot render the kustomizations; install kubectl ≥ 1.27 to run these tests'
+  } catch (err) {
+    // Only a missing kubectl skips; a kubectl that is there but fails must fail the tests.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'kubectl is not installed (or not on PATH): cannot render the kustomizations; install kubectl ≥ 1.27 to run these tests'
+    throw err
   }
 }
 

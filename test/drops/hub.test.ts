@@ -224,15 +224,14 @@ describe('DropHub', () => {
     r.destroy()
   })
 
-  test('close() sends `shutdown` and ends every stream quickly', async () => {
-    const { hub } = hubWith()
+  test('close() sends `shutdown` and ends every stream gracefully', async () => {
+    // A grace longer than the test timeout: close() can only finish if the streams end.
+    const { hub } = hubWith({ closeGraceMs: 600_000 })
     const a = new FakeResponse()
     const b = new FakeResponse()
     hub.subscribe({ res: a, filter: all, access: nsAccess(new FakeAuthorizer(), 'demo') })
     hub.subscribe({ res: b, filter: all, access: nsAccess(new FakeAuthorizer(), 'demo') })
-    const t0 = Date.now()
     await hub.close()
-    assert.ok(Date.now() - t0 < 500)
     for (const r of [a, b]) {
       assert.equal(r.events().at(-1)?.event, 'shutdown')
       assert.equal(r.writableEnded, true)

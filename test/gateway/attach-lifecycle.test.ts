@@ -6,7 +6,7 @@ import { KdebugClient } from './attach-client.ts'
 
 const bearer = { authorization: 'Bearer alice-token' }
 
-test('recording (asciicast v2, stdin when enabled), maxPayload, metrics; shutdown closes sessions with 1001 and audits them', async () => {
+test('recording (asciicast v2, stdin when enabled), maxPayload, metrics; shutdown closes sessions with 1001 and audits them', { timeout: 60_000 }, async () => {
   const s = await startAttachStack({ attach: { recording: { enabled: true, stdin: true }, maxPayloadBytes: 4096 } })
   let closed = false
   try {
@@ -50,13 +50,12 @@ test('recording (asciicast v2, stdin when enabled), maxPayload, metrics; shutdow
     const live = new KdebugClient((await openWs(url, [], { headers: bearer })).ws)
     await live.waitControl('ready')
     assert.match(await (await s.request('/metrics')).text(), /kdebug_attach_sessions_active 1/)
-    const logPod = await createPod(s.sim, { container: { name: 'c', image: 'busybox', command: ['sh', '-c', 'echo hello\nsleep 30'] } })
+    const logPod = await createPod(s.sim, { container: { name: 'c', image: 'busybox', command: ['sh', '-c', 'echo hello\nsleep 3600'] } })
     const logs = await s.request(`/v1/namespaces/demo/pods/${logPod}/containers/c/logs?follow=true`, { as: 'alice', headers: { accept: 'text/event-stream' } })
     const logText = logs.text()
-    const t0 = Date.now()
+    // An open log stream that blocked close() would hang this test into its timeout.
     await s.close({ keep: true })
     closed = true
-    assert.ok(Date.now() - t0 < 3000, 'app.close() is not blocked by open streams')
     assert.equal((await live.closed).code, 1001)
     assert.equal(await logText, 'event: log\ndata: hello\n\nevent: shutdown\ndata: {}\n\n')
     const text = readFileSync(s.auditFile, 'utf8')

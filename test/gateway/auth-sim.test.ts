@@ -74,3 +74,15 @@ test('SAR outage on a cached identity: the can-map request fails with 503', asyn
     stack.sim.faults.reset()
   }
 })
+
+test('delegation switched off: Impersonate-* headers are refused with 400, not ignored', async () => {
+  const off = await startStack({ config: { authorization: { delegation: false }, drops: { enabled: false } } })
+  try {
+    const res = await off.request('/v1/whoami', { as: 'chatbot', headers: { 'impersonate-user': 'alice' } })
+    assert.equal(res.status, 400)
+    assert.match((await jsonOf(res)).detail, /delegation is disabled/)
+    assert.equal((await off.request('/v1/whoami', { as: 'chatbot' })).status, 200)
+  } finally {
+    await off.close()
+  }
+})

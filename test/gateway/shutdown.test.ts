@@ -4,21 +4,19 @@ import { jsonOf } from '../helpers/http.ts'
 import assert from 'node:assert/strict'
 import { startStack } from '../helpers/stack.ts'
 
-test('close() lets in-flight requests finish and returns quickly', async () => {
+// The timeout catches a close() stuck on keep-alive sockets (72 s keepAliveTimeout).
+test('close() lets in-flight requests finish and does not wait for idle keep-alive', { timeout: 20_000 }, async () => {
   const stack = await startStack({ config: { authentication: { cacheTtlSeconds: 0 } } })
   try {
     // Each upstream call now takes 300 ms, so this request is mid-flight when we close.
     stack.sim.faults.set({ latencyMs: 300 })
     const inFlight = stack.request('/v1/whoami', { as: 'alice' })
     await new Promise(resolve => setTimeout(resolve, 50))
-    const started = performance.now()
     const closing = stack.app.close()
     const res = await inFlight
     assert.equal(res.status, 200)
     assert.equal((await jsonOf(res)).user, 'alice')
     await closing
-    const took = performance.now() - started
-    assert.ok(took < 3000, `close took ${took} ms`)
     assert.equal(stack.app.lifecycle.shuttingDown, true)
     await assert.rejects(fetch(stack.url + '/healthz'))
   } finally {

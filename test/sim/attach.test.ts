@@ -261,7 +261,8 @@ describe('attach session', () => {
 })
 
 describe('bulk output', () => {
-  test('50 MB arrives intact and in order, quickly', async () => {
+  // Speed is measured in `npm run bench` (attach-throughput), not here.
+  test('50 MB arrives intact and in order', async () => {
     const total = 50 * 1024 * 1024
     const { name } = start()
     const hash = createHash('sha256')
@@ -272,16 +273,13 @@ describe('bulk output', () => {
       }
     })
     await c.opened
-    const t0 = Date.now()
     c.send(0, `flood ${total}\nexit 0\n`)
     await c.closed
-    const ms = Date.now() - t0
     assert.equal(bytes, total)
     const expected = createHash('sha256')
     for (let off = 0; off < total; off += 1 << 20) expected.update(floodContent(off, Math.min(1 << 20, total - off)))
     assert.equal(hash.digest('hex'), expected.digest('hex'))
     assert.deepEqual(c.status(), { metadata: {}, status: 'Success' })
-    assert.ok(ms < 15000, `took ${ms} ms`)
   })
 
   test('a client that stops reading pauses the producer; nothing is lost when it resumes', async () => {
@@ -295,7 +293,6 @@ describe('bulk output', () => {
       onData: f => { if (f.ch === 1) { hash.update(f.data); bytes += f.data.length } else c.frames.push(f) }
     })
     await c.opened
-    const rss0 = process.memoryUsage().rss
     c.ws.pause()
     c.send(0, `flood ${total}\nexit 0\n`)
     await new Promise(resolve => setTimeout(resolve, 600))
@@ -305,7 +302,6 @@ describe('bulk output', () => {
     assert.ok(serverWs.bufferedAmount < HIGH_WATER_MARK + 256 * 1024, `bufferedAmount ${serverWs.bufferedAmount}`)
     // Kernel socket buffers absorb some output; the rest must wait.
     assert.ok(producedWhilePaused < 32 * 1024 * 1024, `produced ${producedWhilePaused} while paused`)
-    assert.ok(process.memoryUsage().rss - rss0 < 96 * 1024 * 1024)
     await new Promise(resolve => setTimeout(resolve, 200))
     assert.equal(produced, producedWhilePaused, 'producer stays paused')
     c.ws.resume()
