@@ -93,3 +93,13 @@ export function wantsTable (req: IncomingMessage): boolean {
     return params.includes('as=Table') && (params.includes('g=meta.k8s.io') || !params.some(p => p.startsWith('g=')))
   })
 }
+
+/**
+ * A boolean query parameter as the API server converts it
+ * (apimachinery Convert_Slice_string_To_bool, requestinfo.go for `watch`):
+ * absent is false; "0" and "false" (any case) are false; anything else, even
+ * an empty value, is true.
+ */
+export function queryBool (value: string | null): boolean {
+  return value !== null && value !== '0' && value.toLowerCase() !== 'false'
+}

@@ -1,6 +1,7 @@
 // URL → request attributes, following apiserver's RequestInfoFactory
 // (staging/src/k8s.io/apiserver/pkg/endpoints/request/requestinfo.go).
 import { exactName } from './selectors.ts'
+import { queryBool } from './http-util.ts'
 
 export interface RequestInfo {
   isResourceRequest: boolean
@@ -82,8 +83,7 @@ export function parseRequestInfo (method: string, url: URL): RequestInfo {
   if (parts.length >= 1) info.resource = parts[0] ?? ''
 
   if (info.name === '' && info.verb === 'get') {
-    const w = url.searchParams.get('watch')
-    info.verb = w === 'true' || w === '1' ? 'watch' : 'list'
+    info.verb = queryBool(url.searchParams.get('watch')) ? 'watch' : 'list'
     // a fieldSelector pinning metadata.name makes the request name-scoped for authorization
     const n = exactName(url.searchParams.get('fieldSelector'))
     if (n !== undefined && validSegment(n)) info.name = n

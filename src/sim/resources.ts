@@ -16,7 +16,7 @@ import { serveLogs } from './logs.ts'
 import type { AttachOptions } from './attach.ts'
 import type { ContainerProcess } from './process.ts'
 import { alreadyExists, badRequest, conflict, invalid, methodNotSupported, notFound } from './status.ts'
-import { decodeObject, mediaType, readBody, sendJSON, wantsTable } from './http-util.ts'
+import { decodeObject, mediaType, queryBool, readBody, sendJSON, wantsTable } from './http-util.ts'
 import { PROTOBUF_CONTENT_TYPE } from './protobuf.ts'
 import { objectMatcher } from './selectors.ts'
 import { serveWatch } from './watch.ts'
@@ -167,8 +167,8 @@ function watch (r: ResourceRequest, d: ResourceDefinition, ns: string | undefine
     namespace: ns,
     match,
     resourceVersion: url.searchParams.get('resourceVersion'),
-    allowBookmarks: url.searchParams.get('allowWatchBookmarks') === 'true',
-    sendInitialEvents: url.searchParams.get('sendInitialEvents') === 'true',
+    allowBookmarks: queryBool(url.searchParams.get('allowWatchBookmarks')),
+    sendInitialEvents: queryBool(url.searchParams.get('sendInitialEvents')),
     timeoutMs: Number.isFinite(t) && t > 0 ? t * 1000 : ctx.watchTimeoutMs,
     bookmarkIntervalMs: ctx.bookmarkIntervalMs,
     faults: ctx.faults,
@@ -521,8 +521,6 @@ function requireStarted (pod: KObject, container: string): Obj {
   return state
 }
 
-const truthy = (v: string | null): boolean => v === 'true' || v === '1'
-
 /** Resolves pods/attach: the pod, container choice, a running process. Throws 4xx Status otherwise. */
 export function attachTarget (ctx: ServerContext, info: RequestInfo, url: URL): { proc: ContainerProcess, opts: AttachOptions } {
   const pod = ctx.store.mustGet('pods', info.namespace, info.name)
@@ -531,7 +529,7 @@ export function attachTarget (ctx: ServerContext, info: RequestInfo, url: URL): 
   const state = requireStarted(pod, container)
   const proc = ctx.processes.get(info.namespace, info.name, container)
   if (!state.running || !proc || proc.exited) throw badRequest(`container ${container} is not running`)
-  return { proc, opts: { stdin: truthy(url.searchParams.get('stdin')), stdout: truthy(url.searchParams.get('stdout')), stderr: truthy(url.searchParams.get('stderr')), tty: truthy(url.searchParams.get('tty')) } }
+  return { proc, opts: { stdin: queryBool(url.searchParams.get('stdin')), stdout: queryBool(url.searchParams.get('stdout')), stderr: queryBool(url.searchParams.get('stderr')), tty: queryBool(url.searchParams.get('tty')) } }
 }
 
 async function handlePodSubresource (r: ResourceRequest, d: ResourceDefinition): Promise<boolean> {
@@ -567,7 +565,7 @@ async function handlePodSubresource (r: ResourceRequest, d: ResourceDefinition):
         const v = url.searchParams.get(k)
         return v !== null && /^\d+$/.test(v) ? Number(v) : undefined
       }
-      serveLogs(r.res, ctx.processes.get(ns, name, container), { follow: truthy(url.searchParams.get('follow')), tailLines: num('tailLines'), sinceSeconds: num('sinceSeconds'), timestamps: truthy(url.searchParams.get('timestamps')), limitBytes: num('limitBytes'), pod: name, container })
+      serveLogs(r.res, ctx.processes.get(ns, name, container), { follow: queryBool(url.searchParams.get('follow')), tailLines: num('tailLines'), sinceSeconds: num('sinceSeconds'), timestamps: queryBool(url.searchParams.get('timestamps')), limitBytes: num('limitBytes'), pod: name, container })
       return true
     }
     case 'attach': {

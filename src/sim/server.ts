@@ -16,7 +16,7 @@ import type { ProcessTable } from './process.ts'
 import type { FaultController } from './faults.ts'
 import type { UserInfo } from './types.ts'
 import { impersonate } from './impersonation.ts'
-import { negotiateSubprotocol, serveAttach } from './attach.ts'
+import { acceptsSubprotocols, negotiateSubprotocol, rejectHandshake, serveAttach } from './attach.ts'
 import { StatusError, badRequest, forbidden, forbiddenPath, unauthorized } from './status.ts'
 import { parseRequestInfo } from './request-info.ts'
 import type { RequestInfo } from './request-info.ts'
@@ -231,6 +231,12 @@ export function createSimServer (ctx: ServerContext, tls: TlsMaterial): SimServe
       if (info.verb === 'get') authorize(ctx, user, info, 'create')
       if (!isWebSocket) throw badRequest('Upgrade request required')
       const target = attachTarget(ctx, info, url)
+      // Offers the server cannot speak fail the handshake (x/net/websocket: 403, empty body),
+      // instead of ws completing a 101 with no protocol.
+      if (!acceptsSubprotocols(req.headers['sec-websocket-protocol'])) {
+        rejectHandshake(socket)
+        return
+      }
       wss.handleUpgrade(req, socket, head, (ws) => {
         serveAttach(ws, target.proc, target.opts)
       })

@@ -216,3 +216,12 @@ describe('kubeconfig, world, cli', () => {
     assert.throws(() => parseCliArgs(['--nope']))
   })
 })
+
+test('boolean query parameters convert as the API server converts them', async () => {
+  const { queryBool } = await import('../../src/sim/http-util.ts')
+  assert.equal(queryBool(null), false)
+  for (const f of ['0', 'false', 'False', 'FALSE']) assert.equal(queryBool(f), false, f)
+  for (const t of ['true', 'True', '1', '', 'yes']) assert.equal(queryBool(t), true, t)
+  assert.equal(parseRequestInfo('GET', new URL('http://x/api/v1/pods?watch=True')).verb, 'watch')
+  assert.equal(parseRequestInfo('GET', new URL('http://x/api/v1/pods?watch=0')).verb, 'list')
+})
