@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { once } from 'node:events'
 
-const demoEntry = new URL('../../src/sim/demo.ts', import.meta.url).pathname
+const demoEntry = new URL('../../scripts/demo.ts', import.meta.url).pathname
 
 test('the demo starts the sim and the gateway and answers whoami for demo users', async () => {
   const cwd = mkdtempSync(join(tmpdir(), 'kdebug-demo-'))

@@ -11,11 +11,11 @@ import { mkdirSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { pino } from 'pino'
 import closeWithGrace from 'close-with-grace'
-import { startSim, type Sim } from './index.ts'
-import { loadConfig, ConfigError, type Config } from '../config.ts'
-import { loggerOptions } from '../logger.ts'
-import { createServices } from '../services.ts'
-import { buildApp } from '../app.ts'
+import { startSim, type Sim } from '../src/sim/index.ts'
+import { loadConfig, ConfigError, type Config } from '../src/config.ts'
+import { loggerOptions } from '../src/logger.ts'
+import { createServices } from '../src/services.ts'
+import { buildApp } from '../src/app.ts'
 
 const DATA_DIR = resolve('data')
 
