@@ -11,7 +11,7 @@ import { applyPatch } from './patch.ts'
 import { defaultEphemeralContainers, defaultPod } from './pod-defaults.ts'
 import { prepareEphemeralContainersUpdate, validateEphemeralContainersUpdate, validatePodCreate } from './pod-validation.ts'
 import { admitNamespace, admitPod, warningHeader } from './pod-security.ts'
-import { reviewSelfSubjectAccess, reviewSubjectAccess, reviewToken } from './reviews.ts'
+import { reviewSelfSubjectAccess, reviewSelfSubjectRules, reviewSubjectAccess, reviewToken } from './reviews.ts'
 import { serveLogs } from './logs.ts'
 import type { AttachOptions } from './attach.ts'
 import type { ContainerProcess } from './process.ts'
@@ -441,7 +441,7 @@ async function deleteCollection (r: ResourceRequest, d: ResourceDefinition, ns: 
 async function handleReview (r: ResourceRequest): Promise<boolean> {
   const { info } = r
   const known = (info.apiGroup === 'authentication.k8s.io' && (info.resource === 'tokenreviews' || info.resource === 'selfsubjectreviews')) ||
-    (info.apiGroup === 'authorization.k8s.io' && (info.resource === 'subjectaccessreviews' || info.resource === 'selfsubjectaccessreviews'))
+    (info.apiGroup === 'authorization.k8s.io' && (info.resource === 'subjectaccessreviews' || info.resource === 'selfsubjectaccessreviews' || info.resource === 'selfsubjectrulesreviews'))
   if (!known || info.apiVersion !== 'v1' || info.namespace || info.parts.length > 1) return false
   if (info.verb !== 'create') throw methodNotSupported(info.resource, info.verb)
   const raw = await readBody(r.req)
@@ -463,6 +463,7 @@ async function handleReview (r: ResourceRequest): Promise<boolean> {
   let out: KObject
   if (info.resource === 'tokenreviews') out = reviewToken(body, r.ctx.authn)
   else if (info.resource === 'subjectaccessreviews') out = reviewSubjectAccess(body, r.ctx.rbac)
+  else if (info.resource === 'selfsubjectrulesreviews') out = reviewSelfSubjectRules(body, r.user, r.ctx.rbac)
   else out = reviewSelfSubjectAccess(body, r.user, r.ctx.rbac)
   sendJSON(r.res, 201, out)
   return true

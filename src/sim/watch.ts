@@ -7,7 +7,7 @@ import type { KObject } from './types.ts'
 import type { Store, StoreEvent } from './store.ts'
 import type { Matcher } from './selectors.ts'
 import type { FaultController } from './faults.ts'
-import { badRequest, expired } from './status.ts'
+import { StatusError, badRequest, expired } from './status.ts'
 
 export interface WatchOptions {
   store: Store
@@ -52,12 +52,13 @@ function parseRV (rv: string | null | undefined): number | undefined {
   return Number(rv)
 }
 
-/** Starts a watch; throws StatusError (before anything is written) for bad or too-old versions. Returns a closer. */
+/** Starts a watch; throws StatusError (before anything is written) for a malformed version; a too-old one is an ERROR event. Returns a closer. */
 export function serveWatch (req: IncomingMessage, res: ServerResponse, opts: WatchOptions): () => void {
   const { store } = opts
   const inScope = (o: KObject): boolean => (!opts.namespace || o.metadata.namespace === opts.namespace) && opts.match(o)
   const fromRV = parseRV(opts.resourceVersion)
   const forced = opts.faults?.takeExpireNextWatch() ?? false
+  // 'http' is a fault, not server behaviour: a proxy or old server refusing before the stream starts.
   if (forced === 'http') throw expired(`too old resource version: ${fromRV ?? store.resourceVersion} (${store.resourceVersion})`)
 
   const queue: StoreEvent[] = []
@@ -91,8 +92,18 @@ export function serveWatch (req: IncomingMessage, res: ServerResponse, opts: Wat
 
   const sendInitial = opts.sendInitialEvents === true || fromRV === undefined
   const initial = sendInitial ? store.list(opts.resource, opts.namespace).filter(opts.match) : []
-  // subscribing may replay history and throws 410 for a too-old version: nothing has been written yet
-  const unsubscribe = store.watch(opts.sendInitialEvents || fromRV === undefined ? store.resourceVersion : fromRV, listener)
+  let unsubscribe: () => void
+  try {
+    unsubscribe = store.watch(opts.sendInitialEvents || fromRV === undefined ? store.resourceVersion : fromRV, listener)
+  } catch (err) {
+    // A too-old version is not an HTTP error for a watch: once the request is authorized and
+    // the version parsed, the cacher (and etcd3 watch) answer 200 with one ERROR event carrying
+    // the 410 Expired Status (cacher.go Watch: newErrWatcher), then end the stream.
+    if (!(err instanceof StatusError)) throw err
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' })
+    res.end(JSON.stringify({ type: 'ERROR', object: err.status }) + '\n')
+    return () => {}
+  }
   const initialRV = store.resourceVersion
 
   const close = (): void => {

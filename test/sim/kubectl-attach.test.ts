@@ -168,14 +168,20 @@ test('kubectl attach -it in a pty: raw keystrokes, echo by the line discipline, 
     }
   }
   const closed = new Promise<number | null>(resolve => child.on('close', resolve))
-  // An empty line gets a fresh prompt once the session is live; the resize frames kubectl sends at start precede it.
-  child.stdin.write('\r')
-  await until(() => out.includes('\r\n/ # '))
-  child.stdin.write('size\r')
-  await until(() => out.includes('size\r\n33 90\r\n/ # '))
-  child.stdin.write('exit 2\r')
-  assert.equal(await closed, 0, out)
-  assert.match(out, /exit 2\r\n$/)
+  try {
+    // An empty line gets a fresh prompt once the session is live; the resize frames kubectl sends at
+    // start precede it. On a loaded machine kubectl may attach late: press Enter again each second.
+    const enter = setInterval(() => child.stdin.write('\r'), 1000)
+    child.stdin.write('\r')
+    try { await until(() => out.includes('\r\n/ # ')) } finally { clearInterval(enter) }
+    child.stdin.write('size\r')
+    await until(() => out.includes('size\r\n33 90\r\n/ # '))
+    child.stdin.write('exit 2\r')
+    assert.equal(await closed, 0, out)
+    assert.match(out, /exit 2\r\n$/)
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL')
+  }
 })
 
 test('kubectl logs reads the container output (tail, timestamps, follow until exit)', { skip }, async () => {

@@ -112,3 +112,9 @@ test('create -f / apply -f: OpenAPI v3 tells kubectl the server validates fields
   assert.equal(a.code, 0, a.stderr)
   assert.ok(currentSim().store.get('pods', 'demo', 'from-file'))
 })
+
+test('auth can-i --list (protobuf SelfSubjectRulesReview) lists alice\'s rules in demo', { skip }, async () => {
+  const r = await kubectl(['auth', 'can-i', '--list', '-n', 'demo', '--context', 'alice'])
+  assert.equal(r.code, 0, r.stderr)
+  assert.match(r.stdout, /pods\/ephemeralcontainers\s+\[\]\s+\[\]\s+\[patch\]/)
+})

@@ -46,14 +46,19 @@ test('bookmarks only with allowWatchBookmarks=true; they carry just the resource
   assert.deepEqual(none, [], 'no bookmark without allowWatchBookmarks, stream ends at the server timeout')
 })
 
-test('too old resourceVersion → HTTP 410 Expired before the stream starts', async () => {
+// cacher.go Watch: once authorized and parsed, a too-old version fails "with a watch event of type ERROR".
+test('too old resourceVersion → 200 with one ERROR event carrying the 410 Expired Status, then the end', async () => {
   const old = sim.store.resourceVersion
   await api(sim, ADMIN, 'POST', '/__sim/compact')
   await api(sim, ADMIN, 'POST', '/api/v1/namespaces/demo/events', { body: event('w3') })
-  const r = await api(sim, ADMIN, 'GET', `/api/v1/namespaces/demo/events?watch=true&resourceVersion=${old - 1}`)
-  assert.equal(r.status, 410)
-  assert.equal(r.json.reason, 'Expired')
-  assert.match(r.json.message, /^too old resource version: \d+ \(\d+\)$/)
+  const res = await watchReq(`/api/v1/namespaces/demo/events?watch=true&resourceVersion=${old - 1}`)
+  assert.equal(res.status, 200)
+  const events = await readWatch(res, () => false)
+  assert.equal(events.length, 1)
+  assert.equal(events[0].type, 'ERROR')
+  assert.equal(events[0].object.code, 410)
+  assert.equal(events[0].object.reason, 'Expired')
+  assert.match(events[0].object.message, /^too old resource version: \d+ \(\d+\)$/)
 })
 
 test('forced 410 after start arrives as an ERROR event, then the stream ends', async () => {
