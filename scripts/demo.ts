@@ -46,6 +46,7 @@ kdebug-gateway demo
 
 demo users (bearer tokens)
   alice    ${t.alice}     debug in namespace demo
+  dave     ${t.dave}      debug in namespace demo (a second developer)
   bob      ${t.bob}       view demo
   carol    ${t.carol}     debug everywhere, nodes too
   chatbot  ${t.chatbot}   may act for alice and bob (Impersonate-User)
