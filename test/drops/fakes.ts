@@ -182,6 +182,9 @@ export class FakeEventsApi implements EventsUpstream {
   async watch (scope: EventScope, from: { resourceVersion: string, signal: AbortSignal }, onEvent: (e: WatchEvent) => void): Promise<void> {
     this.watches.push({ scope, resourceVersion: from.resourceVersion })
     await new Promise(resolve => setImmediate(resolve))
+    // An abort during the await above has already fired: a listener added later would never
+    // run and the watch would hang. A real request aborted before it is sent rejects at once.
+    if (from.signal.aborted) throw new Error('aborted')
     const failure = this.failures.shift()
     if (failure) throw failure
     const fromRv = Number(from.resourceVersion)
