@@ -50,6 +50,12 @@ export const SessionsConfigSchema = Type.Object({
   reaperIntervalSeconds: Type.Integer({ minimum: 1, default: 30, description: 'How often each replica deletes expired copies and node pods.' })
 }, { additionalProperties: false, default: {} })
 
+export const SecurityConfigSchema = Type.Object({
+  signingKey: Type.Optional(Type.String({ minLength: 32, description: 'HMAC-SHA256 key (at least 32 characters, e.g. `openssl rand -hex 32`) that signs the gateway\'s metadata on pods and ephemeral containers (attribution, idempotency, expiry); every replica needs the same one. Set it from a Secret, never in the config file. Required unless `security.allowEphemeralKey`.' })),
+  verificationKeys: Type.Array(Type.String({ minLength: 32 }), { default: [], description: 'Former signing keys that still verify (key rotation: put the new key in `signingKey`, the old one here until its sessions have ended).' }),
+  allowEphemeralKey: Type.Boolean({ default: false, description: 'Development only: without `signingKey`, sign with a random key per process. Sessions made by another replica or before a restart then show as unverified (not counted, not replayed, not reaped).' })
+}, { additionalProperties: false, default: {} })
+
 export const DocsConfigSchema = Type.Object({
   enabled: Type.Boolean({ default: false, description: 'Serve Swagger UI at /docs (the spec is always at /openapi.json).' })
 }, { additionalProperties: false, default: {} })
@@ -65,6 +71,7 @@ export const ConfigSchema = Type.Object({
   sessions: SessionsConfigSchema,
   attach: AttachConfigSchema,
   drops: DropsConfigSchema,
+  security: SecurityConfigSchema,
   docs: DocsConfigSchema
 }, { additionalProperties: false })
 
@@ -223,6 +230,17 @@ export function loadConfig (env: Record<string, string | undefined>, argv: reado
     setPath(merged, key.path, coerceEnv(raw, key))
   }
   return resolveConfig(merged)
+}
+
+/**
+ * The process entry's check: replicas must share one signing key, or each would treat the
+ * others' sessions as unverified (and per-user limits would count per replica). Tests and the
+ * demo build the app directly and get a random per-process key.
+ */
+export function requireSigningKey (config: Config): void {
+  if (config.security.signingKey !== undefined || config.security.allowEphemeralKey) return
+  throw new ConfigError('security.signingKey (KDEBUG_SECURITY_SIGNING_KEY) is required: every replica must sign and verify session metadata with the same key. ' +
+    'Set it from a Secret (openssl rand -hex 32), or set security.allowEphemeralKey=true for a single development process.')
 }
 
 /** This replica's name in audit records and audit queries: configured, else the host (pod) name. */

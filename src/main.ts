@@ -3,7 +3,7 @@
 // process.env and argv.
 import closeWithGrace from 'close-with-grace'
 import { pino } from 'pino'
-import { loadConfig, ConfigError } from './config.ts'
+import { loadConfig, ConfigError, requireSigningKey } from './config.ts'
 import { loggerOptions } from './logger.ts'
 import { createServices } from './services.ts'
 import { buildApp } from './app.ts'
@@ -12,6 +12,7 @@ async function main (): Promise<void> {
   let config
   try {
     config = loadConfig(process.env, process.argv.slice(2))
+    requireSigningKey(config)
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`kdebug-gateway: ${err.message}\n`)

@@ -9,12 +9,14 @@
 // plus the sessions this replica created since.
 import type { DebugClient } from '../kube/debug-client.ts'
 import { LABEL_SESSION, MANAGED_BY, MANAGED_BY_LABEL } from '../kube/spec/index.ts'
-import { isLive, podSession, sessionsOfPod, type FoundSession } from './sessions.ts'
+import { isLive, podSession, sessionsOfPod, type FoundSession, type VerifyFn } from './sessions.ts'
 
 export const MANAGED_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY}`
 
 export interface SessionFinderOptions {
   client: DebugClient
+  /** Checks the signatures of what is found (src/security/signing.ts). */
+  verify: VerifyFn
   clock?: () => number
   /** Default 2000. */
   snapshotMaxAgeMs?: number
@@ -28,6 +30,7 @@ export interface LiveCount {
 
 export class SessionFinder {
   readonly #client: DebugClient
+  readonly #verify: VerifyFn
   readonly #clock: () => number
   readonly #maxAgeMs: number
   #snapshot: { at: number, sessions: FoundSession[] } | undefined
@@ -35,6 +38,7 @@ export class SessionFinder {
 
   constructor (opts: SessionFinderOptions) {
     this.#client = opts.client
+    this.#verify = opts.verify
     this.#clock = opts.clock ?? Date.now
     this.#maxAgeMs = opts.snapshotMaxAgeMs ?? 2000
   }
@@ -43,24 +47,28 @@ export class SessionFinder {
   async all (namespace?: string): Promise<FoundSession[]> {
     const list = await this.#client.listPods(namespace === undefined ? {} : { namespace })
     const now = this.#clock()
-    return list.items.flatMap(p => sessionsOfPod(p, now))
+    return list.items.flatMap(p => sessionsOfPod(p, now, this.#verify))
   }
 
-  /** Copies and node pods only: one LIST by label. */
-  async podSessions (): Promise<FoundSession[]> {
-    const list = await this.#client.listPods({ labelSelector: MANAGED_SELECTOR })
+  /** Copies and node pods only: one LIST by label (in one namespace when given). */
+  async podSessions (where: { namespace?: string } = {}): Promise<FoundSession[]> {
+    const list = await this.#client.listPods({ labelSelector: MANAGED_SELECTOR, ...(where.namespace === undefined ? {} : { namespace: where.namespace }) })
     const now = this.#clock()
-    return list.items.flatMap(p => podSession(p, now) ?? [])
+    return list.items.flatMap(p => podSession(p, now, this.#verify) ?? [])
   }
 
+  /**
+   * The session with this id. Ids are not secret and labels are writable, so a planted object
+   * may claim a real session's id: a verified match always wins over unverified ones.
+   */
   async byId (id: string): Promise<FoundSession | undefined> {
     const byLabel = await this.#client.listPods({ labelSelector: `${MANAGED_SELECTOR},${LABEL_SESSION}=${id}` })
     const now = this.#clock()
-    for (const p of byLabel.items) {
-      const s = podSession(p, now)
-      if (s?.session.id === id) return s
-    }
-    return (await this.all()).find(s => s.session.id === id)
+    const pods = byLabel.items.flatMap(p => podSession(p, now, this.#verify) ?? []).filter(s => s.session.id === id)
+    const verifiedPod = pods.find(s => s.verified)
+    if (verifiedPod !== undefined) return verifiedPod
+    const all = (await this.all()).filter(s => s.session.id === id)
+    return all.find(s => s.verified) ?? all[0]
   }
 
   /** Live sessions requested by `user` (concurrency limit). */
@@ -96,7 +104,7 @@ export class SessionFinder {
       try {
         const list = await this.#client.listPods({ resourceVersion: '0' })
         const now = this.#clock()
-        const sessions = list.items.flatMap(p => sessionsOfPod(p, now))
+        const sessions = list.items.flatMap(p => sessionsOfPod(p, now, this.#verify))
         this.#snapshot = { at: now, sessions }
         return sessions
       } finally {

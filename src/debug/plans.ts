@@ -8,13 +8,13 @@ import type { AuditTarget } from '../audit/types.ts'
 import { Problems, isProblemError } from '../errors.ts'
 import type { CallOptions, DebugClient } from '../kube/debug-client.ts'
 import {
-  buildEphemeralContainer, buildNodeDebugPod, buildPodCopy, checkCommon, DEFAULT_PROFILE,
-  type Attribution, type Container, type EphemeralPatch, type Pod, type SpecWarning
+  buildEphemeralContainer, buildNodeDebugPod, buildPodCopy, checkCommon, DEFAULT_PROFILE, signEphemeralContainer, signPod,
+  type Attribution, type Container, type EphemeralPatch, type Pod, type SignFn, type SpecWarning
 } from '../kube/spec/index.ts'
 import type { CopyRequest, EphemeralRequest, NodeDebugRequest } from '../schemas/debug.ts'
 import type { SessionFinder } from './finder.ts'
 import { policyInput } from './policy-input.ts'
-import { ephemeralSessions, podSession, type FoundSession } from './sessions.ts'
+import { ephemeralSessions, podSession, type FoundSession, type VerifyFn } from './sessions.ts'
 
 export interface PlanDeps {
   client: DebugClient
@@ -22,6 +22,8 @@ export interface PlanDeps {
   clock: () => number
   defaultTtlSeconds: number
   nodeDebugNamespace: string
+  /** Checks the signature of metadata found on objects (src/security/signing.ts). */
+  verify: VerifyFn
   onError?: (err: unknown, context: string) => void
 }
 
@@ -52,8 +54,10 @@ export interface Plan<B extends SessionFields> {
   prevalidate: () => void
   /** Reads what the spec needs (after authorization). */
   read: (opts: CallOptions) => Promise<void>
+  /** The verified session made for this key, on this very target (namespace, pod or node). */
   existing: (keyHash: string) => Promise<FoundSession | undefined>
-  build: (attribution: Attribution, rand: () => number) => Built
+  /** With `sign`, the attribution is signed (the final build; not the policy draft). */
+  build: (attribution: Attribution, rand: () => number, sign?: SignFn) => Built
   /** The mutation, or its server-side dry run. */
   send: (built: Built, dryRun: boolean, opts: CallOptions) => Promise<Pod>
   /** The session as found in the pod the API server returned. */
@@ -84,21 +88,22 @@ export function ephemeralPlan (deps: PlanDeps, params: { namespace: string, pod:
     prevalidate: () => { buildEphemeralContainer(placeholder, specOptions(body)) },
     read: async (o) => { target = await deps.client.getPod(namespace, podName, o) },
     // The key is looked up on the target pod only: one GET we make anyway.
-    existing: async (keyHash) => ephemeralSessions(target as Pod, deps.clock()).find(s => s.idempotencyKey === keyHash),
-    build: (attribution, rand) => {
+    existing: async (keyHash) => ephemeralSessions(target as Pod, deps.clock(), deps.verify).find(s => s.verified && s.idempotencyKey === keyHash),
+    build: (attribution, rand, sign) => {
       const pod = target as Pod
       const r = buildEphemeralContainer(pod, specOptions(body), { attribution, rand })
+      const container = sign === undefined ? r.container : signEphemeralContainer({ namespace, pod: podName }, r.container, sign)
       return {
-        container: r.container,
-        containerName: r.container.name,
+        container,
+        containerName: container.name,
         podName,
-        patch: r.patch,
+        patch: { ...r.patch, spec: { ...r.patch.spec, ephemeralContainers: [container] } },
         warnings: r.warnings,
         policy: policyInput({ action: 'ephemeral', namespace, container: r.container, original: pod, profile: body.profile ?? DEFAULT_PROFILE, ttlSeconds: body.ttlSeconds, defaultTtlSeconds: deps.defaultTtlSeconds, reason: body.reason })
       }
     },
     send: async (built, dryRun, o) => await deps.client.addEphemeralContainer(namespace, podName, built.patch as EphemeralPatch, { ...o, dryRun }),
-    sessionIn: (pod, id) => ephemeralSessions(pod, deps.clock()).find(s => s.session.id === id)
+    sessionIn: (pod, id) => ephemeralSessions(pod, deps.clock(), deps.verify).find(s => s.session.id === id)
   }
   return plan
 }
@@ -122,14 +127,16 @@ export function copyPlan (deps: PlanDeps, params: { namespace: string, pod: stri
       if ((body as { target?: unknown }).target !== undefined) throw Problems.validation('/body/target: target is incompatible with copies. Use shareProcesses instead.')
     },
     read: async (o) => { original = await deps.client.getPod(namespace, podName, o) },
-    existing: async (keyHash) => (await deps.finder.podSessions()).find(s => s.idempotencyKey === keyHash),
-    build: (attribution, rand) => {
+    existing: async (keyHash) => (await deps.finder.podSessions({ namespace }))
+      .find(s => s.verified && s.idempotencyKey === keyHash && s.session.namespace === namespace && s.session.kind === 'copy' && s.session.copyOf === podName),
+    build: (attribution, rand, sign) => {
       const pod = original as Pod
       const r = buildPodCopy(pod, specOptions(body), { attribution, rand })
-      const container = r.container === undefined ? undefined : r.pod.spec.containers.find(c => c.name === r.container)
+      const copy = sign === undefined ? r.pod : signPod(r.pod, sign)
+      const container = r.container === undefined ? undefined : copy.spec.containers.find(c => c.name === r.container)
       const built: Built = {
-        podName: r.pod.metadata.name ?? '',
-        pod: r.pod,
+        podName: copy.metadata.name ?? '',
+        pod: copy,
         warnings: r.warnings,
         policy: policyInput({ action: 'copy', namespace, container, pod: r.pod, original: pod, extraImages: Object.values(body.setImage ?? {}), profile: body.profile ?? DEFAULT_PROFILE, ttlSeconds: body.ttlSeconds, defaultTtlSeconds: deps.defaultTtlSeconds, reason: body.reason })
       }
@@ -140,7 +147,7 @@ export function copyPlan (deps: PlanDeps, params: { namespace: string, pod: stri
       return built
     },
     send: async (built, dryRun, o) => await deps.client.createPod(namespace, built.pod as Pod, { ...o, dryRun }),
-    sessionIn: (pod) => podSession(pod, deps.clock()),
+    sessionIn: (pod) => podSession(pod, deps.clock(), deps.verify),
     after: async (_built, _created, o) => {
       if (body.replace !== true) return []
       // kubectl --replace: delete the original at once; the copy already exists, so a failure is a warning.
@@ -172,21 +179,23 @@ export function nodePlan (deps: PlanDeps, params: { node: string }, body: NodeDe
     targetKey: `node/${node}/${namespace}`,
     prevalidate: () => { buildNodeDebugPod(node, { ...specOptions(body), namespace }) },
     read: async (o) => { nodeObj = await deps.client.getNode(node, o) },
-    existing: async (keyHash) => (await deps.finder.podSessions()).find(s => s.idempotencyKey === keyHash),
-    build: (attribution, rand) => {
+    existing: async (keyHash) => (await deps.finder.podSessions({ namespace }))
+      .find(s => s.verified && s.idempotencyKey === keyHash && s.session.namespace === namespace && s.session.kind === 'node' && s.session.node === node),
+    build: (attribution, rand, sign) => {
       const r = buildNodeDebugPod(nodeObj ?? node, { ...specOptions(body), namespace }, { attribution, rand })
-      const container = r.pod.spec.containers.find(c => c.name === r.container)
+      const pod = sign === undefined ? r.pod : signPod(r.pod, sign)
+      const container = pod.spec.containers.find(c => c.name === r.container)
       return {
         container,
         containerName: r.container,
-        podName: r.pod.metadata.name ?? '',
-        pod: r.pod,
+        podName: pod.metadata.name ?? '',
+        pod,
         warnings: r.warnings,
         policy: policyInput({ action: 'node', namespace, node, container, pod: r.pod, profile: body.profile ?? DEFAULT_PROFILE, ttlSeconds: body.ttlSeconds, defaultTtlSeconds: deps.defaultTtlSeconds, reason: body.reason })
       }
     },
     send: async (built, dryRun, o) => await deps.client.createPod(namespace, built.pod as Pod, { ...o, dryRun }),
-    sessionIn: (pod) => podSession(pod, deps.clock())
+    sessionIn: (pod) => podSession(pod, deps.clock(), deps.verify)
   }
   return plan
 }

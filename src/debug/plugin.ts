@@ -13,6 +13,7 @@ import { SessionFinder } from './finder.ts'
 import { Reaper } from './reaper.ts'
 import { DebugService } from './service.ts'
 import { SessionService } from './session-service.ts'
+import { signerFromConfig, type MetadataSigner } from '../security/signing.ts'
 
 export interface DebugPluginOptions {
   config: Config
@@ -22,6 +23,8 @@ export interface DebugPluginOptions {
   reaper?: boolean
   clock?: () => number
   rand?: () => number
+  /** Default: from config.security (a random per-process key when none is configured). */
+  signer?: MetadataSigner
   /** Receives the plugin's services (tests, the lead's wiring). */
   onServices?: (parts: { debug: DebugService, sessions: SessionService, reaper: Reaper, finder: SessionFinder }) => void
 }
@@ -34,7 +37,8 @@ export async function debugPlugin (app: FastifyInstance, opts: DebugPluginOption
     // Never the error object itself: client errors may carry request headers.
     app.log.error({ err: { type: e?.name, message: e?.message, code: e?.code }, context }, 'debug: error after the point of no return')
   }
-  const finder = new SessionFinder({ client, clock: opts.clock })
+  const signer = opts.signer ?? signerFromConfig(config.security)
+  const finder = new SessionFinder({ client, clock: opts.clock, verify: signer.verify })
   const impersonate = config.authorization.mode === 'impersonate'
   const debug = new DebugService({
     client,
@@ -42,6 +46,7 @@ export async function debugPlugin (app: FastifyInstance, opts: DebugPluginOption
     authorizer: app.authorizer,
     policy: compilePolicy(config.policy),
     finder,
+    signer,
     nodeDebugNamespace: config.sessions.nodeDebugNamespace,
     defaultTtlSeconds: config.sessions.defaultTtlSeconds,
     impersonate,
@@ -55,6 +60,7 @@ export async function debugPlugin (app: FastifyInstance, opts: DebugPluginOption
     audit: app.audit,
     authorizer: app.authorizer,
     finder,
+    verify: signer.verify,
     callOptions: (identity: Identity) => debug.callOptions(identity),
     clock: opts.clock,
     onError
@@ -64,6 +70,7 @@ export async function debugPlugin (app: FastifyInstance, opts: DebugPluginOption
     audit: app.audit,
     intervalMs: config.sessions.reaperIntervalSeconds * 1000,
     registry: (app as { metrics?: { registry: import('prom-client').Registry } }).metrics?.registry,
+    verify: signer.verify,
     clock: opts.clock,
     replica: config.audit.replica,
     onError

@@ -4,20 +4,29 @@
 // (changed or recreated meanwhile) means another replica or a person got there
 // first, which is success. Ephemeral containers cannot be deleted; sessions
 // report them as expired.
-import { Counter, type Registry } from 'prom-client'
+//
+// Only verified sessions are reaped: labels and annotations are writable by
+// anyone who may create pods, and a planted `expires-at` must never make the
+// gateway delete someone's pod. Unverified pods with our labels are left alone
+// and reported: a gauge, and one audit record per pod (per replica lifetime).
+import { Counter, Gauge, type Registry } from 'prom-client'
 import type { AuditLog } from '../audit/types.ts'
 import { SYSTEM_ACTOR } from '../audit/writer.ts'
 import { isProblemError } from '../errors.ts'
 import type { DebugClient } from '../kube/debug-client.ts'
-import { ANNOTATION_EXPIRES_AT, type Pod } from '../kube/spec/index.ts'
+import { ANNOTATION_EXPIRES_AT, ANNOTATION_REQUESTED_BY, type Pod } from '../kube/spec/index.ts'
 import { MANAGED_SELECTOR } from './finder.ts'
-import { isExpired, podSession } from './sessions.ts'
+import { isExpired, podSession, type VerifyFn } from './sessions.ts'
 
-export type ReapResult = 'deleted' | 'gone' | 'error'
+export type ReapResult = 'deleted' | 'gone' | 'error' | 'unverified'
+/** Reported unverified pods remembered per replica (bounded: a flood of planted pods cannot grow memory). */
+const MAX_REPORTED = 10_000
 
 export interface ReaperOptions {
   client: DebugClient
   audit: AuditLog
+  /** Checks the signature of what is found (src/security/signing.ts). */
+  verify: VerifyFn
   intervalMs: number
   registry?: Registry
   clock?: () => number
@@ -30,6 +39,8 @@ export class Reaper {
   readonly #o: ReaperOptions
   readonly #clock: () => number
   readonly #counter: Counter<'result'>
+  readonly #unverified: Gauge
+  readonly #reported = new Set<string>()
   #timer: NodeJS.Timeout | undefined
   #running: Promise<void> | undefined
   #round = 0
@@ -41,6 +52,11 @@ export class Reaper {
       name: 'kdebug_reaper_deletions_total',
       help: 'Expired debug pods the TTL reaper handled: deleted, gone (another replica or a person was first), error',
       labelNames: ['result'],
+      registers: opts.registry ? [opts.registry] : []
+    })
+    this.#unverified = new Gauge({
+      name: 'kdebug_reaper_unverified_pods',
+      help: 'Pods with the gateway\'s labels whose signature does not verify, seen by the last sweep (left alone, never deleted)',
       registers: opts.registry ? [opts.registry] : []
     })
   }
@@ -68,8 +84,19 @@ export class Reaper {
       try {
         const list = await this.#o.client.listPods({ labelSelector: MANAGED_SELECTOR })
         const now = this.#clock()
-        const expired = list.items.filter(p => !(p.metadata as { deletionTimestamp?: string }).deletionTimestamp &&
-          isExpired(p.metadata.annotations?.[ANNOTATION_EXPIRES_AT], now))
+        const unverified: Pod[] = []
+        const expired: Pod[] = []
+        for (const p of list.items) {
+          if ((p.metadata as { deletionTimestamp?: string }).deletionTimestamp) continue
+          const found = podSession(p, now, this.#o.verify)
+          if (found?.verified !== true) unverified.push(p)
+          else if (isExpired(p.metadata.annotations?.[ANNOTATION_EXPIRES_AT], now)) expired.push(p)
+        }
+        this.#unverified.set(unverified.length)
+        for (const pod of unverified) {
+          await this.#report(pod)
+          results.push({ namespace: pod.metadata.namespace ?? '', pod: pod.metadata.name ?? '', result: 'unverified' })
+        }
         for (const pod of expired) results.push({ namespace: pod.metadata.namespace ?? '', pod: pod.metadata.name ?? '', result: await this.#reap(pod) })
       } catch (err) {
         this.#o.onError?.(err, 'reaper list')
@@ -81,6 +108,27 @@ export class Reaper {
       this.#running = undefined
     }
     return results
+  }
+
+  /** One audit record per unverified pod (by uid), so people can find and remove planted objects. */
+  async #report (pod: Pod): Promise<void> {
+    const meta = pod.metadata as { name?: string, namespace?: string, uid?: string }
+    const key = meta.uid ?? `${meta.namespace ?? ''}/${meta.name ?? ''}`
+    if (this.#reported.has(key)) return
+    if (this.#reported.size >= MAX_REPORTED) this.#reported.clear()
+    this.#reported.add(key)
+    await this.#o.audit.append({
+      requestId: `reaper-${this.#o.replica ?? 'local'}-${++this.#round}`,
+      action: 'reaper.unverified',
+      phase: 'event',
+      actor: { user: SYSTEM_ACTOR.user, groups: [...SYSTEM_ACTOR.groups] },
+      target: { namespace: meta.namespace ?? '', pod: meta.name ?? '' },
+      decision: { allowed: false, detail: 'pod carries the gateway\'s labels but no valid signature: left alone' },
+      request: { claimedRequestedBy: pod.metadata.annotations?.[ANNOTATION_REQUESTED_BY], expiresAt: pod.metadata.annotations?.[ANNOTATION_EXPIRES_AT] }
+    }).catch(err => {
+      this.#reported.delete(key)
+      this.#o.onError?.(err, 'reaper audit')
+    })
   }
 
   /**
@@ -98,7 +146,9 @@ export class Reaper {
       if (!isProblemError(err) || err.status !== 409) throw err
       const fresh = await this.#o.client.getPod(namespace, name)
       const m = fresh.metadata as { uid?: string, resourceVersion?: string, deletionTimestamp?: string }
-      if (m.uid !== meta.uid || m.deletionTimestamp || !isExpired(fresh.metadata.annotations?.[ANNOTATION_EXPIRES_AT], this.#clock())) throw err
+      // Re-checked on the fresh object: its metadata may have been changed (and unsigned) meanwhile.
+      if (m.uid !== meta.uid || m.deletionTimestamp || podSession(fresh, this.#clock(), this.#o.verify)?.verified !== true ||
+        !isExpired(fresh.metadata.annotations?.[ANNOTATION_EXPIRES_AT], this.#clock())) throw err
       await this.#o.client.deletePod(namespace, name, { preconditions: { uid: m.uid, resourceVersion: m.resourceVersion } })
     }
   }
@@ -107,7 +157,7 @@ export class Reaper {
     const meta = pod.metadata as { name?: string, namespace?: string, uid?: string, resourceVersion?: string }
     const namespace = meta.namespace ?? ''
     const name = meta.name ?? ''
-    const session = podSession(pod, this.#clock())?.session
+    const session = podSession(pod, this.#clock(), this.#o.verify)?.session
     const entry = {
       requestId: `reaper-${this.#o.replica ?? 'local'}-${++this.#round}`,
       action: 'reaper.delete',

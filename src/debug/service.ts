@@ -19,10 +19,13 @@ import { idempotencyKeyHash, newSessionId, requestHash, sessionCreatedAt } from 
 import { copyPlan, ephemeralPlan, nodePlan, type Built, type Plan, type PlanDeps, type SessionFields } from './plans.ts'
 import type { FoundSession } from './sessions.ts'
 import { waitForContainer } from './wait.ts'
+import type { MetadataSigner } from '../security/signing.ts'
 
 export type { Caller } from './audit.ts'
 
 export const ATTACH_PROTOCOLS = ['kdebug.v1', 'v5.channel.k8s.io', 'v4.channel.k8s.io']
+/** Stands in for the signature in dry runs (never verifies). */
+export const DRY_RUN_SIGNATURE = 'dry-run'
 /** How long an Idempotency-Key is honoured. */
 export const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000
 
@@ -33,6 +36,8 @@ export interface DebugServiceOptions {
   authorizer: { authorizeAll (who: Identity, attrs: readonly ResourceAttributes[]): Promise<void> }
   policy: CompiledPolicy
   finder: SessionFinder
+  /** Signs the attribution of what is created; verifies what is found (idempotency). */
+  signer: MetadataSigner
   nodeDebugNamespace: string
   defaultTtlSeconds: number
   /** authorization.mode impersonate: cluster calls carry Impersonate-* headers of the effective user. */
@@ -116,7 +121,7 @@ export class DebugService {
     this.#o = opts
     this.#clock = opts.clock ?? Date.now
     this.#rand = opts.rand ?? Math.random
-    this.#deps = { client: opts.client, finder: opts.finder, clock: this.#clock, defaultTtlSeconds: opts.defaultTtlSeconds, nodeDebugNamespace: opts.nodeDebugNamespace }
+    this.#deps = { client: opts.client, finder: opts.finder, clock: this.#clock, defaultTtlSeconds: opts.defaultTtlSeconds, nodeDebugNamespace: opts.nodeDebugNamespace, verify: opts.signer.verify }
     if (opts.onError) this.#deps.onError = opts.onError
   }
 
@@ -224,7 +229,10 @@ export class DebugService {
     }
 
     const expiresAt = new Date(this.#clock() + decision.ttlSeconds * 1000).toISOString()
-    const built = withSpecErrors(() => plan.build({ ...attribution, expiresAt }, rand.replay()))
+    // A dry run shows where the signature goes but carries none: its answer must not be a
+    // valid signature someone could copy onto an object they create themselves.
+    const sign = dryRun ? () => DRY_RUN_SIGNATURE : this.#o.signer.sign
+    const built = withSpecErrors(() => plan.build({ ...attribution, expiresAt }, rand.replay(), sign))
     scope.target = { ...plan.target, pod: built.podName, session: sessionId, ...(built.containerName ? { container: built.containerName } : {}) }
     scope.request = { ...scope.request, ttlSeconds: decision.ttlSeconds }
 
@@ -287,7 +295,8 @@ export class DebugService {
       namespace: pod.metadata.namespace ?? plan.namespace,
       pod: built.podName,
       state: 'pending',
-      requestedBy
+      requestedBy,
+      verified: true
     }
     if (session.createdAt === undefined) session.createdAt = sessionCreatedAt(sessionId)?.toISOString()
     if (session.container === undefined && built.containerName !== undefined) session.container = built.containerName

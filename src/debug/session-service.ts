@@ -7,11 +7,11 @@ import { permissionsFor } from '../auth/permissions.ts'
 import type { AuditLog } from '../audit/types.ts'
 import { Problems, isProblemError } from '../errors.ts'
 import type { CallOptions, DebugClient } from '../kube/debug-client.ts'
-import { readEnvAttribution } from '../kube/spec/index.ts'
+import { readEnvAttribution, readEnvSignature, signedEphemeralFields } from '../kube/spec/index.ts'
 import type { EphemeralContainerItem, EphemeralList, Session } from '../schemas/debug.ts'
 import { auditDenied, auditOutcome, auditRequest, type AuditScope, type Caller } from './audit.ts'
 import type { SessionFinder } from './finder.ts'
-import { isExpired, type FoundSession } from './sessions.ts'
+import { isExpired, type FoundSession, type VerifyFn } from './sessions.ts'
 import { containerView } from './state.ts'
 
 export interface SessionServiceOptions {
@@ -22,6 +22,7 @@ export interface SessionServiceOptions {
     authorizeAll (who: Identity, attrs: readonly ResourceAttributes[]): Promise<void>
   }
   finder: SessionFinder
+  verify: VerifyFn
   callOptions: (identity: Identity) => CallOptions
   clock?: () => number
   onError?: (err: unknown, context: string) => void
@@ -110,8 +111,10 @@ export class SessionService {
       if (view.status) item.status = view.status
       const a = readEnvAttribution(c)
       if (a !== undefined) {
+        const verified = this.#o.verify(signedEphemeralFields({ namespace, pod: podName }, c, a), readEnvSignature(c))
         item.session = a.sessionId
-        item.requestedBy = a.requestedBy
+        item.verified = verified
+        if (verified) item.requestedBy = a.requestedBy
         if (a.reason !== undefined) item.reason = a.reason
         if (a.ticket !== undefined) item.ticket = a.ticket
         if (a.expiresAt !== undefined) item.expiresAt = a.expiresAt

@@ -7,6 +7,9 @@ import { Registry } from 'prom-client'
 import { startDebugStack, type DebugStack } from './helpers.ts'
 import { kubeDebugClient } from '../../src/kube/debug-client.ts'
 import { Reaper } from '../../src/debug/reaper.ts'
+import { signerFromConfig } from '../../src/security/signing.ts'
+
+const security = { signingKey: 'sessions-test-signing-key-0123456789abcdef', verificationKeys: [] }
 
 type Obj = Record<string, any>
 let stack: DebugStack
@@ -14,7 +17,7 @@ const reason = 'sessions test'
 const made: Record<string, Obj> = {}
 
 before(async () => {
-  stack = await startDebugStack()
+  stack = await startDebugStack({ config: { security } })
   const create = async (name: string, path: string, as: string, body: Obj): Promise<void> => {
     const r = await stack.post(path, as, { image: 'busybox:1.36', reason, ...body })
     assert.equal(r.status, 201, JSON.stringify(r.body))
@@ -105,8 +108,9 @@ test('TTL reaper: two replicas sweep at once; expired node pod and copy are dele
   const client = kubeDebugClient(stack.services.cluster.kubeConfig)
   const registry = new Registry()
   const later = (): number => Date.now() + 2 * 3600_000
-  const a = new Reaper({ client, audit: stack.services.audit, intervalMs: 60_000, registry, clock: later, replica: 'a' })
-  const b = new Reaper({ client, audit: stack.services.audit, intervalMs: 60_000, clock: later, replica: 'b' })
+  const { verify } = signerFromConfig(security)
+  const a = new Reaper({ client, audit: stack.services.audit, intervalMs: 60_000, verify, registry, clock: later, replica: 'a' })
+  const b = new Reaper({ client, audit: stack.services.audit, intervalMs: 60_000, verify, clock: later, replica: 'b' })
   const [ra, rb] = await Promise.all([a.runOnce(), b.runOnce()])
   for (const s of [made.carolNode, made.carolCopy]) {
     const results = [...ra, ...rb].filter(x => x.pod === s?.pod).map(x => x.result)

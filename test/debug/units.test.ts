@@ -7,7 +7,10 @@ import { containerView, isSettled } from '../../src/debug/state.ts'
 import { ephemeralSessions, isLive, podSession } from '../../src/debug/sessions.ts'
 import { policyInput } from '../../src/debug/policy-input.ts'
 import { specProblem } from '../../src/debug/service.ts'
-import { buildEphemeralContainer, buildNodeDebugPod, isLabelValue, type Pod } from '../../src/kube/spec/index.ts'
+import { buildEphemeralContainer, buildNodeDebugPod, isLabelValue, signEphemeralContainer, signPod, type Pod } from '../../src/kube/spec/index.ts'
+import { createSigner } from '../../src/security/signing.ts'
+
+const signer = createSigner({ keys: [Buffer.alloc(32, 7)] })
 
 const target: Pod = {
   metadata: { name: 'web', namespace: 'demo', uid: 'u1', resourceVersion: '7' } as Pod['metadata'],
@@ -61,11 +64,12 @@ test('container state: running, terminated, pull failures and start failures set
 test('sessions read back from an ephemeral container and a node pod; expiry and liveness', () => {
   const now = Date.UTC(2026, 10, 27, 10, 0, 0)
   const attribution = { sessionId: newSessionId(now), requestedBy: 'alice', reason: 'why', expiresAt: new Date(now + 60_000).toISOString(), idempotencyKey: 'k', requestHash: 'h' }
-  const { container } = buildEphemeralContainer(target, { image: 'busybox:1.36', container: 'dbg' }, { attribution })
+  const built = buildEphemeralContainer(target, { image: 'busybox:1.36', container: 'dbg' }, { attribution })
+  const container = signEphemeralContainer({ namespace: 'demo', pod: 'web' }, built.container, signer.sign)
   const pod = structuredClone(target)
   pod.spec.ephemeralContainers = [{ name: 'plain', image: 'x' }, container]
   pod.status = { ephemeralContainerStatuses: [{ name: 'dbg', state: { running: {} } }] }
-  const [found, ...rest] = ephemeralSessions(pod, now)
+  const [found, ...rest] = ephemeralSessions(pod, now, signer.verify)
   assert.equal(rest.length, 0, 'containers without attribution are not sessions')
   assert.equal(found?.session.id, attribution.sessionId)
   assert.equal(found?.session.state, 'running')
@@ -73,17 +77,19 @@ test('sessions read back from an ephemeral container and a node pod; expiry and 
   assert.equal(found?.idempotencyKey, 'k')
   assert.equal(found?.podUid, 'u1')
   assert.equal(isLive(found!.session), true)
-  const expired = ephemeralSessions(pod, now + 61_000)[0]
+  assert.equal(found?.verified, true)
+  const expired = ephemeralSessions(pod, now + 61_000, signer.verify)[0]
   assert.equal(expired?.session.state, 'expired')
   assert.equal(isLive(expired!.session), false)
 
-  const node = buildNodeDebugPod('node-1', { image: 'busybox:1.36', namespace: 'kdebug' }, { attribution: { ...attribution, sessionId: 'n1' } }).pod
-  const s = podSession(node, now)
+  const node = signPod(buildNodeDebugPod('node-1', { image: 'busybox:1.36', namespace: 'kdebug' }, { attribution: { ...attribution, sessionId: 'n1' } }).pod, signer.sign)
+  const s = podSession(node, now, signer.verify)
+  assert.equal(s?.verified, true)
   assert.equal(s?.session.kind, 'node')
   assert.equal(s?.session.container, 'debugger')
   assert.equal(s?.session.node, 'node-1')
   assert.equal(s?.session.reason, 'why')
-  assert.equal(podSession(target, now), undefined)
+  assert.equal(podSession(target, now, signer.verify), undefined)
 })
 
 test('policy input comes from the built container: profile and custom capabilities count, host access of node pods', () => {

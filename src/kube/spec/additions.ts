@@ -24,6 +24,8 @@ export const ANNOTATION_CONTAINER = 'kdebug.io/container'
 export const ANNOTATION_COPY_OF = 'kdebug.io/copy-of'
 export const ANNOTATION_PROFILE = 'kdebug.io/profile'
 export const ANNOTATION_DELEGATED_BY = 'kdebug.io/delegated-by'
+/** HMAC over the attribution and what binds it to this pod (see signedPodFields). */
+export const ANNOTATION_SIGNATURE = 'kdebug.io/signature'
 
 export const ENV_SESSION = 'KDEBUG_SESSION'
 export const ENV_REQUESTED_BY = 'KDEBUG_REQUESTED_BY'
@@ -34,6 +36,61 @@ export const ENV_IDEMPOTENCY_KEY = 'KDEBUG_IDEMPOTENCY_KEY'
 export const ENV_REQUEST_HASH = 'KDEBUG_REQUEST_HASH'
 export const ENV_PROFILE = 'KDEBUG_PROFILE'
 export const ENV_DELEGATED_BY = 'KDEBUG_DELEGATED_BY'
+/** HMAC over the attribution and what binds it to this container (see signedEphemeralFields). */
+export const ENV_SIGNATURE = 'KDEBUG_SIGNATURE'
+
+/** Computes the signature of the fields (src/security/signing.ts); the builders stay free of keys. */
+export type SignFn = (fields: Readonly<Record<string, string | undefined>>) => string
+
+/** The attribution fields, by stable names, as they go into a signature. */
+function attributionFields (a: Attribution): Record<string, string | undefined> {
+  return {
+    sessionId: a.sessionId,
+    requestedBy: a.requestedBy,
+    reason: a.reason,
+    ticket: a.ticket,
+    expiresAt: a.expiresAt,
+    idempotencyKey: a.idempotencyKey,
+    requestHash: a.requestHash,
+    profile: a.profile,
+    delegatedBy: a.delegatedBy
+  }
+}
+
+/**
+ * What an ephemeral container's signature covers: all attribution plus the namespace, pod,
+ * container name, image and target, so the env cannot be copied onto another container (even
+ * another one of the same pod: names are unique) or onto one that runs something else.
+ */
+export function signedEphemeralFields (ref: { namespace: string, pod: string }, container: Container, a: Attribution): Record<string, string | undefined> {
+  return {
+    ...attributionFields(a),
+    kind: 'ephemeral',
+    namespace: ref.namespace,
+    pod: ref.pod,
+    container: container.name,
+    image: container.image,
+    targetContainerName: (container as { targetContainerName?: string }).targetContainerName
+  }
+}
+
+/**
+ * What a pod's signature covers: all attribution plus namespace, pod name, kind, the debug
+ * container's name and image (pod images are mutable: a changed image no longer verifies)
+ * and the original's name for copies.
+ */
+export function signedPodFields (pod: Pod, a: PodAttribution): Record<string, string | undefined> {
+  const container = a.container === undefined ? undefined : pod.spec.containers.find(c => c.name === a.container)
+  return {
+    ...attributionFields(a),
+    kind: a.kind,
+    namespace: pod.metadata.namespace,
+    pod: pod.metadata.name,
+    container: a.container,
+    image: container?.image,
+    copyOf: a.copyOf
+  }
+}
 
 export interface SecurityAdditions {
   capabilities?: CapabilitiesOption
@@ -87,6 +144,11 @@ export function applySecurityAdditions<T extends Container> (container: T, a: Se
  */
 export function applyEnvAttribution<T extends Container> (container: T, a: Attribution): T {
   const out = structuredClone(container)
+  out.env = [...(out.env ?? []).filter(e => !e.name.startsWith(RESERVED_ENV_PREFIX)), ...attributionEnv(a)]
+  return out
+}
+
+function attributionEnv (a: Attribution): EnvVar[] {
   const ours: EnvVar[] = [{ name: ENV_SESSION, value: a.sessionId }, { name: ENV_REQUESTED_BY, value: a.requestedBy }]
   if (a.reason !== undefined) ours.push({ name: ENV_REASON, value: a.reason })
   if (a.ticket !== undefined) ours.push({ name: ENV_TICKET, value: a.ticket })
@@ -95,11 +157,27 @@ export function applyEnvAttribution<T extends Container> (container: T, a: Attri
   if (a.requestHash !== undefined) ours.push({ name: ENV_REQUEST_HASH, value: a.requestHash })
   if (a.profile !== undefined) ours.push({ name: ENV_PROFILE, value: a.profile })
   if (a.delegatedBy !== undefined) ours.push({ name: ENV_DELEGATED_BY, value: a.delegatedBy })
-  out.env = [...(out.env ?? []).filter(e => !e.name.startsWith(RESERVED_ENV_PREFIX)), ...ours]
+  return ours
+}
+
+/**
+ * Signs an ephemeral container's attribution (after applyEnvAttribution, once the container is
+ * final): KDEBUG_SIGNATURE over signedEphemeralFields. Any signature already present is replaced.
+ */
+export function signEphemeralContainer<T extends Container> (ref: { namespace: string, pod: string }, container: T, sign: SignFn): T {
+  const a = readEnvAttribution(container)
+  if (a === undefined) throw new Error('signEphemeralContainer: the container has no attribution')
+  const out = structuredClone(container)
+  out.env = [...(out.env ?? []).filter(e => e.name !== ENV_SIGNATURE), { name: ENV_SIGNATURE, value: sign(signedEphemeralFields(ref, out, a)) }]
   return out
 }
 
-/** Reads back what applyEnvAttribution wrote (for session listing). */
+/** The signature an ephemeral container carries (undefined when unsigned). */
+export function readEnvSignature (container: Container): string | undefined {
+  return container.env?.find(e => e.name === ENV_SIGNATURE)?.value
+}
+
+/** Reads back what applyEnvAttribution wrote (for session listing). Unverified: see signedEphemeralFields. */
 export function readEnvAttribution (container: Container): Attribution | undefined {
   const get = (name: string): string | undefined => container.env?.find(e => e.name === name)?.value
   const sessionId = get(ENV_SESSION)
@@ -169,7 +247,21 @@ export interface PodAttribution extends Attribution {
   copyOf?: string
 }
 
-/** Reads back what applyPodAttribution wrote; undefined for pods that are not ours. */
+/** Signs a pod's attribution (after applyPodAttribution, once the pod is final): the kdebug.io/signature annotation. */
+export function signPod (pod: Pod, sign: SignFn): Pod {
+  const a = readPodAttribution(pod)
+  if (a === undefined) throw new Error('signPod: the pod has no attribution')
+  const out = structuredClone(pod)
+  out.metadata.annotations = { ...out.metadata.annotations, [ANNOTATION_SIGNATURE]: sign(signedPodFields(out, a)) }
+  return out
+}
+
+/** The signature a pod carries (undefined when unsigned). */
+export function readPodSignature (pod: Pod): string | undefined {
+  return pod.metadata.annotations?.[ANNOTATION_SIGNATURE]
+}
+
+/** Reads back what applyPodAttribution wrote; undefined for pods that are not ours. Unverified: see signedPodFields. */
 export function readPodAttribution (pod: Pod): PodAttribution | undefined {
   const labels = pod.metadata.labels ?? {}
   const annotations = pod.metadata.annotations ?? {}

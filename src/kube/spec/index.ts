@@ -17,7 +17,9 @@ export {
   ANNOTATION_REQUEST_HASH, ANNOTATION_REQUESTED_BY, ANNOTATION_TICKET, applyEnvAttribution, applyPodAttribution,
   applySecurityAdditions, ENV_EXPIRES_AT, ENV_IDEMPOTENCY_KEY, ENV_REASON, ENV_REQUEST_HASH, ENV_REQUESTED_BY,
   ENV_SESSION, ENV_TICKET, isLabelValue, KDEBUG_PREFIX, LABEL_COPY_OF, LABEL_KIND, LABEL_SESSION, MANAGED_BY,
-  MANAGED_BY_LABEL, readEnvAttribution, readPodAttribution, type PodAttribution, type PodAttributionTarget, type SecurityAdditions
+  MANAGED_BY_LABEL, readEnvAttribution, readPodAttribution, type PodAttribution, type PodAttributionTarget, type SecurityAdditions,
+  ANNOTATION_SIGNATURE, ENV_SIGNATURE, readEnvSignature, readPodSignature, signedEphemeralFields, signedPodFields, signEphemeralContainer,
+  signPod, type SignFn
 } from './additions.ts'
 export { containerNames, debugContainerName, MAX_POD_NAME, nodeDebugPodName, podCopyName, randomSuffix, SUFFIX_ALPHABET } from './names.ts'
 export { isSpecError, SpecError } from './spec-error.ts'
