@@ -10,6 +10,7 @@ import type { KubeConfig } from '@kubernetes/client-node'
 import type { Principal } from '../auth/identity.ts'
 import { impersonationHeadersFor } from '../auth/delegation.ts'
 import { parseStatusBody, problemFromStatus, toProblem } from '../kube/errors.ts'
+import { checkName, nameSegment } from '../kube/path-segment.ts'
 import { Problems, type ProblemError } from '../errors.ts'
 
 export const V5_PROTOCOL = 'v5.channel.k8s.io'
@@ -48,12 +49,12 @@ const MAX_ERROR_BODY = 64 * 1024
 /** `/api/v1/namespaces/NS/pods/POD/attach?container=…&stdin=true…` (false flags omitted, as kubectl does). */
 export function attachPath (t: AttachTarget): string {
   const q = new URLSearchParams()
-  if (t.container) q.set('container', t.container)
+  if (t.container) q.set('container', checkName('container', t.container))
   if (t.stdin) q.set('stdin', 'true')
   if (t.stdout) q.set('stdout', 'true')
   if (t.stderr) q.set('stderr', 'true')
   if (t.tty) q.set('tty', 'true')
-  return `/api/v1/namespaces/${encodeURIComponent(t.namespace)}/pods/${encodeURIComponent(t.pod)}/attach?${q.toString()}`
+  return `/api/v1/namespaces/${nameSegment('namespace', t.namespace)}/pods/${nameSegment('pod', t.pod)}/attach?${q.toString()}`
 }
 
 async function readBody (res: IncomingMessage): Promise<string> {

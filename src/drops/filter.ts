@@ -8,6 +8,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { DropDirectionSchema, DropSourceSchema, type Drop } from './types.ts'
 import { normalizeProtocol } from './parse.ts'
+import { Names } from '../schemas/names.ts'
 
 // Open (no additionalProperties: false) so routes can compose it with their
 // own query fields, e.g. Type.Composite([DropFilterSchema, Type.Object({ limit })]).
@@ -18,7 +19,7 @@ export const DropFilterSchema = Type.Object({
   port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
   protocol: Type.Optional(Type.String({ minLength: 1, maxLength: 16, description: 'TCP, UDP, SCTP, ICMP (both versions), ICMPv4, ICMPv6, ...; case-insensitive.' })),
   source: Type.Optional(DropSourceSchema),
-  namespace: Type.Optional(Type.String({ minLength: 1, maxLength: 63 }))
+  namespace: Type.Optional(Names.namespace('Only drops in this namespace.'))
 })
 export type DropFilter = Static<typeof DropFilterSchema>
 

@@ -6,6 +6,7 @@
 import type http from 'node:http'
 import type { KubeConfig } from '@kubernetes/client-node'
 import { NoClusterError, openKubeRequest, readBody, watchEvents } from '../kube/transport.ts'
+import { nameSegment } from '../kube/path-segment.ts'
 
 export interface EventScope {
   /** undefined = all namespaces (/api/v1/events). */
@@ -46,7 +47,7 @@ export interface EventsUpstream {
 }
 
 function eventsPath (namespace: string | undefined): string {
-  return namespace === undefined ? '/api/v1/events' : `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`
+  return namespace === undefined ? '/api/v1/events' : `/api/v1/namespaces/${nameSegment('namespace', namespace)}/events`
 }
 
 /** The Kubernetes Status in an error body, without ever echoing anything else of it. */

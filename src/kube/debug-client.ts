@@ -13,6 +13,7 @@ import type { Principal } from '../auth/identity.ts'
 import { impersonationHeadersFor } from '../auth/delegation.ts'
 import { Problems } from '../errors.ts'
 import { parseStatusBody, problemFromStatus, toProblem } from './errors.ts'
+import { nameSegment } from './path-segment.ts'
 import { NoClusterError, openKubeRequest, readBody, watchEvents, type HeaderValues } from './transport.ts'
 import type { EphemeralPatch, Node, Pod } from './spec/index.ts'
 
@@ -100,7 +101,8 @@ export function impersonationHeaderValues (who: Principal | undefined): HeaderVa
   return out
 }
 
-const enc = encodeURIComponent
+const ns = (name: string): string => nameSegment('namespace', name)
+const podName = (name: string): string => nameSegment('pod', name)
 
 export function kubeDebugClient (kubeConfig: KubeConfig, options: KubeDebugClientOptions = {}): DebugClient {
   const timeoutMs = options.requestTimeoutMs ?? 15000
@@ -150,30 +152,30 @@ export function kubeDebugClient (kubeConfig: KubeConfig, options: KubeDebugClien
 
   return {
     async getPod (namespace, name, opts) {
-      return await call<Pod>('GET', `/api/v1/namespaces/${enc(namespace)}/pods/${enc(name)}`, { opts })
+      return await call<Pod>('GET', `/api/v1/namespaces/${ns(namespace)}/pods/${podName(name)}`, { opts })
     },
     async getNode (name, opts) {
-      return await call<Node>('GET', `/api/v1/nodes/${enc(name)}`, { opts })
+      return await call<Node>('GET', `/api/v1/nodes/${nameSegment('node', name)}`, { opts })
     },
     async addEphemeralContainer (namespace, name, patch, opts) {
-      return await call<Pod>('PATCH', `/api/v1/namespaces/${enc(namespace)}/pods/${enc(name)}/ephemeralcontainers`,
+      return await call<Pod>('PATCH', `/api/v1/namespaces/${ns(namespace)}/pods/${podName(name)}/ephemeralcontainers`,
         { body: patch, contentType: STRATEGIC_MERGE, query: dryRunQuery(opts?.dryRun), opts })
     },
     async createPod (namespace, pod, opts) {
-      return await call<Pod>('POST', `/api/v1/namespaces/${enc(namespace)}/pods`, { body: pod, query: dryRunQuery(opts?.dryRun), opts })
+      return await call<Pod>('POST', `/api/v1/namespaces/${ns(namespace)}/pods`, { body: pod, query: dryRunQuery(opts?.dryRun), opts })
     },
     async deletePod (namespace, name, opts = {}) {
       const body: Record<string, unknown> = { apiVersion: 'v1', kind: 'DeleteOptions' }
       if (opts.preconditions) body.preconditions = opts.preconditions
       if (opts.gracePeriodSeconds !== undefined) body.gracePeriodSeconds = opts.gracePeriodSeconds
-      await call<unknown>('DELETE', `/api/v1/namespaces/${enc(namespace)}/pods/${enc(name)}`, { body, opts })
+      await call<unknown>('DELETE', `/api/v1/namespaces/${ns(namespace)}/pods/${podName(name)}`, { body, opts })
     },
     async listPods (query, opts) {
       const q = new URLSearchParams()
       if (query.labelSelector) q.set('labelSelector', query.labelSelector)
       if (query.fieldSelector) q.set('fieldSelector', query.fieldSelector)
       if (query.resourceVersion !== undefined) q.set('resourceVersion', query.resourceVersion)
-      const path = query.namespace === undefined ? '/api/v1/pods' : `/api/v1/namespaces/${enc(query.namespace)}/pods`
+      const path = query.namespace === undefined ? '/api/v1/pods' : `/api/v1/namespaces/${ns(query.namespace)}/pods`
       const list = await call<{ items?: Pod[], metadata?: { resourceVersion?: string } }>('GET', path, { query: q, opts })
       return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? '' }
     },
@@ -186,7 +188,7 @@ export function kubeDebugClient (kubeConfig: KubeConfig, options: KubeDebugClien
       })
       let res: http.IncomingMessage
       try {
-        res = await open('GET', `/api/v1/namespaces/${enc(namespace)}/pods`, { query, opts: { ...opts, signal: from.signal }, idleMs: from.timeoutSeconds * 1000 + timeoutMs })
+        res = await open('GET', `/api/v1/namespaces/${ns(namespace)}/pods`, { query, opts: { ...opts, signal: from.signal }, idleMs: from.timeoutSeconds * 1000 + timeoutMs })
       } catch (err) {
         if (from.signal.aborted) return
         throw toProblem(err)

@@ -6,6 +6,7 @@ import fp from 'fastify-plugin'
 import FindMyWay, { type HTTPMethod } from 'find-my-way'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Problems, ProblemError, isProblemError, type FieldProblem } from '../errors.ts'
+import { patternMessage } from '../schemas/names.ts'
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
 
@@ -34,12 +35,13 @@ export function sendProblem (reply: FastifyReply, err: ProblemError): FastifyRep
   return reply.code(err.status).headers(headers).type(PROBLEM_CONTENT_TYPE).send(problemBody(err, reply.request.id))
 }
 
-interface AjvLikeError { instancePath?: string, message?: string, params?: Record<string, unknown>, keyword?: string }
+interface AjvLikeError { instancePath?: string, message?: string, params?: Record<string, unknown>, keyword?: string, propertyName?: string }
 
 /** `/body/capabilities/add/0`; for a missing property the property itself is named. */
 function fieldPath (context: string, e: AjvLikeError): string {
   let path = `/${context}${e.instancePath ?? ''}`
-  const missing = e.params?.missingProperty ?? e.params?.additionalProperty
+  // propertyNames failures (e.g. a setImage key) name the offending key itself.
+  const missing = e.params?.missingProperty ?? e.params?.additionalProperty ?? e.params?.propertyName ?? e.propertyName
   if (typeof missing === 'string') path += `/${missing}`
   return path
 }
@@ -47,6 +49,7 @@ function fieldPath (context: string, e: AjvLikeError): string {
 function validationMessage (e: AjvLikeError): string {
   if (e.keyword === 'additionalProperties' && typeof e.params?.additionalProperty === 'string') return 'unknown field'
   if (e.keyword === 'enum' && Array.isArray(e.params?.allowedValues)) return `must be one of: ${(e.params.allowedValues as unknown[]).join(', ')}`
+  if (e.keyword === 'pattern') return patternMessage(e.params?.pattern) ?? e.message ?? 'is invalid'
   return e.message ?? 'is invalid'
 }
 

@@ -22,6 +22,7 @@ import { AsciicastRecorder, type Recorder } from '../attach/recording.ts'
 import { lookupExitCode } from '../attach/exit-code.ts'
 import type { AttachMetrics } from '../attach/metrics.ts'
 import { TicketParam } from '../schemas/stream.ts'
+import { Names } from '../schemas/names.ts'
 
 export const CLIENT_PROTOCOLS: readonly ClientProtocol[] = [V5_PROTOCOL, V4_PROTOCOL, KDEBUG_PROTOCOL]
 
@@ -40,16 +41,14 @@ export function offeredProtocols (header: string | string[] | undefined): string
   return raw.split(',').map(s => s.trim()).filter(s => s !== '')
 }
 
-const NAME = { minLength: 1, maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$' }
-
 export const AttachParamsSchema = Type.Object({
-  namespace: Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' }),
-  pod: Type.String(NAME)
+  namespace: Names.namespace(),
+  pod: Names.pod()
 })
 
 const Size = Type.Integer({ minimum: 1, maximum: 65535 })
 export const AttachQuerySchema = Type.Object({
-  container: Type.Optional(Type.String({ minLength: 1, maxLength: 63, description: 'Container to attach to (required when the pod has several).' })),
+  container: Type.Optional(Names.container('Container to attach to (required when the pod has several).')),
   stdin: Type.Boolean({ default: true, description: 'Send input to the container (it must have stdin: true).' }),
   tty: Type.Boolean({ default: false, description: 'The container has a TTY: stderr is merged into stdout and resize applies.' }),
   stderr: Type.Optional(Type.Boolean({ description: 'Receive stderr (default: true without tty).' })),

@@ -16,6 +16,7 @@ import type { DropHub } from '../drops/hub.ts'
 import type { DropWatcher } from '../drops/watcher.ts'
 import type { DropsConfig } from '../drops/config-schema.ts'
 import { TicketParam } from '../schemas/stream.ts'
+import { Names } from '../schemas/names.ts'
 
 export interface DropsRouteOptions {
   hub: DropHub
@@ -40,7 +41,7 @@ export const DropListSchema = Type.Object({
 export type DropList = Static<typeof DropListSchema>
 
 const NamespaceParamsSchema = Type.Object({
-  namespace: Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' })
+  namespace: Names.namespace()
 })
 
 // The 200 answer in both media types, so the spec shows the stream too.

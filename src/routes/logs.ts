@@ -14,18 +14,18 @@ import { Problems, isProblemError } from '../errors.ts'
 import { permissionsFor } from '../auth/permissions.ts'
 import type { CompiledPolicy } from '../auth/policy.ts'
 import { parseStatusBody, problemFromStatus, toProblem } from '../kube/errors.ts'
+import { checkName, nameSegment } from '../kube/path-segment.ts'
 import type { UpstreamConnector } from '../attach/upstream.ts'
 import type { AttachMetrics } from '../attach/metrics.ts'
 import { policyRuleFor } from './attach.ts'
 import { problemResponses } from '../schemas/problem.ts'
 import { TicketParam } from '../schemas/stream.ts'
-
-const DNS_LABEL = { minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' }
+import { Names } from '../schemas/names.ts'
 
 export const LogsParamsSchema = Type.Object({
-  namespace: Type.String(DNS_LABEL),
-  pod: Type.String({ minLength: 1, maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$' }),
-  container: Type.String(DNS_LABEL)
+  namespace: Names.namespace(),
+  pod: Names.pod(),
+  container: Names.container()
 })
 
 export const LogsQuerySchema = Type.Object({
@@ -139,13 +139,13 @@ export async function logsRoutes (fastify: FastifyInstance, opts: LogsRouteOptio
     policyRuleFor(opts.policy, request.identity, namespace, 'logs')
     if (streams.closing) throw Problems.unavailable('The gateway is shutting down; reconnect to another replica.', { retryAfter: 1 })
 
-    const params = new URLSearchParams({ container })
+    const params = new URLSearchParams({ container: checkName('container', container) })
     if (q.follow) params.set('follow', 'true')
     if (q.tailLines !== undefined) params.set('tailLines', String(q.tailLines))
     if (q.sinceSeconds !== undefined) params.set('sinceSeconds', String(q.sinceSeconds))
     if (q.timestamps) params.set('timestamps', 'true')
     if (q.limitBytes !== undefined) params.set('limitBytes', String(q.limitBytes))
-    const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log?${params.toString()}`
+    const path = `/api/v1/namespaces/${nameSegment('namespace', namespace)}/pods/${nameSegment('pod', pod)}/log?${params.toString()}`
 
     const upstream = await openUpstream(path, opts.impersonate ? request.identity : undefined)
     if (upstream.statusCode !== 200) {

@@ -3,11 +3,10 @@
 // closed (unknown fields → 400 naming them) except `custom`, a partial
 // Kubernetes container spec that the spec builders check like kubectl does.
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { CONTAINER_NAME_OR_STAR_PATTERN, Names } from './names.ts'
 
 /** A raw Kubernetes object passed through as is (fast-json-stringify must not drop fields). */
 const KubeObject = (description: string) => Type.Unsafe<Record<string, unknown>>({ type: 'object', additionalProperties: true, description })
-
-const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'
 
 export const EnvVarSchema = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 1024 }),
@@ -25,7 +24,7 @@ export const ProfileSchema = Type.Union(
 
 const common = {
   image: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description: 'Debug image (`--image`).' })),
-  container: Type.Optional(Type.String({ minLength: 1, maxLength: 63, pattern: DNS_LABEL, description: 'Debug container name (`-c`); default `debugger-xxxxx` (node pods: `debugger`).' })),
+  container: Type.Optional(Names.container('Debug container name (`-c`); default `debugger-xxxxx` (node pods: `debugger`).')),
   command: Type.Optional(Type.Array(Type.String(), { maxItems: 256, description: 'Words after `--`.' })),
   args: Type.Optional(Type.Array(Type.String(), { maxItems: 256, description: 'Words after `--` with `--arguments-only`.' })),
   env: Type.Optional(Type.Array(EnvVarSchema, { maxItems: 256, description: '`--env`; names starting with KDEBUG_ are reserved.' })),
@@ -46,7 +45,7 @@ const common = {
 export const EphemeralRequestSchema = Type.Object({
   ...common,
   image: Type.String({ minLength: 1, maxLength: 1024, description: 'Debug image (`--image`).' }),
-  target: Type.Optional(Type.String({ minLength: 1, maxLength: 63, description: 'Container whose process namespace to share (`--target`).' }))
+  target: Type.Optional(Names.container('Container whose process namespace to share (`--target`).'))
 }, {
   $id: 'EphemeralRequest',
   additionalProperties: false,
@@ -65,11 +64,15 @@ export const KeepSchema = Type.Object({
 
 export const CopyRequestSchema = Type.Object({
   ...common,
-  name: Type.Optional(Type.String({ minLength: 1, maxLength: 253, description: 'Name of the copy (`--copy-to`); default `<pod>-debug-xxxxx`.' })),
+  name: Type.Optional(Names.pod('Name of the copy (`--copy-to`); default `<pod>-debug-xxxxx`.')),
   sameNode: Type.Optional(Type.Boolean()),
   shareProcesses: Type.Optional(Type.Boolean({ description: 'Default true.' })),
   replace: Type.Optional(Type.Boolean({ description: 'Delete the original after the copy is created (needs `delete pods`).' })),
-  setImage: Type.Optional(Type.Record(Type.String({ minLength: 1 }), Type.String({ minLength: 1, maxLength: 1024 }), { description: '`{container: image}`, `*` = every regular container.' })),
+  setImage: Type.Optional(Type.Record(Type.String(), Type.String({ minLength: 1, maxLength: 1024 }), {
+    description: '`{container: image}`, `*` = every regular container.',
+    maxProperties: 256,
+    propertyNames: { pattern: CONTAINER_NAME_OR_STAR_PATTERN, maxLength: 63 }
+  })),
   keep: Type.Optional(KeepSchema)
 }, {
   $id: 'CopyRequest',
@@ -81,7 +84,7 @@ export type CopyRequest = Static<typeof CopyRequestSchema>
 export const NodeDebugRequestSchema = Type.Object({
   ...common,
   image: Type.String({ minLength: 1, maxLength: 1024, description: 'Debug image (`--image`).' }),
-  namespace: Type.Optional(Type.String({ minLength: 1, maxLength: 63, pattern: DNS_LABEL, description: 'Namespace of the debug pod (default: sessions.nodeDebugNamespace).' }))
+  namespace: Type.Optional(Names.namespace('Namespace of the debug pod (default: sessions.nodeDebugNamespace).'))
 }, {
   $id: 'NodeDebugRequest',
   additionalProperties: false,
@@ -94,10 +97,10 @@ export const DryRunQuerySchema = Type.Object({
 }, { additionalProperties: false })
 
 export const PodParamsSchema = Type.Object({
-  namespace: Type.String({ minLength: 1, maxLength: 63, pattern: DNS_LABEL }),
-  pod: Type.String({ minLength: 1, maxLength: 253 })
+  namespace: Names.namespace(),
+  pod: Names.pod()
 })
-export const NodeParamsSchema = Type.Object({ node: Type.String({ minLength: 1, maxLength: 253 }) })
+export const NodeParamsSchema = Type.Object({ node: Names.node() })
 // A label value: the id is used in a label selector, so nothing else may get in.
 export const SessionParamsSchema = Type.Object({ id: Type.String({ minLength: 1, maxLength: 63, pattern: '^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$' }) })
 
@@ -186,7 +189,7 @@ export const SessionListSchema = Type.Object({
 export type SessionList = Static<typeof SessionListSchema>
 
 export const SessionsQuerySchema = Type.Object({
-  namespace: Type.Optional(Type.String({ minLength: 1, maxLength: 63, pattern: DNS_LABEL })),
+  namespace: Type.Optional(Names.namespace('Only sessions in this namespace.')),
   mine: Type.Optional(Type.Boolean({ description: 'Only sessions requested by the caller.' }))
 }, { additionalProperties: false })
 

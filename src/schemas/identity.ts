@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
+import { Names } from './names.ts'
 
 export const PrincipalSchema = Type.Object({
   user: Type.String(),
@@ -15,7 +16,7 @@ export const CanMapSchema = Type.Object({
 })
 
 export const WhoamiQuerySchema = Type.Object({
-  namespace: Type.Optional(Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', description: 'Namespace for the `can` map.' }))
+  namespace: Type.Optional(Names.namespace('Namespace for the `can` map.'))
 }, { additionalProperties: false })
 
 export const WhoamiSchema = Type.Object({
