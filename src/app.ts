@@ -9,6 +9,7 @@ import type { Authenticator } from './auth/authenticator.ts'
 import type { SarAuthorizer } from './auth/authorizer.ts'
 import type { Cluster } from './kube/cluster.ts'
 import problemPlugin from './plugins/problem.ts'
+import { clientErrorHandler, frameworkErrorHandler, MAX_PARAM_LENGTH, urlLengthGuard } from './plugins/framework-errors.ts'
 import metricsPlugin, { createMetrics, type GatewayMetrics } from './plugins/metrics.ts'
 import openapiPlugin from './plugins/openapi.ts'
 import { requestIdFor, REQUEST_ID_HEADER } from './plugins/request-id.ts'
@@ -79,7 +80,11 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     // Bodies are validated, not rewritten: keep what clients send so Kubernetes
     // partial specs (custom) are not stripped.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
-    return503OnClosing: true
+    return503OnClosing: true,
+    // Errors before routing are problem+json too (see plugins/framework-errors.ts).
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH }
   }
   const app = Fastify(opts).withTypeProvider<TypeBoxTypeProvider>()
 
@@ -96,6 +101,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header(REQUEST_ID_HEADER, request.id)
   })
+  app.addHook('onRequest', urlLengthGuard)
   // Flip readiness first so load balancers stop sending while we drain.
   app.addHook('preClose', async () => { app.lifecycle.shuttingDown = true })
   // A keep-alive connection whose request finishes during shutdown would hold

@@ -38,9 +38,15 @@ export function parseStatusBody (body: unknown): KubeStatus | undefined {
   return undefined
 }
 
+/**
+ * The network error code in an error's cause chain. Only errors that carry one
+ * (or are an abort/timeout) are "unreachable"; a local TypeError or RangeError
+ * (a programming error, e.g. on an input shape nobody expected) is a 500 and
+ * must never be reported as an API server outage.
+ */
 function networkCode (err: unknown): string | undefined {
   let e: unknown = err
-  for (let depth = 0; depth < 4 && e; depth++) {
+  for (let depth = 0; depth < 4 && typeof e === 'object' && e !== null; depth++) {
     const code = (e as { code?: unknown }).code
     if (typeof code === 'string' && NETWORK_CODES.has(code)) return code
     if ((e as Error).name === 'AbortError' || (e as Error).name === 'TimeoutError') return 'ETIMEDOUT'
@@ -75,10 +81,13 @@ export function problemFromStatus (code: number, status: KubeStatus | undefined,
     case 415: return Problems.badGateway('The Kubernetes API server rejected the request encoding.', base)
     case 422: return Problems.unprocessable(message, base)
     case 429: return Problems.tooManyRequests(message, { ...base, retryAfter: retryAfterSeconds(status, retryAfterHeader) })
+    // The API server answered, so it is reachable: its own failure (InternalError,
+    // e.g. a panic on an input it did not expect) is a 502, never "cannot be reached".
+    case 500: return Problems.badGateway('The Kubernetes API server failed to process the request.', { kubernetesReason: status?.reason })
+    case 502: // a proxy in front of the API server could not reach it
     case 503: return Problems.upstreamUnavailable(undefined, { kubernetesReason: status?.reason, retryAfter: retryAfterSeconds(status, retryAfterHeader) })
     case 504: return Problems.upstreamTimeout(undefined, { kubernetesReason: status?.reason })
     default:
-      if (code >= 500) return Problems.upstreamUnavailable(undefined, { kubernetesReason: status?.reason, retryAfter: retryAfterSeconds(status, retryAfterHeader) })
       return Problems.badGateway(undefined, { kubernetesReason: status?.reason })
   }
 }

@@ -1,9 +1,10 @@
 // Request and response shapes of the debug actions and sessions (issue 4): the
 // single source of validation, TypeScript types and OpenAPI. Bodies are
-// closed (unknown fields → 400 naming them) except `custom`, a partial
-// Kubernetes container spec that the spec builders check like kubectl does.
+// closed (unknown fields → 400 naming them), `custom` included: a partial
+// Kubernetes container spec (src/schemas/container.ts).
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { CONTAINER_NAME_OR_STAR_PATTERN, Names } from './names.ts'
+import { CustomContainerSchema } from './container.ts'
 
 /** A raw Kubernetes object passed through as is (fast-json-stringify must not drop fields). */
 const KubeObject = (description: string) => Type.Unsafe<Record<string, unknown>>({ type: 'object', additionalProperties: true, description })
@@ -30,7 +31,7 @@ const common = {
   env: Type.Optional(Type.Array(EnvVarSchema, { maxItems: 256, description: '`--env`; names starting with KDEBUG_ are reserved.' })),
   imagePullPolicy: Type.Optional(Type.Union([Type.Literal('Always'), Type.Literal('IfNotPresent'), Type.Literal('Never')])),
   profile: Type.Optional(ProfileSchema),
-  custom: Type.Optional(Type.Object({}, { additionalProperties: true, description: 'Partial container spec merged like `kubectl debug --custom` (name, command, image, lifecycle, volumeDevices not allowed).' })),
+  custom: Type.Optional(Type.Ref(CustomContainerSchema)),
   capabilities: Type.Optional(CapabilitiesSchema),
   privileged: Type.Optional(Type.Boolean()),
   runAsUser: Type.Optional(Type.Integer({ minimum: 0, maximum: 2147483647 })),
@@ -195,6 +196,6 @@ export const SessionsQuerySchema = Type.Object({
 
 /** Shared schemas with an $id, registered once by the plugin. */
 export const DEBUG_SHARED_SCHEMAS: TSchema[] = [
-  EphemeralRequestSchema, CopyRequestSchema, NodeDebugRequestSchema, SessionSchema, CreateResponseSchema,
+  CustomContainerSchema, EphemeralRequestSchema, CopyRequestSchema, NodeDebugRequestSchema, SessionSchema, CreateResponseSchema,
   EphemeralListSchema, SessionListSchema
 ]

@@ -2,6 +2,10 @@
 // profile, like kubectl debug --custom (debug.go: Validate, applyCustomProfile*).
 import { applyCustomContainerSpec } from '../../lib/strategic-merge.ts'
 import { SpecError } from './spec-error.ts'
+import { Value } from '@sinclair/typebox/value'
+import type { TSchema } from '@sinclair/typebox'
+import { CustomContainerSchema } from '../../schemas/container.ts'
+import { exceedsDepth } from '../../lib/depth.ts'
 import type { Container } from './types.ts'
 
 /** kubectl's Validate message, word for word. */
@@ -13,32 +17,16 @@ export const RESERVED_ENV_PREFIX = 'KDEBUG_'
 type Kind = 'string' | 'boolean' | 'array' | 'object'
 
 /** corev1.Container's JSON fields. kubectl decodes --custom into this struct, so anything else never reaches the patch. */
-const CONTAINER_FIELDS: Record<string, Kind> = {
-  name: 'string',
-  image: 'string',
-  command: 'array',
-  args: 'array',
-  workingDir: 'string',
-  ports: 'array',
-  envFrom: 'array',
-  env: 'array',
-  resources: 'object',
-  resizePolicy: 'array',
-  restartPolicy: 'string',
-  restartPolicyRules: 'array',
-  volumeMounts: 'array',
-  volumeDevices: 'array',
-  livenessProbe: 'object',
-  readinessProbe: 'object',
-  startupProbe: 'object',
-  lifecycle: 'object',
-  terminationMessagePath: 'string',
-  terminationMessagePolicy: 'string',
-  imagePullPolicy: 'string',
-  securityContext: 'object',
-  stdin: 'boolean',
-  stdinOnce: 'boolean',
-  tty: 'boolean'
+const CONTAINER_FIELDS: Record<string, Kind> = Object.fromEntries(
+  Object.entries(CustomContainerSchema.properties).map(([k, v]) => [k, kindOf(v)])
+)
+
+/** Nesting a Container can reach (probe → httpGet → httpHeaders → header) with room to spare; deeper is never valid. */
+export const MAX_CUSTOM_DEPTH = 8
+
+function kindOf (schema: TSchema): Kind {
+  const t = (schema as { type?: unknown }).type
+  return t === 'array' || t === 'object' || t === 'boolean' ? t : 'string'
 }
 
 /**
@@ -50,6 +38,8 @@ const CONTAINER_FIELDS: Record<string, Kind> = {
  */
 export function normalizeCustom (custom: unknown): Record<string, unknown> {
   if (!isPlainObject(custom)) throw new SpecError('custom', 'custom must be a partial container spec (a JSON object)')
+  // Before anything recursive runs over it.
+  if (exceedsDepth(custom, MAX_CUSTOM_DEPTH)) throw new SpecError('custom', `custom is nested deeper than ${MAX_CUSTOM_DEPTH} levels, which no container field needs`)
   rejectDirectives(custom, 'custom')
   const out: Record<string, unknown> = {}
   for (const [key, raw] of Object.entries(custom)) {
@@ -58,6 +48,7 @@ export function normalizeCustom (custom: unknown): Record<string, unknown> {
     const value = stripNulls(raw)
     if (value === undefined) continue
     if (!hasKind(value, kind)) throw new SpecError(`custom.${key}`, `custom.${key} must be ${kind === 'array' ? 'an array' : `a ${kind}`}`)
+    checkSchema(key, value)
     if (value === false || value === '' || (Array.isArray(value) && value.length === 0)) continue
     out[key] = value
   }
@@ -83,6 +74,23 @@ export function normalizeCustom (custom: unknown): Record<string, unknown> {
  */
 export function applyCustom<T extends Container> (container: T, custom: Record<string, unknown>): T {
   return applyCustomContainerSpec(container, { ...custom, name: container.name })
+}
+
+/**
+ * The field's Kubernetes type (src/schemas/container.ts). The HTTP layer has
+ * already checked it; this keeps every other caller from reaching the policy
+ * or the API server with, say, a number where a capability name goes.
+ */
+function checkSchema (key: string, value: unknown): void {
+  const schema = CustomContainerSchema.properties[key as keyof typeof CustomContainerSchema.properties]
+  const first = Value.Errors(schema, value).First()
+  if (first === undefined) return
+  throw new SpecError(`custom.${key}${pointerToPath(first.path)}`, `custom.${key}${pointerToPath(first.path)}: ${first.message}`)
+}
+
+/** `/ports/0/hostPort` → `.ports[0].hostPort` (SpecError field syntax). */
+function pointerToPath (pointer: string): string {
+  return pointer.split('/').slice(1).map(p => /^\d+$/.test(p) ? `[${p}]` : `.${p.replaceAll('~1', '/').replaceAll('~0', '~')}`).join('')
 }
 
 function isPlainObject (value: unknown): value is Record<string, unknown> {
