@@ -9,7 +9,7 @@ import type { Authenticator } from './auth/authenticator.ts'
 import type { SarAuthorizer } from './auth/authorizer.ts'
 import type { Cluster } from './kube/cluster.ts'
 import problemPlugin from './plugins/problem.ts'
-import { clientErrorHandler, frameworkErrorHandler, MAX_PARAM_LENGTH, urlLengthGuard } from './plugins/framework-errors.ts'
+import { bodyDepthGuard, clientErrorHandler, frameworkErrorHandler, MAX_PARAM_LENGTH, urlLengthGuard } from './plugins/framework-errors.ts'
 import metricsPlugin, { createMetrics, type GatewayMetrics } from './plugins/metrics.ts'
 import openapiPlugin from './plugins/openapi.ts'
 import { requestIdFor, REQUEST_ID_HEADER } from './plugins/request-id.ts'
@@ -102,6 +102,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     reply.header(REQUEST_ID_HEADER, request.id)
   })
   app.addHook('onRequest', urlLengthGuard)
+  app.addHook('preValidation', bodyDepthGuard)
   // Flip readiness first so load balancers stop sending while we drain.
   app.addHook('preClose', async () => { app.lifecycle.shuttingDown = true })
   // A keep-alive connection whose request finishes during shutdown would hold

@@ -10,13 +10,14 @@
 //    on the socket and the connection is closed, as Node itself does
 //    (lib/_http_server.js socketOnError).
 //  - `urlLengthGuard`: a URL longer than MAX_URL_LENGTH is a 414 before any
-//    routing or authentication work.
+//    routing or authentication work; `bodyDepthGuard`: bounded JSON nesting.
 import { randomUUID } from 'node:crypto'
 import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { Problems, type ProblemError } from '../errors.ts'
 import { DNS1123_SUBDOMAIN_MAX } from '../schemas/names.ts'
+import { exceedsDepth } from '../lib/depth.ts'
 import { PROBLEM_CONTENT_TYPE, problemBody, sendProblem } from './problem.ts'
 import { REQUEST_ID_HEADER } from './request-id.ts'
 
@@ -52,6 +53,18 @@ export async function urlLengthGuard (request: FastifyRequest, reply: FastifyRep
   if (request.raw.url === undefined || request.raw.url.length <= MAX_URL_LENGTH) return undefined
   // Returning the sent reply ends the hook chain (no auth, no route).
   return sendProblem(reply, Problems.uriTooLong(`The request URL is longer than ${MAX_URL_LENGTH} characters.`, { errors: [{ field: '/url', message: `at most ${MAX_URL_LENGTH} characters` }] }))
+}
+
+/** Deeper than any body the gateway accepts (custom: ≤ 8 levels under /body/custom). */
+export const MAX_BODY_DEPTH = 32
+
+/**
+ * preValidation hook: a JSON body nested deeper than MAX_BODY_DEPTH is a 400
+ * before schema validation, so no validator, hash or merge recurses into it.
+ */
+export async function bodyDepthGuard (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+  if (!exceedsDepth(request.body, MAX_BODY_DEPTH)) return undefined
+  return sendProblem(reply, Problems.validation(`/body: nested deeper than ${MAX_BODY_DEPTH} levels.`, { errors: [{ field: '/body', message: `nested deeper than ${MAX_BODY_DEPTH} levels` }] }))
 }
 
 function clientProblem (err: NodeJS.ErrnoException): ProblemError {
