@@ -43,9 +43,9 @@ export function frameworkProblem (err: FastifyError): ProblemError {
 }
 
 /** Fastify `frameworkErrors` option. */
-export function frameworkErrorHandler (err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+export function frameworkErrorHandler (err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   reply.header(REQUEST_ID_HEADER, request.id)
-  void sendProblem(reply, frameworkProblem(err))
+  return sendProblem(reply, frameworkProblem(err))
 }
 
 /** onRequest hook: 414 for an over-long URL. */

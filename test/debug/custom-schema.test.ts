@@ -98,7 +98,7 @@ test(`hostile custom values → 400 naming the field on all three creates (${HOS
 })
 
 test('a body nested 10,000 levels deep (in custom or anywhere) is a 400, not a stack overflow', async () => {
-  for (const [open, close] of [['{"a":', '}'], ['[', ']']]) {
+  for (const [open, close] of [['{"a":', '}'], ['[', ']']] as const) {
     const deep = open.repeat(10_000) + '1' + close.repeat(10_000)
     for (const body of [`{"image":"busybox:1.36","reason":"x","custom":{"securityContext":${deep}}}`, deep]) {
       const res = await stack.request(EPH, { as: 'carol', method: 'POST', body })
