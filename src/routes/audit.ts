@@ -8,6 +8,7 @@ import { Type } from '@sinclair/typebox'
 import { queryAuditFile } from '../audit/query.ts'
 import { Problems } from '../errors.ts'
 import { problemResponses } from '../schemas/problem.ts'
+import { Names } from '../schemas/names.ts'
 import type { ResourceAttributes } from '../auth/identity.ts'
 
 export const AUDIT_READ_PERMISSION: ResourceAttributes = { verb: 'list', group: 'kdebug.io', resource: 'auditlogs' }
@@ -17,12 +18,12 @@ const Rfc3339 = Type.String({ format: 'date-time' })
 export const AuditQuerySchema = Type.Object({
   afterSeq: Type.Optional(Type.Integer({ minimum: 0, description: 'Page forward: the oldest records after this seq.' })),
   beforeSeq: Type.Optional(Type.Integer({ minimum: 1, description: 'Page backward: the newest records before this seq (default: the newest overall).' })),
-  user: Type.Optional(Type.String({ minLength: 1, description: 'Effective user or delegating actor.' })),
-  action: Type.Optional(Type.String({ minLength: 1, description: 'e.g. ephemeral.create, attach.start, reaper.delete' })),
+  user: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description: 'Effective user or delegating actor.' })),
+  action: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'e.g. ephemeral.create, attach.start, reaper.delete' })),
   phase: Type.Optional(Type.Union([Type.Literal('request'), Type.Literal('outcome'), Type.Literal('denied'), Type.Literal('event')])),
-  namespace: Type.Optional(Type.String({ minLength: 1 })),
-  requestId: Type.Optional(Type.String({ minLength: 1 })),
-  session: Type.Optional(Type.String({ minLength: 1 })),
+  namespace: Type.Optional(Names.namespace('Records about this namespace.')),
+  requestId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+  session: Type.Optional(Type.String({ minLength: 1, maxLength: 63 })),
   since: Type.Optional(Rfc3339),
   until: Type.Optional(Rfc3339),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 }))

@@ -98,6 +98,7 @@ test('names in the query and the body are validated too', async () => {
       assertNamed(await send('carol', 'GET', `/v1/sessions?namespace=${q}`), '/querystring/namespace', `sessions ns ${bad}`)
       assertNamed(await send('carol', 'GET', `/v1/whoami?namespace=${q}`), '/querystring/namespace', `whoami ns ${bad}`)
       assertNamed(await send('carol', 'GET', `/v1/drops?namespace=${q}`), '/querystring/namespace', `drops ns ${bad}`)
+      assertNamed(await send('admin', 'GET', `/v1/audit?namespace=${q}`), '/querystring/namespace', `audit ns ${bad}`)
       const post = async (path: string, extra: Record<string, unknown>): Promise<RawResponse> =>
         await send('carol', 'POST', path, JSON.stringify({ image: 'busybox:1.36', reason, ...extra }))
       assertNamed(await post('/v1/namespaces/demo/pods/web/ephemeral-containers', { target: bad }), '/body/target', `target ${bad}`)
