@@ -27,6 +27,8 @@ export interface ServiceOptions {
   kubeconfigText?: string
   /** Replace the audit log (tests). */
   audit?: AuditLog
+  /** Time source of the token and authorization caches (tests advance it instead of sleeping). */
+  clock?: () => number
 }
 
 export async function createServices (config: Config, opts: ServiceOptions = {}): Promise<Services> {
@@ -38,8 +40,9 @@ export async function createServices (config: Config, opts: ServiceOptions = {})
   })
   const cluster = new Cluster(kubeConfig)
   const reviewClient = new KubeReviewClient({ kubeConfig, timeoutMs: config.kube.requestTimeoutMs })
-  const authenticator = buildAuthenticator(config.authentication, { reviewClient })
-  const authorizer = buildAuthorizer(config.authorization, { reviewClient })
+  const clock = opts.clock ? { clock: opts.clock } : {}
+  const authenticator = buildAuthenticator(config.authentication, { reviewClient, ...clock })
+  const authorizer = buildAuthorizer(config.authorization, { reviewClient, ...clock })
   let audit = opts.audit
   if (!audit) {
     if (config.audit.file) mkdirSync(dirname(config.audit.file), { recursive: true })

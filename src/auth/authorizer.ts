@@ -22,6 +22,8 @@ export interface SarAuthorizerOptions {
   /** How long a deny is reused; 0 = not cached. */
   denyTtlMs: number
   cacheSize?: number
+  /** Time source of the cache TTLs (ms); tests inject one. */
+  clock?: () => number
 }
 
 /** A stable cache key: group order and extra key order do not change a SAR's answer. */
@@ -53,7 +55,7 @@ export class SarAuthorizer {
     this.client = options.client
     this.allowTtlMs = options.allowTtlMs
     this.denyTtlMs = options.denyTtlMs
-    this.cache = new SingleFlightCache({ max: options.cacheSize ?? 10_000 })
+    this.cache = new SingleFlightCache({ max: options.cacheSize ?? 10_000, ...(options.clock ? { now: options.clock } : {}) })
   }
 
   /** May `who` do `attrs`? Throws a 503 ProblemError when the API server cannot say. */

@@ -11,6 +11,8 @@ import type { ReviewClient } from '../kube/reviews.ts'
 export interface AuthDeps {
   /** Needed by `tokenreview` mode and by the authorizer. */
   reviewClient?: ReviewClient
+  /** Time source of the decision caches (ms); default the real clock. */
+  clock?: () => number
 }
 
 /** Throws (at start-up) with the config key at fault when the mode's settings are missing. */
@@ -22,7 +24,8 @@ export function buildAuthenticator (config: AuthenticationConfig, deps: AuthDeps
         client: deps.reviewClient,
         ttlMs: config.cacheTtlSeconds * 1000,
         cacheSize: config.cacheSize,
-        audiences: config.audiences
+        audiences: config.audiences,
+        ...(deps.clock ? { clock: deps.clock } : {})
       })
     case 'oidc':
       if (!config.oidc) throw new Error('authentication.oidc (issuerUrl, audience) is required when authentication.mode is oidc')
@@ -33,11 +36,12 @@ export function buildAuthenticator (config: AuthenticationConfig, deps: AuthDeps
   }
 }
 
-export function buildAuthorizer (config: AuthorizationConfig, deps: { reviewClient: ReviewClient }): SarAuthorizer {
+export function buildAuthorizer (config: AuthorizationConfig, deps: { reviewClient: ReviewClient, clock?: () => number }): SarAuthorizer {
   return new SarAuthorizer({
     client: deps.reviewClient,
     allowTtlMs: config.allowTtlSeconds * 1000,
     denyTtlMs: config.denyTtlSeconds * 1000,
-    cacheSize: config.cacheSize
+    cacheSize: config.cacheSize,
+    ...(deps.clock ? { clock: deps.clock } : {})
   })
 }

@@ -24,6 +24,8 @@ export interface CacheStats {
 export interface SingleFlightCacheOptions {
   /** Most entries kept; the least recently used go first. */
   max: number
+  /** Time source for TTLs (ms); default performance.now. Tests inject a manual clock instead of sleeping. */
+  now?: () => number
 }
 
 // lru-cache's own fetchMethod is single-flight too, but it takes one loader at
@@ -37,7 +39,9 @@ export class SingleFlightCache<K extends {}, V> {
 
   constructor (options: SingleFlightCacheOptions) {
     // Values are boxed so `undefined` (e.g. "no such user") can be a cached value.
-    this.entries = new LRUCache<K, { value: V }>({ max: options.max })
+    // With an injected clock, read it on every lookup (ttlResolution 0): lru-cache otherwise
+    // reuses one reading for 1 ms of real time, and a clock moved within that ms would be missed.
+    this.entries = new LRUCache<K, { value: V }>({ max: options.max, ...(options.now ? { perf: { now: options.now }, ttlResolution: 0 } : {}) })
   }
 
   async get (key: K, load: () => Promise<Loaded<V>>): Promise<V> {

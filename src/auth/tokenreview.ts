@@ -16,6 +16,8 @@ export interface TokenReviewAuthenticatorOptions {
   cacheSize?: number
   /** Audiences to ask for; the token must be valid for at least one of them. */
   audiences?: string[]
+  /** Time source of the cache TTL (ms); tests inject one. */
+  clock?: () => number
 }
 
 export function tokenHash (token: string): string {
@@ -33,7 +35,7 @@ export class TokenReviewAuthenticator implements Authenticator {
     this.client = options.client
     this.ttlMs = options.ttlMs
     this.audiences = options.audiences ?? []
-    this.cache = new SingleFlightCache({ max: options.cacheSize ?? 10_000 })
+    this.cache = new SingleFlightCache({ max: options.cacheSize ?? 10_000, ...(options.clock ? { now: options.clock } : {}) })
   }
 
   async authenticate (token: string): Promise<Principal | undefined> {

@@ -3,12 +3,13 @@
 import { test, before, after } from 'node:test'
 import { jsonOf } from '../helpers/http.ts'
 import assert from 'node:assert/strict'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { startStack, type Stack } from '../helpers/stack.ts'
+import { ManualClock } from '../helpers/clock.ts'
 
 let stack: Stack
+const clock = new ManualClock()
 before(async () => {
-  stack = await startStack({ config: { authentication: { cacheTtlSeconds: 1 }, authorization: { allowTtlSeconds: 1, denyTtlSeconds: 1 } } })
+  stack = await startStack({ clock: clock.now, config: { authentication: { cacheTtlSeconds: 1 }, authorization: { allowTtlSeconds: 1, denyTtlSeconds: 1 } } })
 })
 after(async () => { await stack.close() })
 
@@ -30,7 +31,9 @@ test('a revoked token keeps working until the cache TTL, then stops', async () =
   stack.sim.authn.revoke('temp-token')
   // Cached: still accepted right after revocation (the documented trade-off of the TTL).
   assert.equal((await stack.request('/v1/whoami', { token: 'temp-token' })).status, 200)
-  await sleep(1200)
+  clock.advance(999)
+  assert.equal((await stack.request('/v1/whoami', { token: 'temp-token' })).status, 200)
+  clock.advance(2)
   assert.equal((await stack.request('/v1/whoami', { token: 'temp-token' })).status, 401)
 })
 
@@ -67,7 +70,7 @@ test('SAR outage on a cached identity: the can-map request fails with 503', asyn
   assert.equal((await stack.request('/v1/whoami', { as: 'bob' })).status, 200)
   stack.sim.faults.set({ errorRate: 1, errorCodes: [500], pathPrefix: '/apis/authorization.k8s.io' })
   try {
-    await sleep(1100) // let bob's cached decisions expire
+    clock.advance(1001) // bob's cached decisions expire
     const res = await stack.request('/v1/whoami?namespace=demo', { as: 'bob' })
     assert.equal(res.status, 503)
   } finally {
