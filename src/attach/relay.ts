@@ -132,6 +132,12 @@ export class RelaySession {
   #upPausedYield = false
   #clientPausedBp = false
   #clientAwaitPong = false
+  /** Output toward the client was still flowing when the last ping went out (its pong may queue behind it). */
+  #clientPingBehindOutput = false
+  /** Input toward the upstream was flowing when the last ping went out (likewise). */
+  #upPingBehindInput = false
+  #bytesOutAtPing = 0
+  #bytesInAtPing = 0
   #upAwaitPong = false
   #ending = false
   #clientClosed = false
@@ -397,8 +403,17 @@ export class RelaySession {
     if (this.#ending) return
     // A paused side cannot deliver its pong, and a pong to a ping queued behind our
     // backlog toward a slow reader is late by design: judge a side only when neither holds.
-    const clientBehind = this.#client.isPaused || this.#upPausedBp || this.#client.bufferedAmount > 0
-    const upstreamBehind = this.#up.isPaused || this.#clientPausedBp || this.#up.bufferedAmount > 0
+    // Bytes already handed to the kernel are invisible in bufferedAmount, yet a ping sent while
+    // output flowed waits behind them in the socket buffers (megabytes on loopback), so a slow
+    // reader's pong is late, not missing. A dead reader under output fills those buffers,
+    // after which bufferedAmount and backpressure keep it "behind" anyway: idle and maximum
+    // duration end such a session, not pings.
+    const clientBehind = this.#client.isPaused || this.#upPausedBp || this.#client.bufferedAmount > 0 ||
+      this.#clientPingBehindOutput || this.#bytesIn > this.#bytesInAtPing
+    // Data from a side since the last ping proves it alive as well as a pong would: a flooding
+    // upstream's pongs queue behind its own output.
+    const upstreamBehind = this.#up.isPaused || this.#clientPausedBp || this.#up.bufferedAmount > 0 ||
+      this.#upPingBehindInput || this.#bytesOut > this.#bytesOutAtPing
     if (this.#clientAwaitPong && !clientBehind) {
       this.#finish({ closeCode: CloseCode.keepalive, closeReason: 'client did not answer pings', endedBy: 'gateway' })
       this.#client.terminate()
@@ -411,6 +426,10 @@ export class RelaySession {
       return
     }
     this.#clientAwaitPong = true
+    this.#clientPingBehindOutput = this.#bytesOut > this.#bytesOutAtPing
+    this.#upPingBehindInput = this.#bytesIn > this.#bytesInAtPing
+    this.#bytesOutAtPing = this.#bytesOut
+    this.#bytesInAtPing = this.#bytesIn
     this.#upAwaitPong = true
     this.#client.ping()
     this.#up.ping()

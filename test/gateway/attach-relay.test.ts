@@ -19,6 +19,11 @@ interface Rig {
   done: Promise<SessionEnd>
 }
 
+/** Resolves once `cond` holds, checking every 5 ms; the test's own timeout bounds the wait. */
+async function until (cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise(resolve => setTimeout(resolve, 5))
+}
+
 const servers: WebSocketServer[] = []
 after(async () => { for (const s of servers) await new Promise(resolve => s.close(resolve)) })
 
@@ -198,9 +203,15 @@ describe('keepalive and limits', () => {
     r.client.pause()
     const chunk = Buffer.concat([Buffer.from([1]), Buffer.alloc(64 * 1024, 97)])
     const flood = setInterval(() => { for (let i = 0; i < 16; i++) r.up.send(chunk) }, 5)
+    // However slow the machine, first reach backpressure, then outlast ten ping intervals in it.
+    let ended: SessionEnd | undefined
+    r.done.then(end => { ended = end }, () => {})
+    await until(() => r.relay.stats().upstreamPaused || ended !== undefined)
+    assert.equal(ended, undefined, `the session ended before backpressure: ${JSON.stringify(ended)}`)
+    const pingsBefore = r.relay.stats()
     await new Promise(resolve => setTimeout(resolve, 300))
     clearInterval(flood)
-    assert.ok(r.relay.stats().upstreamPaused, 'backpressure engaged')
+    assert.ok(pingsBefore.upstreamPaused && r.relay.stats().upstreamPaused, 'backpressure engaged and held')
     assert.equal(r.client.readyState, WebSocket.OPEN, 'still open after 10 ping intervals')
     // Who closes after this is a race with the 30 ms keepalive on a loaded
     // machine; the property under test is the survival above.
@@ -256,7 +267,7 @@ describe('keepalive and limits', () => {
     r.up.pause() // the upstream stops reading
     const chunk = Buffer.alloc(32 * 1024, 120)
     for (let i = 0; i < 400; i++) r.client.send(chunk)
-    await new Promise(resolve => setTimeout(resolve, 300))
+    await until(() => r.relay.stats().clientPaused)
     const st = r.relay.stats()
     assert.ok(st.clientPaused, 'the client side is no longer read')
     assert.ok(st.upstreamBuffered < 2 * 1024 * 1024, `upstream queue ${st.upstreamBuffered} is bounded`)
