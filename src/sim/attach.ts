@@ -276,3 +276,33 @@ export function serveAttach (ws: WebSocket, proc: ContainerProcess, opts: Attach
   })
   ws.on('error', () => {})
 }
+
+/**
+ * metav1.Status of apierrors.NewInternalError(err) for the stream translator's failed dial of
+ * the kubelet: the SPDY round tripper turns a non-101, non-Status answer into
+ * "unable to upgrade connection: <body>" (apimachinery spdy/roundtripper.go NewConnection), and
+ * StreamTranslatorHandler.ServeHTTP (apiserver util/proxy/streamtranslator.go) writes it with
+ * writeStatus on the error channel of the already upgraded WebSocket.
+ */
+export function translatorFailureStatus (kubeletText: string): Record<string, unknown> {
+  const err = `unable to upgrade connection: ${kubeletText.trim()}`
+  return { metadata: {}, status: 'Failure', message: `Internal error occurred: ${err}`, reason: 'InternalError', details: { causes: [{ message: err }] }, code: 500 }
+}
+
+/**
+ * A v5 session whose kubelet leg failed: the translator completed the handshake first, so the
+ * client sees the readiness message, then the Status on the error channel, then the close.
+ */
+export function serveAttachFailure (ws: WebSocket, opts: Pick<AttachOptions, 'stdout' | 'stderr'>, status: Record<string, unknown>): void {
+  const frame = (channel: number, data: Buffer): Buffer => Buffer.concat([Buffer.from([channel]), data])
+  ws.send(frame(opts.stdout ? STDOUT : opts.stderr ? STDERR : ERROR, Buffer.alloc(0)))
+  ws.send(frame(ERROR, Buffer.from(JSON.stringify(status))))
+  ws.close(1000)
+  ws.on('error', () => {})
+}
+
+/** The kubelet's plain-text error as the upgrade-aware proxy passes it through (non-v5 protocols). */
+export function writeKubeletRefusal (socket: Duplex, httpStatus: number, text: string): void {
+  const reason = httpStatus === 400 ? 'Bad Request' : httpStatus === 404 ? 'Not Found' : 'Internal Server Error'
+  socket.end(`HTTP/1.1 ${httpStatus} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`)
+}

@@ -522,15 +522,61 @@ function requireStarted (pod: KObject, container: string): Obj {
   return state
 }
 
-/** Resolves pods/attach: the pod, container choice, a running process. Throws 4xx Status otherwise. */
-export function attachTarget (ctx: ServerContext, info: RequestInfo, url: URL): { proc: ContainerProcess, opts: AttachOptions } {
+/** What the kubelet answers when it cannot attach: its HTTP status and plain-text body. */
+export interface KubeletRefusal { httpStatus: number, text: string }
+
+export type AttachResolution =
+  | { proc: ContainerProcess, opts: AttachOptions, refusal?: undefined }
+  | { refusal: KubeletRefusal, proc?: undefined, opts?: undefined }
+
+function containerSpecOf (pod: KObject, container: string): Obj | undefined {
+  const spec = (pod.spec ?? {}) as Obj
+  for (const k of ['containers', 'initContainers', 'ephemeralContainers']) {
+    const c = ((spec[k] ?? []) as Obj[]).find(x => x.name === container)
+    if (c) return c
+  }
+  return undefined
+}
+
+/**
+ * The kubelet's half of pods/attach, for a request the API server has already accepted.
+ * - pkg/kubelet/cri/streaming/remotecommand/httpstream.go NewOptions: a requested tty drops
+ *   stderr silently; no stream at all is a 400 "you must specify at least 1 of stdin, stdout, stderr".
+ * - pkg/kubelet/kubelet_pods.go GetAttach: the container must be running (findContainer looks
+ *   only at running containers) — else "container C not found in pod NAME_NAMESPACE" — and the
+ *   tty used is the container spec's TTY, never the request's.
+ * - pkg/kubelet/cri/streaming/server.go validateAttachRequest (CRI runtime): tty with stderr is
+ *   InvalidArgument "tty and stderr cannot both be true".
+ * Runtime errors reach the client through streaming.WriteError (errors.go): 500 (404 for
+ * codes.NotFound) with err.Error() as a plain-text body.
+ */
+export function kubeletAttach (ctx: ServerContext, pod: KObject, container: string, url: URL): AttachResolution {
+  const q = (k: string): boolean => queryBool(url.searchParams.get(k))
+  const stdin = q('stdin')
+  const stdout = q('stdout')
+  let stderr = q('stderr')
+  if (q('tty') && stderr) stderr = false
+  if (!stdin && !stdout && !stderr) return { refusal: { httpStatus: 400, text: 'you must specify at least 1 of stdin, stdout, stderr' } }
+  const ns = pod.metadata.namespace ?? ''
+  const name = pod.metadata.name ?? ''
+  const state = containerState(pod, container)
+  const proc = ctx.processes.get(ns, name, container)
+  if (!state?.running || !proc || proc.exited) return { refusal: { httpStatus: 500, text: `container ${container} not found in pod ${name}_${ns}` } }
+  const tty = containerSpecOf(pod, container)?.tty === true
+  if (tty && stderr) return { refusal: { httpStatus: 500, text: 'rpc error: code = InvalidArgument desc = tty and stderr cannot both be true' } }
+  return { proc, opts: { stdin, stdout, stderr, tty } }
+}
+
+/**
+ * Resolves pods/attach: the API server's AttachLocation checks (strategy.go streamLocation:
+ * container choice, a host assigned) throw a 4xx Status before any upgrade; the kubelet's
+ * answer (kubeletAttach) comes back as a resolution the caller delivers per protocol.
+ */
+export function attachTarget (ctx: ServerContext, info: RequestInfo, url: URL): AttachResolution {
   const pod = ctx.store.mustGet('pods', info.namespace, info.name)
   const container = pickContainer(pod, url.searchParams.get('container'))
   requireHost(pod)
-  const state = requireStarted(pod, container)
-  const proc = ctx.processes.get(info.namespace, info.name, container)
-  if (!state.running || !proc || proc.exited) throw badRequest(`container ${container} is not running`)
-  return { proc, opts: { stdin: queryBool(url.searchParams.get('stdin')), stdout: queryBool(url.searchParams.get('stdout')), stderr: queryBool(url.searchParams.get('stderr')), tty: queryBool(url.searchParams.get('tty')) } }
+  return kubeletAttach(ctx, pod, container, url)
 }
 
 async function handlePodSubresource (r: ResourceRequest, d: ResourceDefinition): Promise<boolean> {

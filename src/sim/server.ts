@@ -16,12 +16,12 @@ import type { ProcessTable } from './process.ts'
 import type { FaultController } from './faults.ts'
 import type { UserInfo } from './types.ts'
 import { impersonate } from './impersonation.ts'
-import { acceptsSubprotocols, negotiateSubprotocol, rejectHandshake, serveAttach } from './attach.ts'
+import { V5_PROTOCOL, acceptsSubprotocols, negotiateSubprotocol, offeredSubprotocols, rejectHandshake, serveAttach, serveAttachFailure, translatorFailureStatus, writeKubeletRefusal } from './attach.ts'
 import { StatusError, badRequest, forbidden, forbiddenPath, unauthorized } from './status.ts'
 import { parseRequestInfo } from './request-info.ts'
 import type { RequestInfo } from './request-info.ts'
 import { VERSION_INFO, apiGroup, apiGroupList, apiVersions, coreV1, groupVersionResources, openapiV3GroupVersion, openapiV3Root } from './discovery.ts'
-import { readBody, sendError, sendJSON, writeSocketError } from './http-util.ts'
+import { queryBool, readBody, sendError, sendJSON, writeSocketError } from './http-util.ts'
 import { sanitize } from './faults.ts'
 import { handleResource, attachTarget } from './resources.ts'
 
@@ -237,8 +237,22 @@ export function createSimServer (ctx: ServerContext, tls: TlsMaterial): SimServe
         rejectHandshake(socket)
         return
       }
+      const refusal = target.refusal
+      if (refusal) {
+        // 1.30+: v5 is terminated by the stream translator, which upgrades before it dials the
+        // kubelet, so the kubelet's refusal arrives as a Status on the error channel. Other
+        // protocols are proxied to the kubelet, whose plain-text answer comes back as is.
+        if (negotiateSubprotocol(offeredSubprotocols(req.headers['sec-websocket-protocol'])) !== V5_PROTOCOL) {
+          writeKubeletRefusal(socket, refusal.httpStatus, refusal.text)
+          return
+        }
+        const q = (k: string): boolean => queryBool(url.searchParams.get(k))
+        wss.handleUpgrade(req, socket, head, (ws) => { serveAttachFailure(ws, { stdout: q('stdout'), stderr: q('stderr') }, translatorFailureStatus(refusal.text)) })
+        return
+      }
+      const { proc, opts } = target
       wss.handleUpgrade(req, socket, head, (ws) => {
-        serveAttach(ws, target.proc, target.opts)
+        serveAttach(ws, proc, opts)
       })
     } catch (err) {
       writeSocketError(socket, err)
