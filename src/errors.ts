@@ -67,6 +67,7 @@ export const Problems = {
   methodNotAllowed: define('GW_METHOD_NOT_ALLOWED', 405, 'Method not allowed', 'This method is not supported on this endpoint.'),
   notAcceptable: define('GW_NOT_ACCEPTABLE', 406, 'Not acceptable', 'The requested media type cannot be produced.'),
   conflict: define('GW_CONFLICT', 409, 'Conflict', 'The request conflicts with the current state.'),
+  containerNotRunning: define('GW_CONTAINER_NOT_RUNNING', 409, 'Container not running', 'The container is not running, so it cannot be attached to.'),
   gone: define('GW_GONE', 410, 'Gone', 'The resource is gone.'),
   requestTimeout: define('GW_REQUEST_TIMEOUT', 408, 'Request timeout', 'The request was not received in time.'),
   payloadTooLarge: define('GW_PAYLOAD_TOO_LARGE', 413, 'Payload too large', 'The request body is too large.'),

@@ -22,6 +22,7 @@ import { attachMetrics } from './metrics.ts'
 import { CloseCode } from './relay.ts'
 import { attachRoutes, chooseClientProtocol, offeredProtocols, SessionRegistry } from '../routes/attach.ts'
 import { logsRoutes, LogStreams } from '../routes/logs.ts'
+import { kubeDebugClient } from '../kube/debug-client.ts'
 
 export { AttachConfigSchema, type AttachConfig } from './config-schema.ts'
 export { CloseCode, KDEBUG_PROTOCOL } from './relay.ts'
@@ -121,7 +122,8 @@ export function createAttach (opts: CreateAttachOptions): Attach {
     const metrics = attachMetrics(fastify.metrics.registry)
 
     await fastify.register(streamTicketRoutes, { tickets })
-    await fastify.register(attachRoutes, { config, connector, policy, impersonate, metrics, registry: sessions })
+    const client = kubeDebugClient(fastify.cluster.kubeConfig, { requestTimeoutMs: fastify.config.kube.requestTimeoutMs })
+    await fastify.register(attachRoutes, { config, connector, policy, impersonate, metrics, registry: sessions, client })
     await fastify.register(logsRoutes, { connector, policy, impersonate, metrics, streams: logStreams, heartbeatMs: config.pingIntervalSeconds * 1000 })
   }
 

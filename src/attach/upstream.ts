@@ -72,6 +72,22 @@ async function readBody (res: IncomingMessage): Promise<string> {
   })
 }
 
+/**
+ * A refused attach handshake as a problem. The API server answers with a Status; a plain-text
+ * body is the kubelet's own answer passed through the upgrade-aware proxy (pre-1.30 path, or
+ * non-v5 protocols: pkg/kubelet/cri/streaming/errors.go WriteError writes err.Error() with 500),
+ * and so is a 500 Status (error dialing the kubelet): neither means the API server is
+ * unavailable, so both are a 502 naming what the node said.
+ */
+export function handshakeProblem (code: number, status: ReturnType<typeof parseStatusBody>, body: string, retryAfter?: string): ProblemError {
+  if (!status) {
+    const text = body.trim().slice(0, 300)
+    return Problems.badGateway(text ? `The kubelet refused the attach: ${text}` : `The Kubernetes API server answered ${code} to the attach.`, { upstreamStatus: code })
+  }
+  if (code === 500) return Problems.badGateway(`The kubelet could not attach: ${status.message ?? 'internal error'}`, { kubernetesReason: status.reason, upstreamStatus: code })
+  return problemFromStatus(code, status, retryAfter)
+}
+
 export class UpstreamConnector {
   readonly #kc: KubeConfig
   readonly #maxPayload: number
@@ -141,7 +157,7 @@ export class UpstreamConnector {
           const status = parseStatusBody(body)
           // x/net/websocket refuses an unsupported subprotocol with a bare 403.
           if (res.statusCode === 403 && !status) fail(Problems.badGateway('The Kubernetes API server refused the attach subprotocols (v5/v4.channel.k8s.io).'))
-          else fail(problemFromStatus(res.statusCode ?? 502, status, res.headers['retry-after']))
+          else fail(handshakeProblem(res.statusCode ?? 502, status, body, res.headers['retry-after']))
         }, () => fail(Problems.badGateway()))
       })
       socket.once('error', err => {

@@ -23,6 +23,10 @@ import { lookupExitCode } from '../attach/exit-code.ts'
 import type { AttachMetrics } from '../attach/metrics.ts'
 import { TicketParam } from '../schemas/stream.ts'
 import { Names } from '../schemas/names.ts'
+import type { DebugClient } from '../kube/debug-client.ts'
+import type { Pod } from '../kube/spec/index.ts'
+import { waitForContainer } from '../debug/wait.ts'
+import { attachStreamsFor, containerAttachable, type AttachStreams } from '../attach/target.ts'
 
 export const CLIENT_PROTOCOLS: readonly ClientProtocol[] = [V5_PROTOCOL, V4_PROTOCOL, KDEBUG_PROTOCOL]
 
@@ -50,9 +54,10 @@ const Size = Type.Integer({ minimum: 1, maximum: 65535 })
 export const AttachQuerySchema = Type.Object({
   container: Type.Optional(Names.container('Container to attach to (required when the pod has several).')),
   stdin: Type.Boolean({ default: true, description: 'Send input to the container (it must have stdin: true).' }),
-  tty: Type.Boolean({ default: false, description: 'The container has a TTY: stderr is merged into stdout and resize applies.' }),
+  tty: Type.Boolean({ default: false, description: 'A hint only: the container spec decides whether the session has a TTY (stderr merged into stdout, resize applies), as the kubelet does.' }),
   stderr: Type.Optional(Type.Boolean({ description: 'Receive stderr (default: true without tty).' })),
   stderrText: Type.Boolean({ default: false, description: 'kdebug.v1: stderr as {"type":"stderr","data":…} text frames instead of binary frames.' }),
+  wait: Type.Optional(Type.Integer({ minimum: 0, maximum: 60, description: 'Seconds to wait for the container to be running before attaching (0 = refuse at once with 409 when it is not).' })),
   cols: Type.Optional(Size),
   rows: Type.Optional(Size),
   ticket: TicketParam
@@ -66,6 +71,8 @@ export interface AttachRouteOptions {
   impersonate: boolean
   metrics: AttachMetrics
   registry: SessionRegistry
+  /** Reads the pod (container spec and state) before the upstream dial. */
+  client: DebugClient
 }
 
 /** A live (or about-to-be-live) session, for shutdown and tests. */
@@ -101,6 +108,8 @@ interface Prepared {
   startId: string
   maxDurationMs: number
   query: AttachQuery
+  /** Whether the session has a TTY (the container spec's, not the query's hint). */
+  tty: boolean
   namespace: string
   pod: string
   started: boolean
@@ -134,6 +143,39 @@ export { policyRuleFor }
 export function sessionLimitMs (configSeconds: number, ruleMaxTtlSeconds: number | undefined): number {
   const caps = [configSeconds, ruleMaxTtlSeconds ?? 0].filter(s => s > 0)
   return caps.length === 0 ? 0 : Math.min(...caps) * 1000
+}
+
+/**
+ * Reads the pod and returns the streams to request (attachStreamsFor), after making sure the
+ * container runs: on 1.30+ a kubelet refusal only shows after the upgrade, so a container that
+ * is waiting (ContainerCreating, ImagePullBackOff …) or gone is a 409 here, naming its state.
+ * `wait` seconds let a starting container come up first (a watch, as `wait` on create does).
+ * undefined when the pod does not say which container (the API server's answer then decides).
+ */
+export async function attachableStreams (client: DebugClient, a: { namespace: string, pod: string, query: AttachQuery, as?: Identity, socket?: { once: (e: 'close', f: () => void) => unknown, off: (e: 'close', f: () => void) => unknown } }): Promise<AttachStreams | undefined> {
+  const ac = new AbortController()
+  const gone = (): void => ac.abort()
+  a.socket?.once('close', gone)
+  try {
+    const callOpts = { ...(a.as ? { as: a.as } : {}), signal: ac.signal }
+    let pod: Pod = await client.getPod(a.namespace, a.pod, callOpts)
+    const streams = attachStreamsFor(pod as never, a.query.container, { stdin: a.query.stdin, tty: a.query.tty, ...(a.query.stderr !== undefined ? { stderr: a.query.stderr } : {}) })
+    if (!streams) return undefined
+    let state = containerAttachable(pod as never, streams.container)
+    if (!state.attachable && (a.query.wait ?? 0) > 0 && (state.state === 'waiting' || state.state === 'unknown')) {
+      pod = (await waitForContainer(client, { namespace: a.namespace, pod: a.pod, container: streams.container, from: pod, seconds: a.query.wait as number, callOpts, signal: ac.signal })).pod
+      state = containerAttachable(pod as never, streams.container)
+    }
+    if (!state.attachable) {
+      const what = state.state === 'terminated' ? 'has terminated' : state.state === 'deleting' ? 'is being deleted' : 'is not running yet'
+      throw Problems.containerNotRunning(`container "${streams.container}" ${what}: ${state.reason}${state.message ? `: ${state.message}` : ''}`, {
+        container: { name: streams.container, state: state.state, reason: state.reason, ...(state.message ? { message: state.message } : {}), ...(state.exitCode !== undefined ? { exitCode: state.exitCode } : {}) }
+      })
+    }
+    return streams
+  } finally {
+    a.socket?.off('close', gone)
+  }
 }
 
 export async function attachRoutes (fastify: FastifyInstance, opts: AttachRouteOptions): Promise<void> {
@@ -185,15 +227,17 @@ export async function attachRoutes (fastify: FastifyInstance, opts: AttachRouteO
       const start = await auditRequest(scope, { rule: rule.name })
       const endScope: AuditScope = { ...scope, action: 'attach.end' }
       let upstream: UpstreamAttach
+      let streams: AttachStreams | undefined
       try {
+        streams = await attachableStreams(opts.client, { namespace, pod, query, ...(opts.impersonate ? { as: identity } : {}), socket: request.raw.socket })
         upstream = await connector.connect({
           namespace,
           pod,
-          ...(query.container ? { container: query.container } : {}),
-          stdin: query.stdin,
+          ...(streams ? { container: streams.container } : query.container ? { container: query.container } : {}),
+          stdin: streams?.stdin ?? query.stdin,
           stdout: true,
-          stderr: query.stderr ?? !query.tty,
-          tty: query.tty
+          stderr: streams?.stderr ?? query.stderr ?? !query.tty,
+          tty: streams?.tty ?? query.tty
         }, opts.impersonate ? identity : undefined)
       } catch (err) {
         const status = isProblemError(err) ? err.status : 502
@@ -210,6 +254,7 @@ export async function attachRoutes (fastify: FastifyInstance, opts: AttachRouteO
         startId: start.id,
         maxDurationMs,
         query,
+        tty: streams?.tty ?? query.tty,
         namespace,
         pod,
         started: false,
@@ -260,7 +305,7 @@ export async function attachRoutes (fastify: FastifyInstance, opts: AttachRouteO
       upstreamProtocol: p.upstream.protocol,
       early: p.upstream.takeOver(),
       stderrAsText: q.stderrText,
-      tty: q.tty,
+      tty: p.tty,
       ...(q.cols !== undefined && q.rows !== undefined ? { initialSize: { cols: q.cols, rows: q.rows } } : {}),
       pingIntervalMs: config.pingIntervalSeconds * 1000,
       idleTimeoutMs: config.idleTimeoutSeconds * 1000,
