@@ -12,6 +12,7 @@ import { impersonationHeadersFor } from '../auth/delegation.ts'
 import { parseStatusBody, problemFromStatus, toProblem } from '../kube/errors.ts'
 import { checkName, nameSegment } from '../kube/path-segment.ts'
 import { Problems, type ProblemError } from '../errors.ts'
+import { USER_AGENT } from '../kube/user-agent.ts'
 
 export const V5_PROTOCOL = 'v5.channel.k8s.io'
 export const V4_PROTOCOL = 'v4.channel.k8s.io'
@@ -107,7 +108,7 @@ export class UpstreamConnector {
     await this.#kc.applyToHTTPSOptions(opts)
     if (this.#agent) opts.agent = this.#agent
     else this.#agent = opts.agent as Agent | undefined
-    const headers: Record<string, string | string[]> = { ...(opts.headers ?? {}) }
+    const headers: Record<string, string | string[]> = { ...(opts.headers ?? {}), 'User-Agent': USER_AGENT }
     if (impersonate) {
       // Repeated names must be separate header lines: an array value does that.
       for (const [k, v] of impersonationHeadersFor(impersonate)) {

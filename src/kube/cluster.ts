@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs'
 import { KubeConfig, CoreV1Api, VersionApi, AuthenticationV1Api, AuthorizationV1Api } from '@kubernetes/client-node'
 import { toProblem } from './errors.ts'
+import { useGatewayUserAgent } from './user-agent.ts'
 
 const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token'
 
@@ -25,7 +26,7 @@ export function loadKubeConfig (opts: KubeConnectionOptions): KubeConfig {
   else kc.loadFromDefault()
   if (opts.context) kc.setCurrentContext(opts.context)
   if (!kc.getCurrentCluster()) throw new Error('kubeconfig has no current cluster')
-  return kc
+  return useGatewayUserAgent(kc)
 }
 
 export class Cluster {
@@ -36,7 +37,7 @@ export class Cluster {
   private readonly version: VersionApi
 
   constructor (kubeConfig: KubeConfig) {
-    this.kubeConfig = kubeConfig
+    this.kubeConfig = useGatewayUserAgent(kubeConfig)
     this.core = kubeConfig.makeApiClient(CoreV1Api)
     this.authentication = kubeConfig.makeApiClient(AuthenticationV1Api)
     this.authorization = kubeConfig.makeApiClient(AuthorizationV1Api)

@@ -7,6 +7,7 @@ import http from 'node:http'
 import https from 'node:https'
 import { createHash } from 'node:crypto'
 import type { KubeConfig } from '@kubernetes/client-node'
+import { USER_AGENT, withFieldManager } from './user-agent.ts'
 
 export type HeaderValues = Record<string, string | string[]>
 
@@ -72,8 +73,10 @@ export async function openKubeRequest (kubeConfig: KubeConfig, path: string, ini
   const server = kubeConfig.getCurrentCluster()?.server
   if (!server) throw new NoClusterError()
   const url = new URL(server.replace(/\/+$/, '') + path)
-  if (init.query) url.search = init.query.toString()
-  const reqOpts: https.RequestOptions & { headers: Record<string, string> } = { method: init.method ?? 'GET', headers: { accept: 'application/json' } }
+  const method = init.method ?? 'GET'
+  const query = withFieldManager(method, init.query)
+  if (query) url.search = query.toString()
+  const reqOpts: https.RequestOptions & { headers: Record<string, string> } = { method, headers: { accept: 'application/json', 'user-agent': USER_AGENT } }
   await kubeConfig.applyToHTTPSOptions(reqOpts)
   // Proxied clusters keep client-node's agent (it speaks SOCKS/HTTP proxies).
   if (!kubeConfig.getCurrentCluster()?.proxyUrl) reqOpts.agent = keepAliveAgent(kubeConfig, reqOpts, url.protocol === 'http:')

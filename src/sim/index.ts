@@ -72,6 +72,8 @@ export interface Sim {
   world: World
   /** Requests the sim answered with 404 for an unknown path. */
   unknownRequests: string[]
+  /** User-Agent headers seen per authenticated user ('' = none sent). */
+  userAgents: Map<string, Set<string>>
   /** Adds objects like the world does at start (defaults applied; pods are Running at once). RBAC kinds go to the authorizer. */
   seed (objects: KObject[]): void
   close (): Promise<void>
@@ -127,6 +129,7 @@ export async function startSim (opts: SimOptions = {}): Promise<Sim> {
   })
   const faults = new FaultController(opts.faults)
   const unknownRequests: string[] = []
+  const userAgents = new Map<string, Set<string>>()
 
   // RBAC objects are readable through the API like on a real cluster
   for (const o of rbacObjects.filter(isRbacObject)) {
@@ -149,6 +152,7 @@ export async function startSim (opts: SimOptions = {}): Promise<Sim> {
     watchTimeoutMs: opts.watchTimeoutMs ?? 30 * 60_000,
     bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
     unknownRequests,
+    userAgents,
     log
   }, { cert: readFileSync(new URL('./tls/server.crt', import.meta.url)), key: readFileSync(new URL('./tls/server.key', import.meta.url)) })
   const caPem = readFileSync(new URL('./tls/ca.crt', import.meta.url), 'utf8')
@@ -194,6 +198,7 @@ export async function startSim (opts: SimOptions = {}): Promise<Sim> {
     lifecycle,
     world,
     unknownRequests,
+    userAgents,
     seed (objects: KObject[]) {
       const rbacKinds = objects.filter(isRbacObject)
       rbac.load(rbacKinds)

@@ -22,6 +22,8 @@ import { objectMatcher } from './selectors.ts'
 import { serveWatch } from './watch.ts'
 import { toTable } from './table.ts'
 import { qosClass } from './lifecycle.ts'
+import { managerOrUserAgent, recordWrite, type ManagerWrite } from './managed-fields.ts'
+import { rfc3339 } from './store.ts'
 
 type Obj = Record<string, unknown>
 
@@ -189,6 +191,12 @@ function get (r: ResourceRequest, d: ResourceDefinition, ns: string | undefined,
   return true
 }
 
+/** The field manager of this write (fieldManager, else the User-Agent prefix) and when it happened. */
+function writeOf (r: ResourceRequest, d: ResourceDefinition, subresource?: string): ManagerWrite {
+  const manager = managerOrUserAgent(r.url.searchParams.get('fieldManager'), r.req.headers['user-agent'])
+  return { manager, apiVersion: apiVersionOf(d), time: rfc3339(r.ctx.store.now()), ...(subresource ? { subresource } : {}) }
+}
+
 function checkBodyScope (d: ResourceDefinition, o: KObject, ns: string | undefined, name?: string): void {
   if (o.kind !== undefined && o.kind !== d.kind) throw badRequest(`the object provided is unrecognized (must be of type ${d.kind}): ${String(o.kind)}`)
   if (d.namespaced && o.metadata.namespace && o.metadata.namespace !== ns) throw badRequest('the namespace of the provided object does not match the namespace sent on the request')
@@ -244,6 +252,7 @@ async function create (r: ResourceRequest, d: ResourceDefinition, ns: string): P
     admitNamespaceLabels(r, o)
     o.status = { phase: 'Active' }
   }
+  recordWrite(o, undefined, writeOf(r, d))
   if (isDryRun(r.url)) {
     const name = o.metadata.name ?? ''
     if (ctx.store.get(d.resource, d.namespaced ? ns : undefined, name)) throw alreadyExists(d.resource, name)
@@ -326,6 +335,7 @@ async function update (r: ResourceRequest, d: ResourceDefinition, ns: string | u
   if (d.resource !== 'pods') validateGeneric(d, next)
   else admitPodSecurity(r, next, old)
   if (d.resource === 'namespaces') admitNamespaceLabels(r, next, old)
+  recordWrite(next, old, writeOf(r, d))
   if (isDryRun(r.url)) {
     sendJSON(r.res, 200, present(d, next))
     return true
@@ -346,6 +356,7 @@ async function patch (r: ResourceRequest, d: ResourceDefinition, ns: string | un
   if (d.resource !== 'pods') validateGeneric(d, next)
   else admitPodSecurity(r, next, old)
   if (d.resource === 'namespaces') admitNamespaceLabels(r, next, old)
+  recordWrite(next, old, writeOf(r, d))
   if (isDryRun(r.url)) {
     sendJSON(r.res, 200, present(d, next))
     return true
@@ -598,6 +609,7 @@ async function handlePodSubresource (r: ResourceRequest, d: ResourceDefinition):
       // status strategy: only status changes are kept
       const next = structuredClone(old)
       next.status = incoming.status
+      recordWrite(next, old, writeOf(r, d, 'status'))
       const stored = isDryRun(url) ? next : ctx.store.update('pods', next)
       sendJSON(r.res, 200, present(d, stored))
       return true
@@ -651,6 +663,7 @@ async function ephemeralContainers (r: ResourceRequest, d: ResourceDefinition): 
   next = defaultEphemeralContainers(next)
   validateEphemeralContainersUpdate(next, old)
   admitPodSecurity(r, next, old, 'ephemeralcontainers')
+  recordWrite(next, old, writeOf(r, d, 'ephemeralcontainers'))
   if (isDryRun(r.url)) {
     sendJSON(r.res, 200, present(d, next))
     return true

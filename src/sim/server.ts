@@ -36,6 +36,8 @@ export interface ServerContext {
   bookmarkIntervalMs: number
   /** Requests the sim does not serve (method + path), for finding what clients need. */
   unknownRequests: string[]
+  /** User-Agent headers seen per authenticated user (before impersonation), as the API server's audit log shows them. */
+  userAgents: Map<string, Set<string>>
   log: (msg: string) => void
 }
 
@@ -62,7 +64,14 @@ export function authenticate (ctx: ServerContext, req: IncomingMessage): UserInf
   const token = bearer(req)
   const user = token ? ctx.authn.authenticate(token) : undefined
   if (!user) throw unauthorized()
+  noteUserAgent(ctx, user.username, req.headers['user-agent'])
   return user
+}
+
+function noteUserAgent (ctx: ServerContext, username: string, ua: string | undefined): void {
+  let seen = ctx.userAgents.get(username)
+  if (!seen) ctx.userAgents.set(username, seen = new Set())
+  if (seen.size < 50) seen.add(ua ?? '')
 }
 
 /** The authorization filter: resource attributes from RequestInfo, or the path for non-resource URLs. */
