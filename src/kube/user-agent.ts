@@ -43,10 +43,10 @@ const marked = new WeakSet<KubeConfig>()
 export function useGatewayUserAgent (kc: KubeConfig): KubeConfig {
   if (marked.has(kc)) return kc
   marked.add(kc)
-  kc.makeApiClient = function <T> (apiClientType: new (config: ReturnType<typeof createConfiguration>) => T): T {
+  kc.makeApiClient = function <T> (ApiClient: new (config: ReturnType<typeof createConfiguration>) => T): T {
     const cluster = kc.getCurrentCluster()
     if (!cluster) throw new Error('No active cluster!')
-    return new apiClientType(createConfiguration({
+    return new ApiClient(createConfiguration({
       baseServer: new ServerConfiguration(cluster.server, {}),
       authMethods: { default: kc },
       middleware: [setHeaderMiddleware('User-Agent', USER_AGENT)]

@@ -14,7 +14,7 @@ type Obj = Record<string, unknown>
 export function managerOrUserAgent (fieldManager: string | null, userAgent: string | undefined): string {
   if (fieldManager !== null && fieldManager !== '') {
     // apimachinery/pkg/api/validation ValidateFieldManager: at most 128 printable characters
-    if (fieldManager.length > 128) throw badRequest(`fieldManager: Too long: may not be more than 128 bytes`)
+    if (fieldManager.length > 128) throw badRequest('fieldManager: Too long: may not be more than 128 bytes')
     return fieldManager
   }
   return (userAgent ?? '').split('/')[0] ?? ''
