@@ -28,9 +28,11 @@ const LOW_WATER_MARK = 256 * 1024
 /**
  * For ws' handleProtocols. A v5 offer anywhere in the list wins (the API server checks for it
  * before proxying); otherwise the first offered protocol the kubelet supports; false if none.
+ * Without the stream translator (before 1.30, or the TranslateStreamCloseWebsocketRequests
+ * feature gate off) everything is proxied to the kubelet, which has no v5.
  */
-export function negotiateSubprotocol (offered: Set<string>): string | false {
-  if (offered.has(V5_PROTOCOL)) return V5_PROTOCOL
+export function negotiateSubprotocol (offered: Set<string>, translator = true): string | false {
+  if (translator && offered.has(V5_PROTOCOL)) return V5_PROTOCOL
   for (const p of offered) if (KUBELET_PROTOCOLS.includes(p)) return p
   return false
 }
@@ -46,9 +48,9 @@ export function offeredSubprotocols (header: string | string[] | undefined): Set
  * real server (x/net/websocket handshake failure) answers `403 Forbidden` with an empty body:
  * call rejectHandshake before ws' handleUpgrade.
  */
-export function acceptsSubprotocols (header: string | string[] | undefined): boolean {
+export function acceptsSubprotocols (header: string | string[] | undefined, translator = true): boolean {
   const offered = offeredSubprotocols(header)
-  return offered.size === 0 || negotiateSubprotocol(offered) !== false
+  return offered.size === 0 || negotiateSubprotocol(offered, translator) !== false
 }
 
 /** Writes the handshake refusal of golang.org/x/net/websocket (403, no body) and closes the socket. */

@@ -47,6 +47,11 @@ export interface SimOptions {
   restartDelayMs?: number
   /** PacketDrop writers: Cilium's --hubble-drop-events-interval (default 120 s), tailer correlator overrides. */
   drops?: { ciliumIntervalSeconds?: number, tailerCorrelator?: CorrelatorOptions }
+  /**
+   * The API server's stream translator for `v5.channel.k8s.io` (1.30+, TranslateStreamCloseWebsocketRequests;
+   * default true). false behaves like an older server: attach WebSockets are proxied to the kubelet (v4 at most).
+   */
+  streamTranslator?: boolean
   log?: (msg: string) => void
 }
 
@@ -153,6 +158,7 @@ export async function startSim (opts: SimOptions = {}): Promise<Sim> {
     bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
     unknownRequests,
     userAgents,
+    streamTranslator: opts.streamTranslator ?? true,
     log
   }, { cert: readFileSync(new URL('./tls/server.crt', import.meta.url)), key: readFileSync(new URL('./tls/server.key', import.meta.url)) })
   const caPem = readFileSync(new URL('./tls/ca.crt', import.meta.url), 'utf8')

@@ -38,6 +38,8 @@ export interface ServerContext {
   unknownRequests: string[]
   /** User-Agent headers seen per authenticated user (before impersonation), as the API server's audit log shows them. */
   userAgents: Map<string, Set<string>>
+  /** The 1.30+ stream translator terminates v5 WebSockets (false: a pre-1.30 server, v4 and older only). */
+  streamTranslator: boolean
   log: (msg: string) => void
 }
 
@@ -157,7 +159,7 @@ export function createSimServer (ctx: ServerContext, tls: TlsMaterial): SimServe
   const watchClosers = new Set<() => void>()
   const wss = new WebSocketServer({
     noServer: true,
-    handleProtocols: (protocols) => negotiateSubprotocol(protocols)
+    handleProtocols: (protocols) => negotiateSubprotocol(protocols, ctx.streamTranslator)
   })
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -242,7 +244,7 @@ export function createSimServer (ctx: ServerContext, tls: TlsMaterial): SimServe
       const target = attachTarget(ctx, info, url)
       // Offers the server cannot speak fail the handshake (x/net/websocket: 403, empty body),
       // instead of ws completing a 101 with no protocol.
-      if (!acceptsSubprotocols(req.headers['sec-websocket-protocol'])) {
+      if (!acceptsSubprotocols(req.headers['sec-websocket-protocol'], ctx.streamTranslator)) {
         rejectHandshake(socket)
         return
       }
@@ -251,7 +253,7 @@ export function createSimServer (ctx: ServerContext, tls: TlsMaterial): SimServe
         // 1.30+: v5 is terminated by the stream translator, which upgrades before it dials the
         // kubelet, so the kubelet's refusal arrives as a Status on the error channel. Other
         // protocols are proxied to the kubelet, whose plain-text answer comes back as is.
-        if (negotiateSubprotocol(offeredSubprotocols(req.headers['sec-websocket-protocol'])) !== V5_PROTOCOL) {
+        if (negotiateSubprotocol(offeredSubprotocols(req.headers['sec-websocket-protocol']), ctx.streamTranslator) !== V5_PROTOCOL) {
           writeKubeletRefusal(socket, refusal.httpStatus, refusal.text)
           return
         }

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { WebSocket, type ClientOptions } from 'ws'
-import type { Sim } from '../../src/sim/index.ts'
+import type { Sim, SimOptions } from '../../src/sim/index.ts'
 import type { Config } from '../../src/config.ts'
 import type { Services } from '../../src/services.ts'
 import type { Attach } from '../../src/attach/index.ts'
@@ -31,10 +31,10 @@ export interface AttachStack {
   close: (opts?: { keep?: boolean }) => Promise<void>
 }
 
-export async function startAttachStack (opts: { attach?: Record<string, unknown>, config?: Record<string, unknown> } = {}): Promise<AttachStack> {
+export async function startAttachStack (opts: { attach?: Record<string, unknown>, config?: Record<string, unknown>, sim?: SimOptions } = {}): Promise<AttachStack> {
   let recordingDir = ''
   const stack = await startStack({
-    sim: { startDelayMs: 5 },
+    sim: { startDelayMs: 5, ...opts.sim },
     // Drops are not under test here; their watch would only add noise.
     config: deepMerge({ drops: { enabled: false }, attach: { exitCodeLookupMs: 500 } }, deepMerge(opts.config ?? {}, opts.attach ? { attach: opts.attach } : {})),
     keepDir: true,

@@ -16,7 +16,7 @@ const serverSockets = new Map<string, WebSocket>()
 const reportExitCode = new Set<string>()
 
 before(async () => {
-  const wss = new WebSocketServer({ noServer: true, handleProtocols: negotiateSubprotocol })
+  const wss = new WebSocketServer({ noServer: true, handleProtocols: (offered) => negotiateSubprotocol(offered) })
   server = createServer((_req, res) => { res.statusCode = 400; res.end() })
   server.on('upgrade', (req, socket, head) => {
     if (!acceptsSubprotocols(req.headers['sec-websocket-protocol'])) { rejectHandshake(socket); return }
