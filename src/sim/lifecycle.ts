@@ -3,6 +3,7 @@
 // status fields a real kubelet (containerd runtime) reports; image pulls from
 // `unreachable.invalid/` fail like an unresolvable registry; exits become
 // `terminated`; deletion honours the grace period.
+import { containerEnv } from './container-env.ts'
 import { createHash } from 'node:crypto'
 import type { KObject } from './types.ts'
 import type { Store } from './store.ts'
@@ -319,7 +320,9 @@ export class PodLifecycle {
   #runProcess (ns: string, name: string, uid: string | undefined, kind: Kind, c: Container): void {
     let proc: ContainerProcess
     try {
-      proc = this.#processes.start({ namespace: ns, pod: name, container: c.name, image: c.image ?? '', command: c.command, args: c.args, stdin: c.stdin === true, stdinOnce: c.stdinOnce === true, tty: c.tty === true })
+      const pod = this.#store.get('pods', ns, name)
+      const env = pod ? containerEnv(pod as unknown as Record<string, unknown>, c as unknown as Record<string, unknown>) : undefined
+      proc = this.#processes.start({ namespace: ns, pod: name, container: c.name, image: c.image ?? '', command: c.command, args: c.args, stdin: c.stdin === true, stdinOnce: c.stdinOnce === true, tty: c.tty === true, ...(env ? { env } : {}) })
     } catch (err) {
       this.#onError(err)
       return

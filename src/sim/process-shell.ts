@@ -12,6 +12,8 @@ export interface ShellOptions {
   stdin?: boolean
   stdinOnce: boolean
   hostname: string
+  /** The process environment (default PATH, HOSTNAME, HOME and TERM with a tty). */
+  env?: Record<string, string>
   /** Run these lines non-interactively, then exit with the last status (container `command`/`args`). */
   script?: string[]
   logLimitBytes?: number
@@ -53,6 +55,7 @@ export function floodContent (offset: number, length: number, crlf = false): Buf
 
 export class LineShell extends BaseProcess {
   readonly #hostname: string
+  readonly #envVars: Record<string, string> | undefined
   readonly #script: string[] | undefined
   #cols = 0
   #rows = 0
@@ -70,6 +73,7 @@ export class LineShell extends BaseProcess {
   constructor (opts: ShellOptions) {
     super({ tty: opts.tty, stdin: opts.stdin ?? true, stdinOnce: opts.stdinOnce, logLimitBytes: opts.logLimitBytes })
     this.#hostname = opts.hostname
+    this.#envVars = opts.env
     this.#script = opts.script ? [...opts.script] : undefined
     this.#stdinClosed = !this.stdin // no stdin: reads see EOF (/dev/null)
     if (!this.#script) this.#prompt()
@@ -238,6 +242,7 @@ export class LineShell extends BaseProcess {
   }
 
   #env (): Record<string, string> {
+    if (this.#envVars) return this.#envVars
     const env: Record<string, string> = { PATH, HOSTNAME: this.#hostname, HOME: '/root' }
     if (this.tty) env['TERM'] = 'xterm'
     return env

@@ -44,6 +44,8 @@ export interface ProcessSpec {
   stdin: boolean
   tty: boolean
   stdinOnce?: boolean
+  /** The process environment as the kubelet and runtime set it (container-env.ts); default PATH/HOSTNAME/HOME(/TERM). */
+  env?: Record<string, string>
 }
 
 const SHELLS = new Set(['sh', 'bash', 'ash', 'dash', 'zsh'])
@@ -117,7 +119,8 @@ export class RealShellProcess extends BaseProcess {
 
   constructor (spec: ProcessSpec, opts: { logLimitBytes?: number } = {}) {
     super({ tty: spec.tty, stdin: spec.stdin, stdinOnce: spec.stdinOnce === true, logLimitBytes: opts.logLimitBytes })
-    const env = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: tmpdir(), HOSTNAME: spec.pod, TERM: 'xterm', PS1: '/ # ' }
+    // The container's variables, but HOME stays a directory of this machine (the shell runs here).
+    const env = { PATH: '/usr/local/bin:/usr/bin:/bin', ...spec.env, HOME: tmpdir(), HOSTNAME: spec.pod, TERM: 'xterm', PS1: '/ # ' }
     const usePty = spec.tty && existsSync('/usr/bin/script')
     this.#child = usePty
       ? spawn('/usr/bin/script', ['-qefc', '/bin/sh -i', '/dev/null'], { cwd: tmpdir(), env, stdio: 'pipe' })
@@ -199,7 +202,7 @@ export class ProcessTable {
 
   #create (spec: ProcessSpec): SimProcess {
     const what = classifyCommand(spec)
-    const base = { tty: spec.tty, stdin: spec.stdin, stdinOnce: spec.stdinOnce === true, hostname: spec.pod }
+    const base = { tty: spec.tty, stdin: spec.stdin, stdinOnce: spec.stdinOnce === true, hostname: spec.env?.HOSTNAME ?? spec.pod, ...(spec.env ? { env: spec.env } : {}) }
     if (what.kind === 'script') return new LineShell({ ...base, script: what.lines })
     if (what.kind === 'interactive') return this.#realShell ? new RealShellProcess(spec) : new LineShell(base)
     return new ServiceProcess(spec)

@@ -37,6 +37,9 @@ test('the attach URL a debug session returns works as it is: tty debug container
   await c.waitControl('ready')
   c.send('size\r')
   await c.waitText('40 120')
+  // the attribution env the gateway put on the container is visible inside it
+  c.send('echo "by=$KDEBUG_REQUESTED_BY"\r')
+  await c.waitText('by=alice\r\n')
   c.send('exit 0\r')
   assert.equal((await c.waitControl('exit')).code, 0)
   assert.equal((await c.closed).code, 1000)
