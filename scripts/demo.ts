@@ -83,6 +83,9 @@ async function main (): Promise<void> {
     port: Number(process.env.DEMO_SIM_PORT ?? 0),
     kubeconfigPath,
     realShell: process.env.DEMO_REAL_SHELL === '1',
+    // like a real cluster: etcd compacted every 5 minutes, idle attach streams end after 4 hours
+    compactionIntervalMs: 5 * 60_000,
+    streamIdleTimeoutMs: 4 * 3600_000,
     log: (msg) => logger.debug({ component: 'sim' }, msg)
   })
   const services = await createServices(config, { kubeconfigText: sim.kubeconfig })

@@ -68,6 +68,14 @@ export interface AttachOptions {
    * path never does: the kubelet's ServeAttach writes Success whenever the streams end. Default false.
    */
   reportExitCode?: boolean
+  /**
+   * Close the stream after this long without data in either direction (0 / unset = never): the
+   * kubelet's --streaming-connection-idle-timeout (default 4 h) and the stream translator's
+   * idle timer. wsstream's Conn resets its deadline on every data read and write
+   * (apimachinery util/httpstream/wsstream conn.go resetTimeout); WebSocket pings are answered
+   * inside the frame reader and do not reset it. The stream just closes, with no Status.
+   */
+  idleTimeoutMs?: number
 }
 
 /** metav1.Status as json.Marshal writes it on the error channel (no kind/apiVersion, no code when 0). */
@@ -223,12 +231,30 @@ export function serveAttach (ws: WebSocket, proc: ContainerProcess, opts: Attach
     else if (!proc.exited) finish(0) // detach: this client's output streams are dropped, the container runs on
   }
 
+  let idleTimer: NodeJS.Timeout | undefined
+  const touch = (): void => {
+    if (!opts.idleTimeoutMs || finished) return
+    if (idleTimer) idleTimer.refresh()
+    else {
+      idleTimer = setTimeout(() => {
+        if (finished) return
+        finished = true
+        cleanup()
+        ws.close(1000)
+      }, opts.idleTimeoutMs)
+      idleTimer.unref()
+    }
+  }
+  unsubscribe.push(() => { if (idleTimer) clearTimeout(idleTimer) })
+  touch()
+
   // Readiness: one empty message on the lowest writable channel.
   send(opts.stdout ? STDOUT : opts.stderr ? STDERR : ERROR, Buffer.alloc(0))
 
   unsubscribe.push(proc.onOutput((stream, chunk) => {
     if (finished) return
     if (stream === 'stdout' ? !opts.stdout : !opts.stderr) return
+    touch()
     // Each frame's callback runs once it reached the socket; the last one releases the hold.
     send(stream === 'stdout' ? STDOUT : STDERR, chunk, maybeRelease)
     if (!release && ws.bufferedAmount > HIGH_WATER_MARK && proc.hold) release = proc.hold()
@@ -239,6 +265,7 @@ export function serveAttach (ws: WebSocket, proc: ContainerProcess, opts: Attach
     if (finished) return
     let data = Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw)
     if (data.length === 0) return
+    touch()
     if (v5 && data[0] === STREAM_CLOSE) {
       const channel = data[1]
       if (data.length !== 2 || channel === undefined || channel >= CHANNELS) {

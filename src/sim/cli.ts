@@ -43,7 +43,7 @@ async function main (): Promise<void> {
   const { mkdirSync } = await import('node:fs')
   const { dirname } = await import('node:path')
   mkdirSync(dirname(args.kubeconfig), { recursive: true })
-  const sim = await startSim({ port: args.port, host: args.host, kubeconfigPath: args.kubeconfig, world: args.world, realShell: args.realShell, log: (m) => console.error(m) })
+  const sim = await startSim({ port: args.port, host: args.host, kubeconfigPath: args.kubeconfig, world: args.world, realShell: args.realShell, compactionIntervalMs: 5 * 60_000, streamIdleTimeoutMs: 4 * 3600_000, log: (m) => console.error(m) })
   console.log(`simulated Kubernetes API server listening on ${sim.httpsUrl} (plain HTTP on the same port: ${sim.url})`)
   console.log(`kubeconfig written to ${args.kubeconfig}`)
   console.log(`  kubectl --kubeconfig ${args.kubeconfig} get pods -A --context admin`)

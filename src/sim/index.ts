@@ -52,6 +52,14 @@ export interface SimOptions {
    * default true). false behaves like an older server: attach WebSockets are proxied to the kubelet (v4 at most).
    */
   streamTranslator?: boolean
+  /**
+   * etcd compaction as kube-apiserver schedules it (--etcd-compaction-interval, default 5 min):
+   * every interval the revision seen one interval earlier is compacted, so resourceVersions older
+   * than that get 410 (watch, Exact list, continue token). 0 / unset = only /__sim/compact.
+   */
+  compactionIntervalMs?: number
+  /** Attach streams end after this long without data (kubelet --streaming-connection-idle-timeout, default 4 h); 0 = never. */
+  streamIdleTimeoutMs?: number
   log?: (msg: string) => void
 }
 
@@ -159,6 +167,7 @@ export async function startSim (opts: SimOptions = {}): Promise<Sim> {
     unknownRequests,
     userAgents,
     streamTranslator: opts.streamTranslator ?? true,
+    streamIdleTimeoutMs: opts.streamIdleTimeoutMs ?? 4 * 3600_000,
     log
   }, { cert: readFileSync(new URL('./tls/server.crt', import.meta.url)), key: readFileSync(new URL('./tls/server.key', import.meta.url)) })
   const caPem = readFileSync(new URL('./tls/ca.crt', import.meta.url), 'utf8')
@@ -186,6 +195,17 @@ export async function startSim (opts: SimOptions = {}): Promise<Sim> {
     ciliumIntervalSeconds: opts.drops?.ciliumIntervalSeconds,
     tailerCorrelator: opts.drops?.tailerCorrelator
   })
+
+  // kube-apiserver's compactor (storage/etcd3 compact.go): each tick compacts to the revision of the previous tick
+  let compactor: NodeJS.Timeout | undefined
+  if ((opts.compactionIntervalMs ?? 0) > 0) {
+    let previous = store.resourceVersion
+    compactor = setInterval(() => {
+      store.compactTo(previous)
+      previous = store.resourceVersion
+    }, opts.compactionIntervalMs)
+    compactor.unref()
+  }
 
   let closed = false
   return {
@@ -217,6 +237,7 @@ export async function startSim (opts: SimOptions = {}): Promise<Sim> {
     async close () {
       if (closed) return
       closed = true
+      if (compactor) clearInterval(compactor)
       lifecycle.close()
       shutdown()
       try { processes.closeAll() } catch { /* F's table may be partial */ }

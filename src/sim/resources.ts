@@ -20,6 +20,7 @@ import { decodeObject, mediaType, queryBool, readBody, sendJSON, wantsTable } fr
 import { PROTOBUF_CONTENT_TYPE } from './protobuf.ts'
 import { objectMatcher } from './selectors.ts'
 import { serveWatch } from './watch.ts'
+import { listPage } from './list.ts'
 import { toTable } from './table.ts'
 import { qosClass } from './lifecycle.ts'
 import { managerOrUserAgent, recordWrite, type ManagerWrite } from './managed-fields.ts'
@@ -137,14 +138,26 @@ export async function handleResource (r: ResourceRequest): Promise<boolean> {
 
 function list (r: ResourceRequest, d: ResourceDefinition, ns: string | undefined): boolean {
   const { ctx, url } = r
-  const match = objectMatcher({ labelSelector: url.searchParams.get('labelSelector'), fieldSelector: url.searchParams.get('fieldSelector'), resource: d.resource })
-  const rv = String(ctx.store.resourceVersion)
-  const items = ctx.store.list(d.resource, ns).filter(match)
+  const p = url.searchParams
+  const match = objectMatcher({ labelSelector: p.get('labelSelector'), fieldSelector: p.get('fieldSelector'), resource: d.resource })
+  const page = listPage(ctx.store, {
+    resource: d.resource,
+    namespaced: d.namespaced,
+    namespace: ns,
+    match,
+    selectors: (p.get('labelSelector') ?? '') !== '' || (p.get('fieldSelector') ?? '') !== '',
+    query: { limit: p.get('limit'), continue: p.get('continue'), resourceVersion: p.get('resourceVersion'), resourceVersionMatch: p.get('resourceVersionMatch') }
+  })
+  const meta: Record<string, unknown> = { resourceVersion: page.resourceVersion }
+  if (page.continue) meta.continue = page.continue
+  if (page.remainingItemCount !== undefined) meta.remainingItemCount = page.remainingItemCount
   if (wantsTable(r.req)) {
-    sendJSON(r.res, 200, toTable(d.resource, items.map(o => present(d, o)), { resourceVersion: rv, includeObject: url.searchParams.get('includeObject'), now: ctx.store.now() }))
+    const table = toTable(d.resource, page.items.map(o => present(d, o)), { resourceVersion: page.resourceVersion, includeObject: p.get('includeObject'), now: ctx.store.now() }) as { metadata: Record<string, unknown> }
+    Object.assign(table.metadata, meta)
+    sendJSON(r.res, 200, table)
     return true
   }
-  sendJSON(r.res, 200, { kind: d.listKind, apiVersion: apiVersionOf(d), metadata: { resourceVersion: rv }, items: items.map(listItem) })
+  sendJSON(r.res, 200, { kind: d.listKind, apiVersion: apiVersionOf(d), metadata: meta, items: page.items.map(listItem) })
   return true
 }
 
@@ -169,7 +182,10 @@ function watch (r: ResourceRequest, d: ResourceDefinition, ns: string | undefine
     namespace: ns,
     match,
     resourceVersion: url.searchParams.get('resourceVersion'),
-    allowBookmarks: queryBool(url.searchParams.get('allowWatchBookmarks')),
+    // Events have no watch cache (pkg/registry/cachesize DefaultWatchCacheSizes: events 0), so
+    // their watches are served by the etcd3 watcher, which sends no bookmarks.
+    allowBookmarks: queryBool(url.searchParams.get('allowWatchBookmarks')) && d.resource !== 'events',
+    watchCache: d.resource !== 'events',
     sendInitialEvents: queryBool(url.searchParams.get('sendInitialEvents')),
     timeoutMs: Number.isFinite(t) && t > 0 ? t * 1000 : ctx.watchTimeoutMs,
     bookmarkIntervalMs: ctx.bookmarkIntervalMs,
@@ -575,7 +591,7 @@ export function kubeletAttach (ctx: ServerContext, pod: KObject, container: stri
   if (!state?.running || !proc || proc.exited) return { refusal: { httpStatus: 500, text: `container ${container} not found in pod ${name}_${ns}` } }
   const tty = containerSpecOf(pod, container)?.tty === true
   if (tty && stderr) return { refusal: { httpStatus: 500, text: 'rpc error: code = InvalidArgument desc = tty and stderr cannot both be true' } }
-  return { proc, opts: { stdin, stdout, stderr, tty } }
+  return { proc, opts: { stdin, stdout, stderr, tty, ...(ctx.streamIdleTimeoutMs > 0 ? { idleTimeoutMs: ctx.streamIdleTimeoutMs } : {}) } }
 }
 
 /**

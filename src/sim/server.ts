@@ -40,6 +40,8 @@ export interface ServerContext {
   userAgents: Map<string, Set<string>>
   /** The 1.30+ stream translator terminates v5 WebSockets (false: a pre-1.30 server, v4 and older only). */
   streamTranslator: boolean
+  /** Attach streams end after this long without data (kubelet --streaming-connection-idle-timeout); 0 = never. */
+  streamIdleTimeoutMs: number
   log: (msg: string) => void
 }
 

@@ -93,6 +93,31 @@ export class Store {
     return out.sort((a, b) => key(a.metadata.namespace, a.metadata.name ?? '').localeCompare(key(b.metadata.namespace, b.metadata.name ?? '')))
   }
 
+  /**
+   * The objects as they were at resourceVersion `rv` (an etcd read at a revision): the current
+   * state with the retained changes after `rv` undone. 410 Expired when `rv` is compacted away.
+   */
+  listAt (resource: string, namespace: string | undefined, rv: number): KObject[] {
+    return this.listRefsAt(resource, namespace, rv).map(o => structuredClone(o))
+  }
+
+  /** listAt without copies: the stored objects themselves, which callers must not modify (a paged LIST copies only its page). */
+  listRefsAt (resource: string, namespace: string | undefined, rv: number): readonly KObject[] {
+    if (rv >= this.#rv) return [...this.#bucket(resource).values()].filter(o => !namespace || o.metadata.namespace === namespace)
+    if (rv < this.#horizon) throw expired('The resourceVersion for the provided list is too old.')
+    const byKey = new Map<string, KObject>()
+    for (const o of this.#bucket(resource).values()) byKey.set(key(o.metadata.namespace, o.metadata.name ?? ''), o)
+    for (let i = this.#history.length - 1; i >= 0; i--) {
+      const e = this.#history[i] as StoreEvent
+      if (e.rv <= rv) break
+      if (e.resource !== resource) continue
+      const k = key(e.object.metadata.namespace, e.object.metadata.name ?? '')
+      if (e.type === 'ADDED') byKey.delete(k)
+      else if (e.previous) byKey.set(k, e.previous)
+    }
+    return [...byKey.values()].filter(o => !namespace || o.metadata.namespace === namespace)
+  }
+
   /** Sets uid, creationTimestamp, resourceVersion and generation like the registry's BeforeCreate + etcd. */
   create (resource: string, obj: KObject): KObject {
     const name = obj.metadata.name
@@ -171,8 +196,15 @@ export class Store {
 
   /** Drops all retained history (like an etcd compaction), so older watches get 410. */
   compact (): void {
-    this.#history.length = 0
-    this.#horizon = this.#rv
+    this.compactTo(this.#rv)
+  }
+
+  /** etcd compaction at revision `rv`: changes up to it are forgotten; reads and watches from before it get 410. */
+  compactTo (rv: number): void {
+    const to = Math.min(rv, this.#rv)
+    if (to <= this.#horizon) return
+    while (this.#history.length > 0 && (this.#history[0] as StoreEvent).rv <= to) this.#history.shift()
+    this.#horizon = to
   }
 
   #emit (e: StoreEvent): void {

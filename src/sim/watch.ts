@@ -24,6 +24,13 @@ export interface WatchOptions {
   timeoutMs: number
   bookmarkIntervalMs: number
   faults?: FaultController
+  /**
+   * Served by the watch cache (default). false = straight from the etcd3 watcher (resources with
+   * no cache, like events): a compacted resourceVersion is its "The resourceVersion for the
+   * provided watch is too old." (etcd3/errors.go interpretWatchError) instead of the cacher's
+   * "too old resource version: N (M)".
+   */
+  watchCache?: boolean
   /** Turns a stored object into what the wire shows (kind/apiVersion). */
   present: (o: KObject) => KObject
 }
@@ -100,8 +107,9 @@ export function serveWatch (req: IncomingMessage, res: ServerResponse, opts: Wat
     // the version parsed, the cacher (and etcd3 watch) answer 200 with one ERROR event carrying
     // the 410 Expired Status (cacher.go Watch: newErrWatcher), then end the stream.
     if (!(err instanceof StatusError)) throw err
+    const status = opts.watchCache === false ? expired('The resourceVersion for the provided watch is too old.').status : err.status
     res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' })
-    res.end(JSON.stringify({ type: 'ERROR', object: err.status }) + '\n')
+    res.end(JSON.stringify({ type: 'ERROR', object: status }) + '\n')
     return () => {}
   }
   const initialRV = store.resourceVersion

@@ -37,13 +37,27 @@ test('resume from a list resourceVersion sees exactly the later changes, filtere
 })
 
 test('bookmarks only with allowWatchBookmarks=true; they carry just the resourceVersion', async () => {
-  const res = await watchReq(`/api/v1/namespaces/demo/events?watch=true&resourceVersion=${sim.store.resourceVersion}&allowWatchBookmarks=true`)
+  const res = await watchReq(`/api/v1/namespaces/demo/pods?watch=true&resourceVersion=${sim.store.resourceVersion}&allowWatchBookmarks=true`)
   const events = await readWatch(res, ev => ev.length >= 1)
   assert.equal(events[0].type, 'BOOKMARK')
-  assert.deepEqual(events[0].object, { kind: 'Event', apiVersion: 'v1', metadata: { resourceVersion: String(sim.store.resourceVersion) } })
-  const plain = await watchReq(`/api/v1/namespaces/demo/events?watch=true&resourceVersion=${sim.store.resourceVersion}&timeoutSeconds=1`)
+  assert.deepEqual(events[0].object, { kind: 'Pod', apiVersion: 'v1', metadata: { resourceVersion: String(sim.store.resourceVersion) } })
+  const plain = await watchReq(`/api/v1/namespaces/demo/pods?watch=true&resourceVersion=${sim.store.resourceVersion}&timeoutSeconds=1`)
   const none = await readWatch(plain, () => false, 3000)
   assert.deepEqual(none, [], 'no bookmark without allowWatchBookmarks, stream ends at the server timeout')
+})
+
+// DefaultWatchCacheSizes: events 0 — their watches come from the etcd3 watcher, which sends no bookmarks.
+test('events have no watch cache: no bookmarks even when allowed; a compacted version gets the etcd3 watcher\'s 410', async () => {
+  const res = await watchReq(`/api/v1/namespaces/demo/events?watch=true&resourceVersion=${sim.store.resourceVersion}&allowWatchBookmarks=true&timeoutSeconds=1`)
+  const none = await readWatch(res, () => false, 3000)
+  assert.deepEqual(none, [])
+  const old = sim.store.resourceVersion
+  await api(sim, ADMIN, 'POST', '/api/v1/namespaces/demo/events', { body: event('nb1') })
+  await api(sim, ADMIN, 'POST', '/__sim/compact')
+  const gone = await watchReq(`/api/v1/namespaces/demo/events?watch=true&resourceVersion=${old}`)
+  assert.equal(gone.status, 200)
+  const evs = await readWatch(gone, () => false)
+  assert.deepEqual(evs.map(e => [e.type, e.object.code, e.object.reason, e.object.message]), [['ERROR', 410, 'Expired', 'The resourceVersion for the provided watch is too old.']])
 })
 
 // cacher.go Watch: once authorized and parsed, a too-old version fails "with a watch event of type ERROR".
@@ -51,7 +65,7 @@ test('too old resourceVersion → 200 with one ERROR event carrying the 410 Expi
   const old = sim.store.resourceVersion
   await api(sim, ADMIN, 'POST', '/__sim/compact')
   await api(sim, ADMIN, 'POST', '/api/v1/namespaces/demo/events', { body: event('w3') })
-  const res = await watchReq(`/api/v1/namespaces/demo/events?watch=true&resourceVersion=${old - 1}`)
+  const res = await watchReq(`/api/v1/namespaces/demo/pods?watch=true&resourceVersion=${old - 1}`)
   assert.equal(res.status, 200)
   const events = await readWatch(res, () => false)
   assert.equal(events.length, 1)
