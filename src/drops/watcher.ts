@@ -1,7 +1,9 @@
 // The one upstream watch per replica (per configured namespace × reason):
-// LIST, then WATCH from the list's resourceVersion with bookmarks; a watch
-// that ends or breaks resumes from the last resourceVersion seen (object or
-// bookmark); 410 Expired (HTTP or ERROR event) re-LISTs, and the DropDeduper
+// LIST (paged: limit + continue), then WATCH from the list's resourceVersion
+// with bookmarks where the server sends them (it does not for events: they
+// have no watch cache); a watch that ends or breaks resumes from the last
+// resourceVersion seen (object or bookmark); 410 Expired (HTTP, ERROR event,
+// or a stale continue token mid-list) re-LISTs from the start, and the DropDeduper
 // keeps drops already emitted from being emitted again. Failures back off
 // exponentially with full jitter. Each stream has its own deduper: the
 // deduper's resourceVersion watermark assumes one ordered stream.
@@ -105,15 +107,12 @@ class EventStream {
     const o = this.#w.options
     let needList = true
     let attempt = 0
-    let firstList = true
     while (!signal.aborted) {
       let startedAt = 0
       try {
         if (needList) {
           await this.#list(signal)
           needList = false
-          if (!firstList) this.#w.noteRelist()
-          firstList = false
         }
         startedAt = this.#w.now()
         this.connected = true
@@ -133,7 +132,11 @@ class EventStream {
         if (signal.aborted) break
         this.#w.noteError(err, this.scope)
         if (err instanceof UpstreamError && err.expired) {
+          // 410: the resume point (a watch resourceVersion, or a continue token of a list in
+          // progress: events have no watch cache, so etcd compaction expires both) is gone.
+          // Re-list from the start; the deduper keeps what was already emitted from repeating.
           needList = true
+          this.#w.noteRelist()
           // re-list at once, unless the re-list itself keeps expiring
           attempt = startedAt === 0 ? attempt + 1 : 0
         } else {
