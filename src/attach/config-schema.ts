@@ -17,7 +17,7 @@ export const AttachConfigSchema = Type.Object({
     description: 'Browser origins (scheme://host[:port]) that may open attach WebSockets; `*` allows any. Requests without Origin (CLIs, bots) and same-origin requests are always allowed.'
   }),
   pingIntervalSeconds: Type.Number({ exclusiveMinimum: 0, default: 20, description: 'WebSocket ping to both the client and the API server, so idle load balancers keep the session; a peer that misses a whole interval (and is not behind on reading) is dropped.' }),
-  idleTimeoutSeconds: Type.Number({ minimum: 0, default: 1800, description: 'Close a session after this long without stdin or output. 0 disables.' }),
+  idleTimeoutSeconds: Type.Number({ minimum: 0, default: 1800, description: 'Close a session (4001) after this long without stdin or output; pings do not count, as they do not for the kubelet\'s --streaming-connection-idle-timeout (default 4 h), which would otherwise end the stream without a status: keep this below it. 0 disables.' }),
   maxDurationSeconds: Type.Number({ minimum: 0, default: 4 * 3600, description: 'Longest session (capped further by the policy rule\'s maxTtlSeconds). 0 = only the policy cap.' }),
   maxPayloadBytes: Type.Integer({ minimum: 1024, default: 1024 * 1024, description: 'Largest WebSocket message accepted from a client or the API server (close 1009 beyond).' }),
   highWaterMarkBytes: Type.Integer({ minimum: 1024, default: 1024 * 1024, description: 'Per direction: stop reading from one side when this much is queued toward the other; resume below a quarter of it.' }),
