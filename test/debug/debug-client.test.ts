@@ -44,14 +44,15 @@ test('impersonation: one Impersonate-Group line per group, commas kept inside a 
   assert.deepEqual(h.authorization, ['Bearer gateway-token'])
 })
 
-test('ephemeral containers: strategic merge patch to the subresource; dryRun=All', async () => {
+test('ephemeral containers: strategic merge patch to the subresource; dryRun=All; the gateway as field manager', async () => {
   answer = { code: 200, body: { metadata: { name: 'web' }, spec: { containers: [] } } }
   const patch = { spec: { ephemeralContainers: [{ name: 'd', image: 'busybox' }] } }
   await client.addEphemeralContainer('demo', 'web', patch, { dryRun: true })
   const s = seen.at(-1)
   assert.equal(s?.method, 'PATCH')
-  assert.equal(s?.url, '/api/v1/namespaces/demo/pods/web/ephemeralcontainers?dryRun=All')
+  assert.equal(s?.url, '/api/v1/namespaces/demo/pods/web/ephemeralcontainers?dryRun=All&fieldManager=kdebug-gateway')
   assert.deepEqual(s?.headers['content-type'], ['application/strategic-merge-patch+json'])
+  assert.match(String(s?.headers['user-agent']), /^kdebug-gateway\/\d+\.\d+\.\d+$/)
   assert.deepEqual(JSON.parse(s?.body ?? ''), patch)
   assert.equal(s?.headers['impersonate-user'], undefined)
 })

@@ -159,3 +159,17 @@ test('attachStreamsFor / containerAttachable read the pod', () => {
   assert.equal((containerAttachable(pod, 'other') as { state: string }).state, 'unknown')
   assert.equal((containerAttachable({ ...pod, metadata: { deletionTimestamp: '2026-01-01T00:00:00Z' } }, 'app') as { state: string }).state, 'deleting')
 })
+
+test('the same refusal to a passthrough client: the Status on the error channel as the API server sent it (v4 client)', async () => {
+  const pod = await createShellPod(s.sim)
+  s.sim.store.mutate('pods', 'demo', pod, p => {
+    ;(p.spec as { containers: Array<Record<string, unknown>> }).containers.push({ name: 'ghost', image: 'busybox', stdin: true })
+    ;(p.status as { containerStatuses: Array<Record<string, unknown>> }).containerStatuses.push({ name: 'ghost', ready: true, restartCount: 0, image: 'busybox', imageID: '', state: { running: { startedAt: '2026-01-01T00:00:00Z' } } })
+  })
+  const { ws, protocol } = await openWs(`${s.wsUrl}/v1/namespaces/demo/pods/${pod}/attach?container=ghost`, ['v4.channel.k8s.io'], { headers: bearer() })
+  assert.equal(protocol, 'v4.channel.k8s.io')
+  const c = new ChannelClient(ws)
+  await c.closed
+  const status = JSON.parse(c.text(3)) as Record<string, unknown>
+  assert.deepEqual([status.status, status.reason, status.code, status.message], ['Failure', 'InternalError', 500, `Internal error occurred: unable to upgrade connection: container ghost not found in pod ${pod}_demo`])
+})

@@ -21,7 +21,12 @@ test('recording (asciicast v2, stdin when enabled), maxPayload, metrics; shutdow
     a.ws.close()
     await a.closed
     await waitFor(() => s.attach.sessions.size === 0)
-    const end = (await s.audit()).find(r => r.action === 'attach.end')
+    // the session leaves the registry just before its attach.end record is written
+    let end = (await s.audit()).find(r => r.action === 'attach.end')
+    for (let i = 0; i < 300 && !end; i++) {
+      await new Promise(resolve => setTimeout(resolve, 10))
+      end = (await s.audit()).find(r => r.action === 'attach.end')
+    }
     const rec = (end?.outcome as { recording?: { file: string, truncated: boolean } }).recording
     assert.ok(rec, 'the audit record references the recording')
     assert.equal(rec.truncated, false)

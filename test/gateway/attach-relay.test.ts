@@ -25,7 +25,13 @@ async function until (cond: () => boolean): Promise<void> {
 }
 
 const servers: WebSocketServer[] = []
-after(async () => { for (const s of servers) await new Promise(resolve => s.close(resolve)) })
+// ws' close() waits for open connections: a test that failed midway leaves some, and the file would never exit.
+after(async () => {
+  for (const s of servers) {
+    for (const c of s.clients) c.terminate()
+    await new Promise(resolve => s.close(resolve))
+  }
+})
 
 async function listen (wss: WebSocketServer): Promise<string> {
   servers.push(wss)
