@@ -12,6 +12,7 @@ import { connect, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startSim, type Sim } from '../../src/sim/index.ts'
+import { ptySession } from './pty.ts'
 
 const KUBECTL = '/usr/bin/kubectl'
 const hasKubectl = spawnSync(KUBECTL, ['version', '--client'], { stdio: 'ignore' }).status === 0
@@ -153,34 +154,19 @@ test('kubectl attach -it in a pty: raw keystrokes, echo by the line discipline, 
     spec: { restartPolicy: 'Never', containers: [{ name: 'sh', image: 'busybox:1.36', stdin: true, tty: true }] }
   })
   await waitFor('container sh running', async () => (await containerStatus('demo', 'attach-tty', 'sh'))?.state?.running !== undefined)
-  const child = spawn('script', ['-qefc', `stty cols 90 rows 33; ${KUBECTL} --kubeconfig ${kubeconfig} attach attach-tty -c sh -it`, '/dev/null'],
-    { env: { PATH: process.env['PATH'] ?? '/usr/bin', HOME: dir }, stdio: 'pipe' })
-  let out = ''
-  const waiters: Array<() => void> = []
-  const onData = (b: Buffer): void => { out += b.toString(); for (const w of waiters.splice(0)) w() }
-  child.stdout.on('data', onData)
-  child.stderr.on('data', onData)
-  const until = async (pred: () => boolean): Promise<void> => {
-    const deadline = Date.now() + 15000
-    while (!pred()) {
-      if (Date.now() > deadline) throw new Error(`timeout; output ${JSON.stringify(out)}`)
-      await new Promise<void>(resolve => { waiters.push(resolve); setTimeout(resolve, 50) })
-    }
-  }
-  const closed = new Promise<number | null>(resolve => child.on('close', resolve))
+  const pty = ptySession(`stty cols 90 rows 33; ${KUBECTL} --kubeconfig ${kubeconfig} attach attach-tty -c sh -it`,
+    { env: { PATH: process.env['PATH'] ?? '/usr/bin', HOME: dir }, timeoutMs: 15000 })
   try {
     // An empty line gets a fresh prompt once the session is live; the resize frames kubectl sends at
-    // start precede it. On a loaded machine kubectl may attach late: press Enter again each second.
-    const enter = setInterval(() => child.stdin.write('\r'), 1000)
-    child.stdin.write('\r')
-    try { await until(() => out.includes('\r\n/ # ')) } finally { clearInterval(enter) }
-    child.stdin.write('size\r')
-    await until(() => out.includes('size\r\n33 90\r\n/ # '))
-    child.stdin.write('exit 2\r')
-    assert.equal(await closed, 0, out)
-    assert.match(out, /exit 2\r\n$/)
+    // start precede it.
+    await pty.enterUntil(out => out.includes('\r\n/ # '))
+    pty.write('size\r')
+    await pty.until(out => out.includes('size\r\n33 90\r\n/ # '))
+    pty.write('exit 2\r')
+    assert.equal(await pty.closed, 0, pty.output())
+    assert.match(pty.output(), /exit 2\r\n$/)
   } finally {
-    if (child.exitCode === null) child.kill('SIGKILL')
+    pty.kill()
   }
 })
 
@@ -218,31 +204,16 @@ test('kubectl attach without -t to a tty container: the kubelet\'s "tty and stde
 })
 
 test('kubectl debug -it in a pty: the ephemeral container\'s tty, terminal size, exit', { skip: skip || (!hasScript && 'script(1) is needed for a pty') }, async () => {
-  const child = spawn('script', ['-qefc', `stty cols 101 rows 29; ${KUBECTL} --kubeconfig ${kubeconfig} debug web --image=busybox:1.36 --target=app -c dbg-it -it`, '/dev/null'],
-    { env: { PATH: process.env['PATH'] ?? '/usr/bin', HOME: dir }, stdio: 'pipe' })
-  let out = ''
-  const waiters: Array<() => void> = []
-  const onData = (b: Buffer): void => { out += b.toString(); for (const w of waiters.splice(0)) w() }
-  child.stdout.on('data', onData)
-  child.stderr.on('data', onData)
-  const until = async (pred: () => boolean): Promise<void> => {
-    const deadline = Date.now() + 20000
-    while (!pred()) {
-      if (Date.now() > deadline) throw new Error(`timeout; output ${JSON.stringify(out)}`)
-      await new Promise<void>(resolve => { waiters.push(resolve); setTimeout(resolve, 50) })
-    }
-  }
-  const closed = new Promise<number | null>(resolve => child.on('close', resolve))
+  const pty = ptySession(`stty cols 101 rows 29; ${KUBECTL} --kubeconfig ${kubeconfig} debug web --image=busybox:1.36 --target=app -c dbg-it -it`,
+    { env: { PATH: process.env['PATH'] ?? '/usr/bin', HOME: dir }, timeoutMs: 20000 })
   try {
-    const enter = setInterval(() => child.stdin.write('\r'), 1000)
-    child.stdin.write('\r')
-    try { await until(() => out.includes('\r\n/ # ')) } finally { clearInterval(enter) }
-    child.stdin.write('size\r')
-    await until(() => out.includes('29 101\r\n'))
-    child.stdin.write('exit 0\r')
-    assert.equal(await closed, 0, out)
+    await pty.enterUntil(out => out.includes('\r\n/ # '))
+    pty.write('size\r')
+    await pty.until(out => out.includes('29 101\r\n'))
+    pty.write('exit 0\r')
+    assert.equal(await pty.closed, 0, pty.output())
   } finally {
-    if (child.exitCode === null) child.kill('SIGKILL')
+    pty.kill()
   }
 })
 
