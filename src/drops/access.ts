@@ -39,6 +39,25 @@ export class NamespaceAccess {
 
   get fixedNamespace (): string | undefined { return this.#o.namespace }
 
+  /**
+   * Some review this object relies on could not be decided (the API server or its authorizer
+   * failed). A one-shot answer (drops JSON) must then fail closed with 503: an empty list would
+   * claim there is nothing to see.
+   */
+  get failed (): boolean {
+    const now = this.#now()
+    if (this.#cluster?.failed === true && this.#cluster.until > now) return true
+    for (const d of this.#decisions.values()) if (d.failed === true && d.until > now) return true
+    return false
+  }
+
+  /** Asks the cluster-wide question up front (no-op for a fixed namespace). Never rejects. */
+  async checkCluster (): Promise<void> {
+    if (this.#o.namespace !== undefined) return
+    const c = this.#cluster
+    if (c === undefined || c.until <= this.#now()) await this.#single('', async () => { this.#cluster = await this.#decide(undefined) })
+  }
+
   /** Seeds a decision the route already made (the namespaced route's 403 check). */
   grant (namespace: string): void {
     this.#decisions.set(namespace, { allowed: true, until: this.#now() + this.#o.recheckMs })

@@ -92,7 +92,10 @@ export async function dropsRoutes (fastify: FastifyInstance, opts: DropsRouteOpt
     const predicate = compileDropFilter(filter)
 
     if (!wantsEventStream(request)) {
+      // Fail closed: a review that could not be decided is a 503, never an empty 200.
+      await access.checkCluster()
       const items = await hub.recent({ limit, filter: predicate, access })
+      if (access.failed) throw Problems.unavailable('Authorization is unavailable: cannot decide which namespaces\' drops you may see. Retry shortly.', { retryAfter: 5 })
       const rv = watcher.resourceVersion
       return { items, ...(rv ? { resourceVersion: rv } : {}), watch: { healthy: watcher.health().connected } }
     }
