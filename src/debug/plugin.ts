@@ -14,6 +14,9 @@ import { Reaper } from './reaper.ts'
 import { DebugService } from './service.ts'
 import { SessionService } from './session-service.ts'
 import { signerFromConfig, type MetadataSigner } from '../security/signing.ts'
+import { replicaName } from '../config.ts'
+import { kubeLeaseClient, type LeaseClient } from '../kube/lease-client.ts'
+import { UserLock } from './user-lock.ts'
 
 export interface DebugPluginOptions {
   config: Config
@@ -23,6 +26,8 @@ export interface DebugPluginOptions {
   reaper?: boolean
   clock?: () => number
   rand?: () => number
+  /** Default: Leases on app.cluster's kubeconfig when sessions.userLeaseNamespace is set. */
+  leases?: LeaseClient
   /** Default: from config.security (a random per-process key when none is configured). */
   signer?: MetadataSigner
   /** Receives the plugin's services (tests, the lead's wiring). */
@@ -40,12 +45,21 @@ export async function debugPlugin (app: FastifyInstance, opts: DebugPluginOption
   const signer = opts.signer ?? signerFromConfig(config.security)
   const finder = new SessionFinder({ client, clock: opts.clock, verify: signer.verify })
   const impersonate = config.authorization.mode === 'impersonate'
+  const leaseNamespace = config.sessions.userLeaseNamespace
+  const userLock = new UserLock({
+    ...(leaseNamespace === null ? {} : { leases: opts.leases ?? kubeLeaseClient(app.cluster.kubeConfig, { requestTimeoutMs: config.kube.requestTimeoutMs }) }),
+    namespace: leaseNamespace ?? '',
+    identity: replicaName(config),
+    leaseSeconds: config.sessions.userLeaseSeconds,
+    acquireTimeoutMs: config.kube.requestTimeoutMs * 2
+  })
   const debug = new DebugService({
     client,
     audit: app.audit,
     authorizer: app.authorizer,
     policy: compilePolicy(config.policy),
     finder,
+    userLock,
     signer,
     nodeDebugNamespace: config.sessions.nodeDebugNamespace,
     defaultTtlSeconds: config.sessions.defaultTtlSeconds,

@@ -20,6 +20,7 @@ import { copyPlan, ephemeralPlan, nodePlan, type Built, type Plan, type PlanDeps
 import type { FoundSession } from './sessions.ts'
 import { waitForContainer } from './wait.ts'
 import type { MetadataSigner } from '../security/signing.ts'
+import type { UserLock } from './user-lock.ts'
 
 export type { Caller } from './audit.ts'
 
@@ -36,6 +37,8 @@ export interface DebugServiceOptions {
   authorizer: { authorizeAll (who: Identity, attrs: readonly ResourceAttributes[]): Promise<void> }
   policy: CompiledPolicy
   finder: SessionFinder
+  /** Serializes one user's count+create (per replica, and across replicas with a Lease). */
+  userLock: UserLock
   /** Signs the attribution of what is created; verifies what is found (idempotency). */
   signer: MetadataSigner
   nodeDebugNamespace: string
@@ -219,35 +222,40 @@ export class DebugService {
       throw Problems.policyDenied(decision.detail, extras)
     }
 
-    const live = await this.#o.finder.liveCount(identity.user)
-    if (live.count >= decision.maxSessionsPerUser) {
-      const now = this.#clock()
-      const retryAfter = live.earliestExpiryMs === undefined ? 60 : Math.min(3600, Math.max(1, Math.ceil((live.earliestExpiryMs - now) / 1000)))
-      const detail = `User "${identity.user}" has ${live.count} live debug sessions; rule "${decision.rule}" allows ${decision.maxSessionsPerUser}. End or delete one, or wait for one to expire.`
-      await auditDenied(scope, { rule: decision.rule, detail }, 429)
-      throw Problems.tooManyRequests(detail, { retryAfter, rule: decision.rule })
-    }
+    // Count and create under the user's lock (this replica's queue and, across replicas, the
+    // user's Lease: user-lock.ts), so parallel creates cannot all see the same count.
+    const countAndCreate = async (): Promise<{ built: Built, created: Pod, requestRecord: { id: string }, kubernetesWarnings: string[] }> => {
+      const live = await this.#o.finder.liveCount(identity.user)
+      if (live.count >= decision.maxSessionsPerUser) {
+        const now = this.#clock()
+        const retryAfter = live.earliestExpiryMs === undefined ? 60 : Math.min(3600, Math.max(1, Math.ceil((live.earliestExpiryMs - now) / 1000)))
+        const detail = `User "${identity.user}" has ${live.count} live debug sessions; rule "${decision.rule}" allows ${decision.maxSessionsPerUser}. End or delete one, or wait for one to expire.`
+        await auditDenied(scope, { rule: decision.rule, detail }, 429)
+        throw Problems.tooManyRequests(detail, { retryAfter, rule: decision.rule })
+      }
 
-    const expiresAt = new Date(this.#clock() + decision.ttlSeconds * 1000).toISOString()
-    // A dry run shows where the signature goes but carries none: its answer must not be a
-    // valid signature someone could copy onto an object they create themselves.
-    const sign = dryRun ? () => DRY_RUN_SIGNATURE : this.#o.signer.sign
-    const built = withSpecErrors(() => plan.build({ ...attribution, expiresAt }, rand.replay(), sign))
-    scope.target = { ...plan.target, pod: built.podName, session: sessionId, ...(built.containerName ? { container: built.containerName } : {}) }
-    scope.request = { ...scope.request, ttlSeconds: decision.ttlSeconds }
+      const expiresAt = new Date(this.#clock() + decision.ttlSeconds * 1000).toISOString()
+      // A dry run shows where the signature goes but carries none: its answer must not be a
+      // valid signature someone could copy onto an object they create themselves.
+      const sign = dryRun ? () => DRY_RUN_SIGNATURE : this.#o.signer.sign
+      const built = withSpecErrors(() => plan.build({ ...attribution, expiresAt }, rand.replay(), sign))
+      scope.target = { ...plan.target, pod: built.podName, session: sessionId, ...(built.containerName ? { container: built.containerName } : {}) }
+      scope.request = { ...scope.request, ttlSeconds: decision.ttlSeconds }
 
-    const requestRecord = await auditRequest(scope, { rule: decision.rule })
-    // Admission warnings (PodSecurity `warn`, deprecations) reach the caller like kubectl prints them.
-    const kubernetesWarnings: string[] = []
-    let created: Pod
-    try {
-      created = await plan.send(built, dryRun, { ...callOpts, onWarning: (text) => kubernetesWarnings.push(text) })
-    } catch (err) {
-      const problem = isProblemError(err) ? err : Problems.internal(undefined, {}, { cause: err })
-      await auditOutcome(scope, requestRecord.id, { status: problem.status, kubernetesReason: problem.extras.kubernetesReason, error: problem.detail })
-        .catch(e => this.#o.onError?.(e, 'audit outcome'))
-      throw problem
+      const requestRecord = await auditRequest(scope, { rule: decision.rule })
+      // Admission warnings (PodSecurity `warn`, deprecations) reach the caller like kubectl prints them.
+      const kubernetesWarnings: string[] = []
+      try {
+        const created = await plan.send(built, dryRun, { ...callOpts, onWarning: (text) => kubernetesWarnings.push(text) })
+        return { built, created, requestRecord, kubernetesWarnings }
+      } catch (err) {
+        const problem = isProblemError(err) ? err : Problems.internal(undefined, {}, { cause: err })
+        await auditOutcome(scope, requestRecord.id, { status: problem.status, kubernetesReason: problem.extras.kubernetesReason, error: problem.detail })
+          .catch(e => this.#o.onError?.(e, 'audit outcome'))
+        throw problem
+      }
     }
+    const { built, created, requestRecord, kubernetesWarnings } = dryRun ? await countAndCreate() : await this.#o.userLock.run(identity.user, countAndCreate)
     const warnings = [
       ...built.warnings,
       ...kubernetesWarnings.map(message => ({ code: 'KUBERNETES_WARNING', message })),
@@ -271,8 +279,6 @@ export class DebugService {
       return { status: 200, body: out }
     }
 
-    const found = plan.sessionIn(created, sessionId)
-    if (found !== undefined) this.#o.finder.noteCreated(found)
     let status = 201
     let latest = created
     if ((body.wait ?? 0) > 0 && built.containerName !== undefined) {

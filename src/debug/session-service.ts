@@ -1,5 +1,6 @@
 // Reading and ending debug sessions, found from the cluster (see finder.ts),
-// shown only where the caller may `list pods`. Ephemeral containers cannot be
+// shown only where the caller may `list pods` — decided before any pod is read,
+// so a caller without rights costs SubjectAccessReviews, never a pod LIST. Ephemeral containers cannot be
 // removed (Kubernetes forbids it), so deleting one is a 409 that says how to
 // end it instead.
 import type { Identity, ResourceAttributes } from '../auth/identity.ts'
@@ -10,7 +11,7 @@ import type { CallOptions, DebugClient } from '../kube/debug-client.ts'
 import { readEnvAttribution, readEnvSignature, signedEphemeralFields } from '../kube/spec/index.ts'
 import type { EphemeralContainerItem, EphemeralList, Session } from '../schemas/debug.ts'
 import { auditDenied, auditOutcome, auditRequest, type AuditScope, type Caller } from './audit.ts'
-import type { SessionFinder } from './finder.ts'
+import type { Scope, SessionFinder } from './finder.ts'
 import { isExpired, type FoundSession, type VerifyFn } from './sessions.ts'
 import { containerView } from './state.ts'
 
@@ -31,6 +32,13 @@ export interface SessionServiceOptions {
 const EPHEMERAL_NOT_REMOVABLE = 'Kubernetes does not allow removing an ephemeral container from a pod (existing ephemeral containers may not be removed or changed). ' +
   'End the session by exiting its process (attach and type `exit`, or send EOF); the container then stays Terminated until the pod is deleted.'
 
+/** SubjectAccessReviews asked at once when finding the caller's namespaces. */
+const SAR_BATCH = 16
+
+function isEmpty (scope: Scope): boolean {
+  return !scope.clusterWide && scope.namespaces.length === 0
+}
+
 export class SessionService {
   readonly #o: SessionServiceOptions
   readonly #clock: () => number
@@ -40,40 +48,54 @@ export class SessionService {
     this.#clock = opts.clock ?? Date.now
   }
 
-  /** Namespaces (among `namespaces`) where the caller may list pods. */
-  async #visible (identity: Identity, namespaces: Iterable<string>): Promise<Set<string>> {
-    const unique = [...new Set(namespaces)]
-    const allowed = await Promise.all(unique.map(async ns =>
-      (await this.#o.authorizer.authorize(identity, { verb: 'list', resource: 'pods', namespace: ns })).allowed))
-    return new Set(unique.filter((_, i) => allowed[i]))
+  async #mayList (identity: Identity, namespace: string | undefined): Promise<boolean> {
+    return (await this.#o.authorizer.authorize(identity, { verb: 'list', resource: 'pods', ...(namespace === undefined ? {} : { namespace }) })).allowed
+  }
+
+  /**
+   * Where the caller may see sessions, decided before any pod is read: one namespace when
+   * asked for (and allowed), the cluster for callers who may list pods cluster-wide, else the
+   * namespaces where a SubjectAccessReview allows `list pods` (asked in batches; cached by the
+   * authorizer). An authorizer failure rejects (503): never a guess.
+   */
+  async #scope (identity: Identity, namespace: string | undefined): Promise<Scope> {
+    if (namespace !== undefined) return { clusterWide: false, namespaces: (await this.#mayList(identity, namespace)) ? [namespace] : [] }
+    if (await this.#mayList(identity, undefined)) return { clusterWide: true }
+    const all = this.#o.client.listNamespaces === undefined ? [] : await this.#o.client.listNamespaces()
+    const allowed: string[] = []
+    for (let i = 0; i < all.length; i += SAR_BATCH) {
+      const batch = all.slice(i, i + SAR_BATCH)
+      const answers = await Promise.all(batch.map(async ns => await this.#mayList(identity, ns)))
+      batch.forEach((ns, j) => { if (answers[j] === true) allowed.push(ns) })
+    }
+    return { clusterWide: false, namespaces: allowed }
   }
 
   async list (caller: Caller, query: { namespace?: string, mine?: boolean }): Promise<Session[]> {
     const { identity } = caller
-    const found = await this.#o.finder.all(query.namespace)
-    const visible = await this.#visible(identity, found.map(f => f.session.namespace))
+    const scope = await this.#scope(identity, query.namespace)
+    const found = isEmpty(scope) ? [] : await this.#o.finder.all(scope)
     return found
       .map(f => f.session)
-      .filter(s => visible.has(s.namespace) && (query.mine !== true || s.requestedBy === identity.user))
+      .filter(s => query.mine !== true || (s.verified && s.requestedBy === identity.user))
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
   }
 
-  async #find (identity: Identity, id: string): Promise<FoundSession> {
-    const found = await this.#o.finder.byId(id)
+  async #find (identity: Identity, id: string, namespace?: string): Promise<FoundSession> {
+    const scope = await this.#scope(identity, namespace)
     // Invisible and missing look the same: no probing for other teams' sessions.
-    if (found === undefined || !(await this.#visible(identity, [found.session.namespace])).has(found.session.namespace)) {
-      throw Problems.notFound(`No debug session "${id}".`)
-    }
+    const found = isEmpty(scope) ? undefined : await this.#o.finder.byId(id, scope)
+    if (found === undefined) throw Problems.notFound(`No debug session "${id}".`)
     return found
   }
 
-  async get (caller: Caller, id: string): Promise<Session> {
-    return (await this.#find(caller.identity, id)).session
+  async get (caller: Caller, id: string, query: { namespace?: string } = {}): Promise<Session> {
+    return (await this.#find(caller.identity, id, query.namespace)).session
   }
 
-  async delete (caller: Caller, id: string): Promise<Session> {
+  async delete (caller: Caller, id: string, query: { namespace?: string } = {}): Promise<Session> {
     const { identity } = caller
-    const found = await this.#find(identity, id)
+    const found = await this.#find(identity, id, query.namespace)
     const s = found.session
     const scope: AuditScope = { audit: this.#o.audit, caller, action: 'session.delete', target: { namespace: s.namespace, pod: s.pod, session: s.id, ...(s.container ? { container: s.container } : {}) } }
     if (s.kind === 'ephemeral') throw Problems.conflict(EPHEMERAL_NOT_REMOVABLE, { session: s.id, kind: s.kind })
@@ -93,7 +115,6 @@ export class SessionService {
       throw problem
     }
     await auditOutcome(scope, record.id, { status: 200 }).catch(e => this.#o.onError?.(e, 'audit outcome'))
-    this.#o.finder.noteDeleted(s.id)
     return { ...s, state: 'deleting' }
   }
 

@@ -55,6 +55,10 @@ export interface PodQuery {
   fieldSelector?: string
   /** '0' = any cached version (cheap, may lag); unset = a consistent read. */
   resourceVersion?: string
+  /** Page size (`limit`; default 500, kubectl's chunk size). */
+  pageSize?: number
+  /** Receives each page as it arrives; the pods are then not collected into the result (memory stays one page). */
+  onPage?: (items: Pod[]) => void
 }
 
 export interface PodList {
@@ -75,6 +79,8 @@ export interface DebugClient {
   createPod (namespace: string, pod: Pod, opts?: MutateOptions): Promise<Pod>
   deletePod (namespace: string, name: string, opts?: DeleteOptions): Promise<void>
   listPods (query: PodQuery, opts?: CallOptions): Promise<PodList>
+  /** Names of all namespaces (paged): where a caller without cluster-wide rights may have sessions. */
+  listNamespaces? (opts?: CallOptions): Promise<string[]>
   /**
    * Watches one pod from `resourceVersion`; `onEvent` returning true ends the watch.
    * Resolves when ended (by onEvent, the signal, or the server's timeout).
@@ -89,6 +95,10 @@ export interface KubeDebugClientOptions {
 }
 
 const STRATEGIC_MERGE = 'application/strategic-merge-patch+json'
+/** kubectl's default --chunk-size. */
+export const LIST_PAGE_SIZE = 500
+/** 5 million pods at 500 a page: a server that never stops paging is broken, not big. */
+const MAX_LIST_PAGES = 10_000
 
 /** Impersonate-* headers with repeated names as arrays: Node writes one header line per element. */
 export function impersonationHeaderValues (who: Principal | undefined): HeaderValues {
@@ -171,13 +181,43 @@ export function kubeDebugClient (kubeConfig: KubeConfig, options: KubeDebugClien
       await call<unknown>('DELETE', `/api/v1/namespaces/${ns(namespace)}/pods/${podName(name)}`, { body, opts })
     },
     async listPods (query, opts) {
-      const q = new URLSearchParams()
-      if (query.labelSelector) q.set('labelSelector', query.labelSelector)
-      if (query.fieldSelector) q.set('fieldSelector', query.fieldSelector)
-      if (query.resourceVersion !== undefined) q.set('resourceVersion', query.resourceVersion)
+      // Paged like kubectl get (--chunk-size 500): the API server answers each page from one
+      // snapshot, `continue` carries on where the page ended, and no single response (or
+      // string in this process) grows with the size of the cluster.
       const path = query.namespace === undefined ? '/api/v1/pods' : `/api/v1/namespaces/${ns(query.namespace)}/pods`
-      const list = await call<{ items?: Pod[], metadata?: { resourceVersion?: string } }>('GET', path, { query: q, opts })
-      return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? '' }
+      const items: Pod[] = []
+      let token: string | undefined
+      let resourceVersion = ''
+      for (let page = 0; ; page++) {
+        const q = new URLSearchParams()
+        if (query.labelSelector) q.set('labelSelector', query.labelSelector)
+        if (query.fieldSelector) q.set('fieldSelector', query.fieldSelector)
+        q.set('limit', String(query.pageSize ?? LIST_PAGE_SIZE))
+        // resourceVersion applies to the first page only; the continue token pins the rest.
+        if (token !== undefined) q.set('continue', token)
+        else if (query.resourceVersion !== undefined) q.set('resourceVersion', query.resourceVersion)
+        const list = await call<{ items?: Pod[], metadata?: { resourceVersion?: string, continue?: string } }>('GET', path, { query: q, opts })
+        if (page === 0) resourceVersion = list.metadata?.resourceVersion ?? ''
+        if (query.onPage) query.onPage(list.items ?? [])
+        else for (const p of list.items ?? []) items.push(p)
+        token = list.metadata?.continue || undefined
+        if (token === undefined) break
+        if (page >= MAX_LIST_PAGES) throw Problems.badGateway('The Kubernetes API server kept answering with more pages than any cluster holds.')
+      }
+      return { items, resourceVersion }
+    },
+    async listNamespaces (opts) {
+      const names: string[] = []
+      let token: string | undefined
+      for (let page = 0; page <= MAX_LIST_PAGES; page++) {
+        const q = new URLSearchParams({ limit: String(LIST_PAGE_SIZE) })
+        if (token !== undefined) q.set('continue', token)
+        const list = await call<{ items?: Array<{ metadata?: { name?: string } }>, metadata?: { continue?: string } }>('GET', '/api/v1/namespaces', { query: q, opts })
+        for (const n of list.items ?? []) if (n.metadata?.name) names.push(n.metadata.name)
+        token = list.metadata?.continue || undefined
+        if (token === undefined) return names
+      }
+      throw Problems.badGateway('The Kubernetes API server kept answering with more pages than any cluster holds.')
     },
     async watchPod (namespace, name, from, onEvent, opts) {
       const query = new URLSearchParams({

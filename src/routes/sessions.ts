@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { problemResponses } from '../schemas/problem.ts'
-import { SessionListSchema, SessionParamsSchema, SessionSchema, SessionsQuerySchema } from '../schemas/debug.ts'
+import { SessionListSchema, SessionParamsSchema, SessionSchema, SessionsQuerySchema, SessionQuerySchema } from '../schemas/debug.ts'
 import type { SessionService } from '../debug/session-service.ts'
 import { callerOf } from './debug.ts'
 
@@ -29,16 +29,18 @@ export async function sessionRoutes (fastify: FastifyInstance, opts: SessionRout
       tags: ['debug'],
       summary: 'One debug session',
       params: SessionParamsSchema,
+      querystring: SessionQuerySchema,
       response: { 200: Type.Ref(SessionSchema), ...problemResponses(404) }
     }
-  }, async (request) => await sessions.get(callerOf(request), request.params.id))
+  }, async (request) => await sessions.get(callerOf(request), request.params.id, request.query))
 
   app.delete('/sessions/:id', {
     schema: {
       tags: ['debug'],
       summary: 'End a session: deletes a copy or node pod (ephemeral containers cannot be removed: 409)',
       params: SessionParamsSchema,
+      querystring: SessionQuerySchema,
       response: { 200: Type.Ref(SessionSchema), ...problemResponses(404, 409) }
     }
-  }, async (request) => await sessions.delete(callerOf(request), request.params.id))
+  }, async (request) => await sessions.delete(callerOf(request), request.params.id, request.query))
 }

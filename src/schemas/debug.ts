@@ -194,6 +194,10 @@ export const SessionsQuerySchema = Type.Object({
   mine: Type.Optional(Type.Boolean({ description: 'Only sessions requested by the caller.' }))
 }, { additionalProperties: false })
 
+export const SessionQuerySchema = Type.Object({
+  namespace: Type.Optional(Names.namespace('The session\'s namespace: look only there (one permission check, one namespace read). Without it the gateway looks in every namespace where you may list pods.'))
+}, { additionalProperties: false })
+
 /** Shared schemas with an $id, registered once by the plugin. */
 export const DEBUG_SHARED_SCHEMAS: TSchema[] = [
   CustomContainerSchema, EphemeralRequestSchema, CopyRequestSchema, NodeDebugRequestSchema, SessionSchema, CreateResponseSchema,

@@ -60,7 +60,9 @@ export const resourceDefinitions: ResourceDefinition[] = [
   def(RBAC, 'roles', 'Role', true, { readOnly: true }),
   def(RBAC, 'rolebindings', 'RoleBinding', true, { readOnly: true }),
   def(RBAC, 'clusterroles', 'ClusterRole', false, { readOnly: true }),
-  def(RBAC, 'clusterrolebindings', 'ClusterRoleBinding', false, { readOnly: true })
+  def(RBAC, 'clusterrolebindings', 'ClusterRoleBinding', false, { readOnly: true }),
+  // what the gateway serializes one user's creates with across replicas
+  def('coordination.k8s.io', 'leases', 'Lease', true)
 ]
 
 export function findDefinition (group: string, version: string, resource: string): ResourceDefinition | undefined {

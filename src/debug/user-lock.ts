@@ -1,0 +1,128 @@
+// Serializes one user's creates, so "count live sessions, then create" cannot
+// interleave: on this replica with an in-process queue per user, across
+// replicas with a coordination.k8s.io/v1 Lease per user held around the count
+// and the create (the way client-go's leaderelection LeaseLock takes a lease:
+// create it, or take it over by an update carrying the resourceVersion it read
+// when it is free or expired; a 409 means another replica was first). A
+// recount-and-roll-back cannot work for ephemeral containers (Kubernetes never
+// removes them), so the lock must come first.
+//
+// The lease is deleted on release (with the resourceVersion precondition), so
+// users leave no objects behind. It outlives a crashed holder by
+// `leaseSeconds`, after which another replica takes it over; that duration
+// must exceed the longest count+create (audit write + one API call, each
+// bounded by their timeouts). Expiry is judged by this replica's clock against
+// the holder's renewTime, as leaderelection does; clock skew between replicas
+// shortens or lengthens the wait, never lets two holders in while the holder
+// is within its duration on both clocks.
+import { createHash, randomUUID } from 'node:crypto'
+import { Problems, isProblemError } from '../errors.ts'
+import type { Lease, LeaseClient } from '../kube/lease-client.ts'
+import { MANAGED_BY, MANAGED_BY_LABEL } from '../kube/spec/index.ts'
+
+export interface UserLockOptions {
+  /** Without a lease client only this replica's creates are serialized (one replica, tests). */
+  leases?: LeaseClient
+  namespace: string
+  /** This replica, in holderIdentity. */
+  identity: string
+  leaseSeconds: number
+  /** How long to wait for another replica's lease before a 503. */
+  acquireTimeoutMs: number
+  clock?: () => number
+  /** Waits between attempts (injectable so tests never depend on time). */
+  delay?: (ms: number) => Promise<void>
+}
+
+/** Lease names are DNS subdomains; user names are anything: a hash names the user's lease. */
+export function leaseName (user: string): string {
+  return 'kdebug-user-' + createHash('sha256').update(user).digest('hex').slice(0, 40)
+}
+
+function microTime (ms: number): string {
+  return new Date(ms).toISOString().replace(/Z$/, '000Z')
+}
+
+/** A bound that holds even with a clock that never moves. */
+const MAX_ATTEMPTS = 1000
+
+const defaultDelay = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
+
+export class UserLock {
+  readonly #o: UserLockOptions
+  readonly #clock: () => number
+  readonly #delay: (ms: number) => Promise<void>
+  readonly #queues = new Map<string, Promise<unknown>>()
+
+  constructor (opts: UserLockOptions) {
+    this.#o = opts
+    this.#clock = opts.clock ?? Date.now
+    this.#delay = opts.delay ?? defaultDelay
+  }
+
+  /** Runs `fn` while holding `user`'s lock on this replica and, when configured, the user's Lease. */
+  async run<T> (user: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.#queues.get(user) ?? Promise.resolve()
+    const mine = previous.catch(() => undefined).then(async () => await this.#withLease(user, fn))
+    this.#queues.set(user, mine)
+    try {
+      return await mine
+    } finally {
+      if (this.#queues.get(user) === mine) this.#queues.delete(user)
+    }
+  }
+
+  async #withLease<T> (user: string, fn: () => Promise<T>): Promise<T> {
+    const leases = this.#o.leases
+    if (leases === undefined) return await fn()
+    const held = await this.#acquire(leases, user)
+    try {
+      return await fn()
+    } finally {
+      // A failed release only delays the next create until the lease expires.
+      await leases.delete(held.metadata.namespace, held.metadata.name, held.metadata.resourceVersion ?? '').catch(() => undefined)
+    }
+  }
+
+  #isFree (lease: Lease): boolean {
+    const holder = lease.spec.holderIdentity
+    if (holder === undefined || holder === null || holder === '') return true
+    const renewed = Date.parse(lease.spec.renewTime ?? lease.spec.acquireTime ?? '')
+    const duration = (lease.spec.leaseDurationSeconds ?? this.#o.leaseSeconds) * 1000
+    return !Number.isFinite(renewed) || renewed + duration <= this.#clock()
+  }
+
+  async #acquire (leases: LeaseClient, user: string): Promise<Lease> {
+    const { namespace, identity, leaseSeconds } = this.#o
+    const name = leaseName(user)
+    const holder = `${identity}_${randomUUID()}`
+    const deadline = this.#clock() + this.#o.acquireTimeoutMs
+    const spec = (): Lease['spec'] => {
+      const now = microTime(this.#clock())
+      return { holderIdentity: holder, leaseDurationSeconds: leaseSeconds, acquireTime: now, renewTime: now }
+    }
+    for (let attempt = 0; ; attempt++) {
+      try {
+        let current: Lease | undefined
+        try {
+          current = await leases.get(namespace, name)
+        } catch (err) {
+          if (!isProblemError(err) || err.status !== 404) throw err
+        }
+        if (current === undefined) {
+          return await leases.create({ metadata: { name, namespace, labels: { [MANAGED_BY_LABEL]: MANAGED_BY } }, spec: spec() })
+        }
+        if (this.#isFree(current)) {
+          return await leases.update({ ...current, spec: { ...spec(), leaseTransitions: (current.spec.leaseTransitions ?? 0) + 1 } })
+        }
+      } catch (err) {
+        // 409: another replica created, took or released it between our read and write. Read again.
+        if (!isProblemError(err) || err.status !== 409) throw err
+      }
+      if (this.#clock() >= deadline || attempt >= MAX_ATTEMPTS) {
+        throw Problems.unavailable('Another request of yours is being created on another replica; retry shortly.', { retryAfter: 1 })
+      }
+      await this.#delay(Math.min(500, 25 * 2 ** Math.min(attempt, 4)) * (0.5 + Math.random()))
+    }
+  }
+}

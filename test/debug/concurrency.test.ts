@@ -1,0 +1,52 @@
+// Per-user limits under concurrency: parallel creates by one user against a
+// limit of 3 → exactly 3 succeed, the rest 429 with Retry-After — on one
+// replica, and with two gateway replicas (same signing key) on one cluster,
+// where the user's Lease serializes count + create.
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { startDebugStack, testPolicy, type DebugStack } from './helpers.ts'
+
+type Obj = Record<string, any>
+const security = { signingKey: 'concurrency-test-signing-key-0123456789abc', verificationKeys: [] }
+let a: DebugStack
+let b: DebugStack
+
+before(async () => {
+  a = await startDebugStack({ config: { security }, policy: testPolicy({ developersMaxSessions: 3 }) })
+  b = await startDebugStack({ existingSim: a.sim, config: { security, audit: { replica: 'test-2' } }, policy: testPolicy({ developersMaxSessions: 3 }) })
+})
+after(async () => {
+  await b.close()
+  await a.close()
+})
+
+function ephemeralOf (user: string): Obj[] {
+  const pods = ['web', 'api'].map(p => a.sim.store.get('pods', 'demo', p) as Obj)
+  return pods.flatMap(p => (p.spec.ephemeralContainers ?? []) as Obj[])
+    .filter(c => (c.env ?? []).some((e: Obj) => e.name === 'KDEBUG_REQUESTED_BY' && e.value === user))
+}
+
+async function burst (user: string, via: DebugStack[], n: number): Promise<Array<{ status: number, body: any, headers: Headers }>> {
+  return await Promise.all(Array.from({ length: n }, async (_, i) =>
+    await (via[i % via.length] as DebugStack).post(`/v1/namespaces/demo/pods/${i % 2 === 0 ? 'web' : 'api'}/ephemeral-containers`, user, { image: 'busybox:1.36', reason: `burst ${i}` })))
+}
+
+function assertExactlyThree (results: Array<{ status: number, body: any, headers: Headers }>, user: string): void {
+  const statuses = results.map(r => r.status).sort()
+  assert.deepEqual(statuses, [201, 201, 201, ...Array(results.length - 3).fill(429)], JSON.stringify(results.filter(r => r.status !== 201 && r.status !== 429).map(r => r.body)))
+  for (const r of results.filter(x => x.status === 429)) {
+    assert.ok(Number(r.headers.get('retry-after')) >= 1)
+    assert.equal(r.body.rule, 'developers')
+  }
+  assert.equal(ephemeralOf(user).length, 3, 'exactly 3 containers exist in the cluster')
+}
+
+test('one replica: 10 parallel creates by alice against a limit of 3 → exactly 3', async () => {
+  assertExactlyThree(await burst('alice', [a], 10), 'alice')
+})
+
+test('two replicas on one cluster: 10 parallel creates by dave split across both → exactly 3', async () => {
+  assertExactlyThree(await burst('dave', [a, b], 10), 'dave')
+  // nothing left behind: the per-user leases are released
+  assert.deepEqual(a.sim.store.list('leases', 'kdebug'), [])
+})
