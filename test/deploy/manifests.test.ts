@@ -9,7 +9,7 @@ import { after, describe, test } from 'node:test'
 import { parseDocument, isMap, isSeq } from 'yaml'
 import type { IDeployment } from 'kubernetes-models/apps/v1'
 import type { IContainer, IPodSpec, IConfigMap, INamespace, IService, IServiceAccount } from 'kubernetes-models/v1'
-import type { IClusterRole, IClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1'
+import type { IClusterRole, IClusterRoleBinding, IRole, IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1'
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1'
 import type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2'
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1'
@@ -320,6 +320,8 @@ describe('deploy/ base', { skip: missing }, () => {
       'Namespace/kdebug',
       'NetworkPolicy/kdebug-gateway',
       'PodDisruptionBudget/kdebug-gateway',
+      'Role/kdebug-gateway-leases',
+      'RoleBinding/kdebug-gateway-leases',
       'Service/kdebug-gateway',
       'ServiceAccount/kdebug-gateway',
       'ValidatingAdmissionPolicy/kdebug-gateway-pods.kdebug.io',
@@ -354,6 +356,23 @@ describe('deploy/ base', { skip: missing }, () => {
     const np = only<INetworkPolicy>(objects(), 'NetworkPolicy', GATEWAY)
     assert.equal(np.spec?.ingress?.length, 1)
     assert.equal(np.spec?.ingress?.[0]?.from, undefined)
+  })
+
+  test('per-user leases: a Role in the gateway namespace with exactly get/create/update/delete leases, bound to the gateway SA', () => {
+    const role = only<IRole>(objects(), 'Role', 'kdebug-gateway-leases')
+    assert.equal(role.metadata?.namespace, 'kdebug')
+    assert.deepEqual(role.rules, [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update', 'delete'] }])
+    const rb = only<IRoleBinding>(objects(), 'RoleBinding', 'kdebug-gateway-leases')
+    assert.equal(rb.metadata?.namespace, 'kdebug')
+    assert.deepEqual(rb.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'kdebug-gateway-leases' })
+    assert.deepEqual(rb.subjects, [{ kind: 'ServiceAccount', name: GATEWAY, namespace: 'kdebug' }])
+  })
+
+  test('the metadata signing key comes from the Secret and is required (no optional: the pod does not start without it)', () => {
+    const env = gatewayContainer(only<IDeployment>(objects(), 'Deployment', GATEWAY)).env ?? []
+    const key = env.find(e => e.name === 'KDEBUG_SECURITY_SIGNING_KEY')
+    assert.equal(key?.value, undefined)
+    assert.deepEqual(key?.valueFrom, { secretKeyRef: { name: GATEWAY, key: 'signing-key' } })
   })
 
   test('the rendered ClusterRole is deploy/clusterrole.yaml, and every rule there carries a comment', () => {

@@ -1,0 +1,110 @@
+// The per-user lock's Lease protocol against a scripted lease store: create,
+// take over an expired lease (never a live one), release by delete with the
+// resourceVersion, a 503 when another holder keeps it, one user never blocks
+// another on this replica.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { UserLock, leaseName } from '../../src/debug/user-lock.ts'
+import type { Lease, LeaseClient } from '../../src/kube/lease-client.ts'
+import { Problems, isProblemError } from '../../src/errors.ts'
+
+const NOW = Date.UTC(2026, 11, 6, 4, 0, 0)
+
+function store (): LeaseClient & { leases: Map<string, Lease>, calls: string[] } {
+  const leases = new Map<string, Lease>()
+  const calls: string[] = []
+  let rv = 1
+  return {
+    leases,
+    calls,
+    async get (_ns, name) {
+      calls.push('get')
+      const l = leases.get(name)
+      if (!l) throw Problems.notFound('not found', { kubernetesReason: 'NotFound' })
+      return structuredClone(l)
+    },
+    async create (lease) {
+      calls.push('create')
+      if (leases.has(lease.metadata.name)) throw Problems.conflict('exists', { kubernetesReason: 'AlreadyExists' })
+      const l = { ...structuredClone(lease), metadata: { ...lease.metadata, resourceVersion: String(++rv) } }
+      leases.set(l.metadata.name, l)
+      return structuredClone(l)
+    },
+    async update (lease) {
+      calls.push('update')
+      const cur = leases.get(lease.metadata.name)
+      if (!cur || cur.metadata.resourceVersion !== lease.metadata.resourceVersion) throw Problems.conflict('modified', { kubernetesReason: 'Conflict' })
+      const l = { ...structuredClone(lease), metadata: { ...lease.metadata, resourceVersion: String(++rv) } }
+      leases.set(l.metadata.name, l)
+      return structuredClone(l)
+    },
+    async delete (_ns, name, resourceVersion) {
+      calls.push('delete')
+      const cur = leases.get(name)
+      if (!cur || cur.metadata.resourceVersion !== resourceVersion) throw Problems.conflict('modified', { kubernetesReason: 'Conflict' })
+      leases.delete(name)
+    }
+  }
+}
+
+function held (name: string, renewMs: number, holder = 'other-replica_x'): Lease {
+  const t = new Date(renewMs).toISOString()
+  return { metadata: { name, namespace: 'kdebug', resourceVersion: '1' }, spec: { holderIdentity: holder, leaseDurationSeconds: 60, acquireTime: t, renewTime: t } }
+}
+
+function lock (leases: LeaseClient, clock: { now: number }): UserLock {
+  // waiting advances the injected clock instead of time passing
+  return new UserLock({ leases, namespace: 'kdebug', identity: 'r1', leaseSeconds: 60, acquireTimeoutMs: 5000, clock: () => clock.now, delay: async (ms) => { clock.now += ms } })
+}
+
+test('create, run, release: the lease exists exactly while the function runs', async () => {
+  const s = store()
+  const clock = { now: NOW }
+  let during: Lease | undefined
+  assert.equal(await lock(s, clock).run('alice@example.com', async () => { during = s.leases.get(leaseName('alice@example.com')); return 7 }), 7)
+  assert.match(during?.spec.holderIdentity ?? '', /^r1_/)
+  assert.equal(s.leases.size, 0)
+  assert.match(leaseName('ALICE with spaces/../x'), /^kdebug-user-[0-9a-f]{40}$/)
+})
+
+test('an expired lease (crashed holder) is taken over; a live one is waited for and then a 503', async () => {
+  const s = store()
+  const clock = { now: NOW }
+  const name = leaseName('alice')
+  s.leases.set(name, held(name, NOW - 61_000))
+  assert.equal(await lock(s, clock).run('alice', async () => 'ran'), 'ran')
+  assert.ok(s.calls.includes('update'))
+
+  s.leases.set(name, held(name, NOW + 3_600_000))
+  let ran = false
+  await assert.rejects(lock(s, clock).run('alice', async () => { ran = true }), (err: unknown) => isProblemError(err) && err.status === 503 && err.extras.retryAfter === 1)
+  assert.equal(ran, false)
+  assert.equal(s.leases.get(name)?.spec.holderIdentity, 'other-replica_x', 'a live lease is never taken')
+})
+
+test('a lease released by its holder while we wait is then taken', async () => {
+  const s = store()
+  const clock = { now: NOW }
+  const name = leaseName('bob')
+  s.leases.set(name, held(name, NOW))
+  const l = new UserLock({ leases: s, namespace: 'kdebug', identity: 'r1', leaseSeconds: 60, acquireTimeoutMs: 5000, clock: () => clock.now, delay: async () => { s.leases.delete(name) } })
+  assert.equal(await l.run('bob', async () => 'after release'), 'after release')
+})
+
+test('the function\'s error propagates and the lease is still released; users do not block each other', async () => {
+  const s = store()
+  const clock = { now: NOW }
+  const l = lock(s, clock)
+  await assert.rejects(l.run('alice', async () => { throw new Error('boom') }), /boom/)
+  assert.equal(s.leases.size, 0)
+  let release!: () => void
+  const gate = new Promise<void>(resolve => { release = resolve })
+  const order: string[] = []
+  const slow = l.run('alice', async () => { await gate; order.push('first') })
+  const second = l.run('alice', async () => { order.push('second') })
+  assert.equal(await l.run('carol', async () => 'carol'), 'carol', 'carol is not queued behind alice')
+  assert.deepEqual(order, [], 'alice\'s second create waits for her first')
+  release()
+  await Promise.all([slow, second])
+  assert.deepEqual(order, ['first', 'second'])
+})
