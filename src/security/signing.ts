@@ -72,13 +72,22 @@ export interface SigningConfig {
   verificationKeys: string[]
 }
 
+/** One signer per configuration object: every feature of a process signs and verifies alike. */
+const signers = new WeakMap<SigningConfig, MetadataSigner>()
+
 /**
  * The signer of this process: the configured keys, or a random per-process key when none is
  * configured (a single process: the demo, tests). main.ts refuses to start without a key unless
  * explicitly told otherwise (see requireSigningKey in config.ts), since replicas with different
- * keys cannot verify each other's sessions.
+ * keys cannot verify each other's sessions. The same config object always yields the same
+ * signer, so features that are wired separately (debug sessions, attach policy) share the
+ * random key too.
  */
 export function signerFromConfig (config: SigningConfig, random: (n: number) => Buffer = randomBytes): MetadataSigner {
+  const known = signers.get(config)
+  if (known !== undefined) return known
   const first = config.signingKey === undefined || config.signingKey === '' ? random(MIN_KEY_BYTES) : keyFromConfig(config.signingKey)
-  return createSigner({ keys: [first, ...config.verificationKeys.filter(k => k !== '').map(keyFromConfig)] })
+  const signer = createSigner({ keys: [first, ...config.verificationKeys.filter(k => k !== '').map(keyFromConfig)] })
+  signers.set(config, signer)
+  return signer
 }

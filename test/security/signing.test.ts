@@ -55,6 +55,8 @@ test('config: security.signingKey from env, too short refused (without echoing i
   assert.doesNotThrow(() => requireSigningKey(loadConfig({ KDEBUG_SECURITY_ALLOW_EPHEMERAL_KEY: 'true' })))
   // same configured key → same signatures (replicas); none configured → a random key per process
   assert.equal(signerFromConfig(c.security).sign(fields), signerFromConfig(c.security).sign(fields))
-  const empty = { verificationKeys: [] }
-  assert.notEqual(signerFromConfig(empty).sign(fields), signerFromConfig(empty).sign(fields))
+  assert.notEqual(signerFromConfig({ verificationKeys: [] }).sign(fields), signerFromConfig({ verificationKeys: [] }).sign(fields))
+  // one config object, one random key: separately wired features verify each other's signatures
+  const shared = { verificationKeys: [] }
+  assert.equal(signerFromConfig(shared), signerFromConfig(shared))
 })
