@@ -13,6 +13,8 @@ import { bodyDepthGuard, clientErrorHandler, frameworkErrorHandler, MAX_PARAM_LE
 import metricsPlugin, { createMetrics, type GatewayMetrics } from './plugins/metrics.ts'
 import openapiPlugin from './plugins/openapi.ts'
 import { requestIdFor, REQUEST_ID_HEADER } from './plugins/request-id.ts'
+import { auditBudgetGate, createRequestAudit, requestAuditStart } from './plugins/decision-audit.ts'
+import { Budgets } from './budgets/index.ts'
 import authPlugin from './auth/plugin.ts'
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
 import { whoamiRoutes } from './routes/whoami.ts'
@@ -36,6 +38,8 @@ export interface AppDeps {
   metrics?: GatewayMetrics
   /** Readiness checks beyond the API server and audit log ones. */
   readinessChecks?: ReadinessCheck[]
+  /** Milliseconds since the epoch, for the per-caller budgets (tests). */
+  clock?: () => number
 }
 
 declare module 'fastify' {
@@ -89,12 +93,16 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify(opts).withTypeProvider<TypeBoxTypeProvider>()
 
   const metrics = deps.metrics ?? createMetrics()
-  const audit = instrumentAudit(deps.audit, metrics.registry)
+  const budgets = new Budgets({ config: config.limits, registry: metrics.registry, clock: deps.clock })
+  // Every record goes through the tracker: it knows which requests have one, and charges audit budgets.
+  const tracker = createRequestAudit({ audit: instrumentAudit(deps.audit, metrics.registry), budgets })
+  const audit = tracker.log
   registerCacheMetrics(metrics.registry, 'token', () => deps.authenticator.stats?.())
   registerCacheMetrics(metrics.registry, 'authz', () => deps.authorizer.stats())
 
   app.decorate('config', config)
   app.decorate('audit', audit)
+  app.decorate('budgets', budgets)
   app.decorate('cluster', deps.cluster)
   app.decorate('lifecycle', { shuttingDown: false })
 
@@ -111,6 +119,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     if (app.lifecycle.shuttingDown) reply.header('connection', 'close')
   })
 
+  await app.register(requestAuditStart, { tracker })
   await app.register(problemPlugin)
   await app.register(openapiPlugin, { docs: config.docs.enabled })
   await app.register(metricsPlugin, { metrics })
@@ -122,6 +131,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     delegation: config.authorization.delegation,
     ticketAuthenticator: attach.ticketAuthenticator
   })
+  await app.register(auditBudgetGate)
   await app.register(attach.plugin, { prefix: '/v1' })
 
   const drops = await createDrops({ cluster: deps.cluster, config: config.drops, metricsRegistry: app.metrics.registry, logger: app.log })

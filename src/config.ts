@@ -12,6 +12,7 @@ import { PolicySchema, validatePolicy } from './auth/policy.ts'
 import { defaultPolicy } from './auth/policy-default.ts'
 import { DropsConfigSchema } from './drops/config-schema.ts'
 import { AttachConfigSchema } from './attach/config-schema.ts'
+import { LimitsConfigSchema } from './budgets/config-schema.ts'
 
 export const ServerConfigSchema = Type.Object({
   host: Type.String({ default: '0.0.0.0', description: 'Address to listen on.' }),
@@ -74,6 +75,7 @@ export const ConfigSchema = Type.Object({
   attach: AttachConfigSchema,
   drops: DropsConfigSchema,
   security: SecurityConfigSchema,
+  limits: LimitsConfigSchema,
   docs: DocsConfigSchema
 }, { additionalProperties: false })
 

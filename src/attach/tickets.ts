@@ -19,6 +19,9 @@ import type { Identity, Principal } from '../auth/identity.ts'
 import type { TicketAuthenticator } from '../auth/plugin.ts'
 import { Problems } from '../errors.ts'
 import { problemResponses } from '../schemas/problem.ts'
+import type { AuditTarget } from '../audit/types.ts'
+import { auditRequest } from '../debug/audit.ts'
+import { callerOf } from '../plugins/decision-audit.ts'
 
 const PREFIX = 'kdt1'
 
@@ -142,9 +145,26 @@ export const StreamTicketSchema = Type.Object({
   container: Type.Optional(Type.String({ description: 'The `container` query parameter the ticket is bound to.' }))
 }, { additionalProperties: false })
 
+const NAMESPACED = /^\/v1\/namespaces\/([^/]+)(?:\/pods\/([^/]+))?/
+
+function safeDecode (s: string): string {
+  try { return decodeURIComponent(s) } catch { return s }
+}
+
+/** The namespace and pod of a bound stream path, for the issuance record. */
+export function ticketTarget (binding: TicketBinding): AuditTarget {
+  const m = NAMESPACED.exec(binding.path)
+  const t: AuditTarget = {}
+  if (m?.[1] !== undefined) t.namespace = safeDecode(m[1])
+  if (m?.[2] !== undefined) t.pod = safeDecode(m[2])
+  if (binding.container !== undefined) t.container = binding.container
+  return t
+}
+
 export async function streamTicketRoutes (fastify: FastifyInstance, opts: { tickets: TicketService }): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   app.post('/stream-tickets', {
+    config: { auditAction: 'ticket.issue' },
     schema: {
       tags: ['streams'],
       summary: 'A single-use, short-lived ticket for one stream URL (for browsers: WebSocket and EventSource cannot send headers)',
@@ -156,7 +176,16 @@ export async function streamTicketRoutes (fastify: FastifyInstance, opts: { tick
     if (!binding) {
       throw Problems.validation('url must be a gateway stream path such as /v1/namespaces/NS/pods/POD/attach.', { errors: [{ field: '/body/url', message: 'not a /v1/ path' }] })
     }
+    app.budgets.takeTicket(request.identity)
     const { ticket, expiresAt } = opts.tickets.issue(request.identity, binding)
+    // Who got a ticket for which stream — never the ticket itself. No record, no ticket.
+    await auditRequest({
+      audit: app.audit,
+      caller: callerOf(request),
+      action: 'ticket.issue',
+      target: ticketTarget(binding),
+      request: { path: binding.path, ...(binding.container !== undefined ? { container: binding.container } : {}), expiresAt: expiresAt.toISOString() }
+    }, {})
     reply.code(201).header('cache-control', 'no-store')
     return { ticket, expiresAt: expiresAt.toISOString(), ...binding }
   })

@@ -54,7 +54,10 @@ export interface AuditOutcome {
 export type AuditPhase = 'request' | 'outcome' | 'denied' | 'event'
 
 export interface AuditEntry {
+  /** The gateway's own id of the request (a UUID it generated; also the response's x-request-id). */
   requestId: string
+  /** The X-Request-Id the client sent, when it looked like an id: the client's correlation, never trusted as ours. */
+  clientRequestId?: string
   /** e.g. `ephemeral.create`, `copy.create`, `node.create`, `session.delete`, `attach.start`, `attach.end`, `reaper.delete`. */
   action: string
   phase: AuditPhase

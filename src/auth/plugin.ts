@@ -125,6 +125,8 @@ async function auth (app: FastifyInstance, opts: AuthPluginOptions): Promise<voi
     const caller: Identity = { ...principal, method: authenticator.method }
     const impersonate = impersonationHeaders(request)
     if (Object.keys(impersonate).length === 0) return caller
+    // Known from here on: a refused delegation is audited as this caller's attempt.
+    request.authenticatedCaller = caller
     if (opts.delegation === false) throw Problems.badRequest('Impersonate-* headers are not accepted: delegation is disabled on this gateway.')
     return await applyDelegation({ caller, headers: impersonate, authorizer })
   }

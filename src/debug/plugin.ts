@@ -7,6 +7,7 @@ import type { Identity } from '../auth/identity.ts'
 import { compilePolicy } from '../auth/policy.ts'
 import { kubeDebugClient, type DebugClient } from '../kube/debug-client.ts'
 import { DEBUG_SHARED_SCHEMAS } from '../schemas/debug.ts'
+import { loggableError } from '../plugins/error-log.ts'
 import { debugRoutes } from '../routes/debug.ts'
 import { sessionRoutes } from '../routes/sessions.ts'
 import { SessionFinder } from './finder.ts'
@@ -38,9 +39,8 @@ export async function debugPlugin (app: FastifyInstance, opts: DebugPluginOption
   const { config } = opts
   const client = opts.client ?? kubeDebugClient(app.cluster.kubeConfig, { requestTimeoutMs: config.kube.requestTimeoutMs })
   const onError = (err: unknown, context: string): void => {
-    const e = err as { name?: string, message?: string, code?: string }
     // Never the error object itself: client errors may carry request headers.
-    app.log.error({ err: { type: e?.name, message: e?.message, code: e?.code }, context }, 'debug: error after the point of no return')
+    app.log.error({ err: loggableError(err), context }, 'debug: error after the point of no return')
   }
   const signer = opts.signer ?? signerFromConfig(config.security)
   const finder = new SessionFinder({ client, clock: opts.clock, verify: signer.verify })

@@ -95,10 +95,20 @@ export class SessionService {
 
   async delete (caller: Caller, id: string, query: { namespace?: string } = {}): Promise<Session> {
     const { identity } = caller
-    const found = await this.#find(identity, id, query.namespace)
+    let found: FoundSession
+    try {
+      found = await this.#find(identity, id, query.namespace)
+    } catch (err) {
+      if (isProblemError(err) && err.status === 404) await auditDenied({ audit: this.#o.audit, caller, action: 'session.delete', target: { session: id } }, { detail: err.detail }, 404)
+      throw err
+    }
     const s = found.session
     const scope: AuditScope = { audit: this.#o.audit, caller, action: 'session.delete', target: { namespace: s.namespace, pod: s.pod, session: s.id, ...(s.container ? { container: s.container } : {}) } }
-    if (s.kind === 'ephemeral') throw Problems.conflict(EPHEMERAL_NOT_REMOVABLE, { session: s.id, kind: s.kind })
+    if (s.kind === 'ephemeral') {
+      const conflict = Problems.conflict(EPHEMERAL_NOT_REMOVABLE, { session: s.id, kind: s.kind })
+      await auditDenied(scope, { detail: conflict.detail }, 409)
+      throw conflict
+    }
     try {
       await this.#o.authorizer.authorizeAll(identity, permissionsFor('sessions.delete', { namespace: s.namespace, pod: s.pod }))
     } catch (err) {

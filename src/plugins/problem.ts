@@ -7,6 +7,7 @@ import FindMyWay, { type HTTPMethod } from 'find-my-way'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Problems, ProblemError, isProblemError, type FieldProblem } from '../errors.ts'
 import { patternMessage } from '../schemas/names.ts'
+import { loggableError } from './error-log.ts'
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
 
@@ -94,15 +95,19 @@ async function problemPlugin (app: FastifyInstance): Promise<void> {
     }
   })
 
-  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+  app.setErrorHandler(async (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const problem = isProblemError(error) ? error : fromFastifyError(error)
     if (problem.status >= 500) {
-      const cause = (problem.cause ?? error) as Error
-      const err = { type: cause.name, message: cause.message, code: (cause as { code?: string }).code }
-      // A client that hung up aborts our upstream call; that is not a gateway failure.
-      if (request.raw.destroyed) request.log.debug({ err, problem: problem.code }, 'client went away')
-      else request.log.error({ err, problem: problem.code }, 'request failed')
+      // The problem and what caused it, with stacks (a ProblemError made in a catch carries the original as cause).
+      const err = loggableError(problem)
+      if (problem !== error && problem.cause === undefined) err.cause = loggableError(error)
+      // A client that hung up aborts our upstream call; that is not a gateway failure. (Not
+      // request.raw.destroyed: a request stream is destroyed as soon as its body has been read.)
+      if (reply.raw.destroyed || request.raw.socket?.destroyed === true) request.log.debug({ err, problem: problem.code }, 'client went away')
+      else request.log.error({ err, problem: problem.code, route: request.routeOptions.url, status: problem.status }, 'request failed')
     }
+    // A refusal or failure without a record of its own gets one (src/plugins/decision-audit.ts), before the answer.
+    if (app.hasDecorator('auditProblem')) await app.auditProblem(request, problem)
     return sendProblem(reply, problem)
   })
 

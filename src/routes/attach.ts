@@ -14,6 +14,7 @@ import { permissionsFor } from '../auth/permissions.ts'
 import type { CompiledPolicy, PolicyAction, PolicyRule } from '../auth/policy.ts'
 import type { Identity } from '../auth/identity.ts'
 import { auditDenied, auditOutcome, auditRequest, type AuditScope } from '../debug/audit.ts'
+import type { AuditRecord } from '../audit/types.ts'
 import type { AttachConfig } from '../attach/config-schema.ts'
 import type { UpstreamAttach, UpstreamConnector } from '../attach/upstream.ts'
 import { KDEBUG_PROTOCOL, RelaySession, type ClientProtocol, type SessionEnd } from '../attach/relay.ts'
@@ -113,6 +114,8 @@ interface Prepared {
   namespace: string
   pod: string
   started: boolean
+  /** Frees the caller's stream slot (idempotent). */
+  release: () => void
   /** Settles the session's audit when it never reached the relay. */
   abandon (reason: string): Promise<void>
 }
@@ -185,7 +188,8 @@ export async function attachRoutes (fastify: FastifyInstance, opts: AttachRouteO
 
   app.get('/namespaces/:namespace/pods/:pod/attach', {
     websocket: true,
-    config: { ticket: true },
+    // Refusals before the upgrade (origin, ticket, protocol, shutdown, budget) are audited under this action.
+    config: { ticket: true, auditAction: 'attach.start' },
     schema: { params: AttachParamsSchema, querystring: AttachQuerySchema },
     onRequest: async (request) => {
       if (!originAllowed(request, config.allowedOrigins)) {
@@ -224,7 +228,15 @@ export async function attachRoutes (fastify: FastifyInstance, opts: AttachRouteO
       }
       const maxDurationMs = sessionLimitMs(config.maxDurationSeconds, rule.allow.maxTtlSeconds)
 
-      const start = await auditRequest(scope, { rule: rule.name })
+      // Counted from here until the relay ends (or the session is abandoned).
+      const release = app.budgets.acquireStream(identity)
+      let start: AuditRecord
+      try {
+        start = await auditRequest(scope, { rule: rule.name })
+      } catch (err) {
+        release()
+        throw err
+      }
       const endScope: AuditScope = { ...scope, action: 'attach.end' }
       let upstream: UpstreamAttach
       let streams: AttachStreams | undefined
@@ -240,6 +252,7 @@ export async function attachRoutes (fastify: FastifyInstance, opts: AttachRouteO
           tty: streams?.tty ?? query.tty
         }, opts.impersonate ? identity : undefined)
       } catch (err) {
+        release()
         const status = isProblemError(err) ? err.status : 502
         await auditOutcome(endScope, start.id, { status, error: isProblemError(err) ? err.detail : 'upstream connection failed', kubernetesReason: isProblemError(err) ? err.extras.kubernetesReason : undefined })
           .catch(e => request.log.error({ err: e }, 'attach.end audit failed'))
@@ -258,9 +271,11 @@ export async function attachRoutes (fastify: FastifyInstance, opts: AttachRouteO
         namespace,
         pod,
         started: false,
+        release,
         abandon: async (reason: string) => {
           if (p.started) return
           p.started = true // settled
+          release()
           upstream.socket.terminate()
           registry.delete(id)
           await auditOutcome(endScope, start.id, { status: 499, error: reason, upstreamProtocol: upstream.protocol })
@@ -279,7 +294,7 @@ export async function attachRoutes (fastify: FastifyInstance, opts: AttachRouteO
     }
   }, (socket: WebSocket, request: FastifyRequest) => {
     const p = prepared.get(request)
-    if (!p || p.started) { socket.close(1011, 'session not prepared'); return }
+    if (!p || p.started) { p?.release(); socket.close(1011, 'session not prepared'); return }
     p.started = true
     const q = p.query
     const log = request.log.child({ stream: 'attach', namespace: p.namespace, pod: p.pod, session: p.id })
@@ -322,6 +337,7 @@ export async function attachRoutes (fastify: FastifyInstance, opts: AttachRouteO
     log.info({ protocol: p.clientProtocol, upstreamProtocol: p.upstream.protocol }, 'attach session opened')
 
     const finished = relay.done.then(async (end: SessionEnd) => {
+      p.release()
       metrics.active.dec()
       metrics.duration.observe(end.durationMs / 1000)
       const rec = recorder ? await recorder.close().catch(() => undefined) : undefined

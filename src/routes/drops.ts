@@ -17,6 +17,8 @@ import type { DropWatcher } from '../drops/watcher.ts'
 import type { DropsConfig } from '../drops/config-schema.ts'
 import { TicketParam } from '../schemas/stream.ts'
 import { Names } from '../schemas/names.ts'
+import { auditRequest, type AuditScope } from '../debug/audit.ts'
+import { callerOf } from '../plugins/decision-audit.ts'
 
 export interface DropsRouteOptions {
   hub: DropHub
@@ -90,10 +92,20 @@ export async function dropsRoutes (fastify: FastifyInstance, opts: DropsRouteOpt
       access.grant(namespace)
     }
     const predicate = compileDropFilter(filter)
+    const stream = wantsEventStream(request)
+    const scope: AuditScope = {
+      audit: app.audit,
+      caller: callerOf(request),
+      action: 'drops.subscribe',
+      target: namespace !== undefined ? { namespace } : {},
+      request: { mode: stream ? 'sse' : 'json', authMethod: request.identity.method }
+    }
 
-    if (!wantsEventStream(request)) {
+    if (!stream) {
       // Fail closed: a review that could not be decided is a 503, never an empty 200.
       await access.checkCluster()
+      // A read of other people's traffic metadata: audited like any stream (refusals by the decision-audit plugin).
+      await auditRequest(scope, {})
       const items = await hub.recent({ limit, filter: predicate, access })
       if (access.failed) throw Problems.unavailable('Authorization is unavailable: cannot decide which namespaces\' drops you may see. Retry shortly.', { retryAfter: 5 })
       const rv = watcher.resourceVersion
@@ -102,12 +114,20 @@ export async function dropsRoutes (fastify: FastifyInstance, opts: DropsRouteOpt
 
     if (hub.closing) throw Problems.unavailable('The gateway is shutting down; reconnect to another replica.', { retryAfter: 1 })
     if (hub.full) throw Problems.unavailable('Too many drop streams are open on this replica.', { retryAfter: 5 })
+    const release = app.budgets.acquireStream(request.identity)
+    try {
+      await auditRequest(scope, {})
+    } catch (err) {
+      release()
+      throw err
+    }
 
     const log = request.log.child({ stream: 'drops', namespace: namespace ?? '*' })
     const opened = Date.now()
     reply.hijack()
     const socket = request.raw.socket
-    if (reply.raw.destroyed || socket.destroyed) return
+    if (reply.raw.destroyed || socket.destroyed) { release(); return }
+    socket.once('close', release)
     // The stream is written straight to the socket: one shared, pre-encoded
     // Buffer per event for every subscriber, without HTTP/1.1 chunk framing
     // per write (it dominated fan-out CPU). The body ends when the connection
@@ -139,7 +159,7 @@ export async function dropsRoutes (fastify: FastifyInstance, opts: DropsRouteOpt
   }
 
   app.get('/drops', {
-    config: { ticket: true },
+    config: { ticket: true, auditAction: 'drops.subscribe' },
     schema: {
       tags: ['streams'],
       summary: 'Packet drops in every namespace where you may list and watch events (SSE or JSON)',
@@ -150,7 +170,7 @@ export async function dropsRoutes (fastify: FastifyInstance, opts: DropsRouteOpt
   }, async (request, reply) => await serve(request, reply, request.query))
 
   app.get('/namespaces/:namespace/drops', {
-    config: { ticket: true },
+    config: { ticket: true, auditAction: 'drops.subscribe' },
     schema: {
       tags: ['streams'],
       summary: 'Packet drops in one namespace (SSE or JSON)',

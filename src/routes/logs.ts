@@ -21,6 +21,11 @@ import { policyRuleFor } from './attach.ts'
 import { problemResponses } from '../schemas/problem.ts'
 import { TicketParam } from '../schemas/stream.ts'
 import { Names } from '../schemas/names.ts'
+import type { Identity } from '../auth/identity.ts'
+import type { AuditRecord } from '../audit/types.ts'
+import { auditOutcome, auditRequest, type AuditScope } from '../debug/audit.ts'
+import { callerOf } from '../plugins/decision-audit.ts'
+import { loggableError } from '../plugins/error-log.ts'
 
 export const LogsParamsSchema = Type.Object({
   namespace: Names.namespace(),
@@ -119,8 +124,27 @@ export async function logsRoutes (fastify: FastifyInstance, opts: LogsRouteOptio
     })
   }
 
+  /** The upstream log stream once it answered 200; its refusals as problems. */
+  async function openUpstreamLog (q: LogsQuery, namespace: string, pod: string, container: string, identity: Identity): Promise<IncomingMessage> {
+    const params = new URLSearchParams({ container: checkName('container', container) })
+    if (q.follow) params.set('follow', 'true')
+    if (q.tailLines !== undefined) params.set('tailLines', String(q.tailLines))
+    if (q.sinceSeconds !== undefined) params.set('sinceSeconds', String(q.sinceSeconds))
+    if (q.timestamps) params.set('timestamps', 'true')
+    if (q.limitBytes !== undefined) params.set('limitBytes', String(q.limitBytes))
+    const path = `/api/v1/namespaces/${nameSegment('namespace', namespace)}/pods/${nameSegment('pod', pod)}/log?${params.toString()}`
+
+    const upstream = await openUpstream(path, opts.impersonate ? identity : undefined)
+    if (upstream.statusCode !== 200) {
+      let body = ''
+      try { body = await readBody(upstream) } catch (err) { throw isProblemError(err) ? err : Problems.badGateway() }
+      throw problemFromStatus(upstream.statusCode ?? 502, parseStatusBody(body), upstream.headers['retry-after'] as string | undefined)
+    }
+    return upstream
+  }
+
   app.get('/namespaces/:namespace/pods/:pod/containers/:container/logs', {
-    config: { ticket: true },
+    config: { ticket: true, auditAction: 'logs.read' },
     schema: {
       tags: ['streams'],
       summary: 'Stream a container\'s output (chunked text/plain, or SSE with Accept: text/event-stream)',
@@ -138,20 +162,28 @@ export async function logsRoutes (fastify: FastifyInstance, opts: LogsRouteOptio
     await app.authorize(request, permissionsFor('logs', { namespace, pod }))
     policyRuleFor(opts.policy, request.identity, namespace, 'logs')
     if (streams.closing) throw Problems.unavailable('The gateway is shutting down; reconnect to another replica.', { retryAfter: 1 })
-
-    const params = new URLSearchParams({ container: checkName('container', container) })
-    if (q.follow) params.set('follow', 'true')
-    if (q.tailLines !== undefined) params.set('tailLines', String(q.tailLines))
-    if (q.sinceSeconds !== undefined) params.set('sinceSeconds', String(q.sinceSeconds))
-    if (q.timestamps) params.set('timestamps', 'true')
-    if (q.limitBytes !== undefined) params.set('limitBytes', String(q.limitBytes))
-    const path = `/api/v1/namespaces/${nameSegment('namespace', namespace)}/pods/${nameSegment('pod', pod)}/log?${params.toString()}`
-
-    const upstream = await openUpstream(path, opts.impersonate ? request.identity : undefined)
-    if (upstream.statusCode !== 200) {
-      let body = ''
-      try { body = await readBody(upstream) } catch (err) { throw isProblemError(err) ? err : Problems.badGateway() }
-      throw problemFromStatus(upstream.statusCode ?? 502, parseStatusBody(body), upstream.headers['retry-after'] as string | undefined)
+    // Refusals above are audited by the decision-audit plugin; an allowed read is audited here, before any byte.
+    const release = q.follow ? app.budgets.acquireStream(request.identity) : () => {}
+    const scope: AuditScope = {
+      audit: app.audit,
+      caller: callerOf(request),
+      action: 'logs.read',
+      target: { namespace, pod, container },
+      request: { follow: q.follow, ...(q.tailLines !== undefined ? { tailLines: q.tailLines } : {}), ...(q.sinceSeconds !== undefined ? { sinceSeconds: q.sinceSeconds } : {}), authMethod: request.identity.method }
+    }
+    let upstream: IncomingMessage
+    let start: AuditRecord | undefined
+    try {
+      start = await auditRequest(scope, {})
+      upstream = await openUpstreamLog(q, namespace, pod, container, request.identity)
+    } catch (err) {
+      release()
+      if (start !== undefined) {
+        const problem = isProblemError(err) ? err : undefined
+        await auditOutcome(scope, start.id, { status: problem?.status ?? 502, code: problem?.code, kubernetesReason: problem?.extras.kubernetesReason })
+          .catch(e => request.log.error({ err: loggableError(e) }, 'logs.read outcome audit failed'))
+      }
+      throw err
     }
 
     const sse = (request.headers.accept ?? '').toLowerCase().includes('text/event-stream')
@@ -176,6 +208,7 @@ export async function logsRoutes (fastify: FastifyInstance, opts: LogsRouteOptio
       cleaned = true
       if (heartbeat) clearInterval(heartbeat)
       remove()
+      release()
       metrics.logStreams.dec()
       upstream.destroy() // the client went away (or we are done): abort the upstream request
     }

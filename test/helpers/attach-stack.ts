@@ -5,6 +5,7 @@ import { rmSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
+import type { Logger } from 'pino'
 import { WebSocket, type ClientOptions } from 'ws'
 import type { Sim, SimOptions } from '../../src/sim/index.ts'
 import type { Config } from '../../src/config.ts'
@@ -24,17 +25,19 @@ export interface AttachStack {
   wsUrl: string
   auditFile: string
   dir: string
-  request: (path: string, init?: RequestInit & { as?: string }) => Promise<Response>
+  request: (path: string, init?: RequestInit & { as?: string, token?: string }) => Promise<Response>
   /** Audit records written so far. */
   audit: () => Promise<Array<Record<string, unknown>>>
   /** keep: leave the temp dir (audit file, recordings) for inspection; the caller removes `dir`. */
   close: (opts?: { keep?: boolean }) => Promise<void>
 }
 
-export async function startAttachStack (opts: { attach?: Record<string, unknown>, config?: Record<string, unknown>, sim?: SimOptions } = {}): Promise<AttachStack> {
+export async function startAttachStack (opts: { attach?: Record<string, unknown>, config?: Record<string, unknown>, sim?: SimOptions, clock?: () => number, logger?: Logger } = {}): Promise<AttachStack> {
   let recordingDir = ''
   const stack = await startStack({
     sim: { startDelayMs: 5, ...opts.sim },
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.logger ? { logger: opts.logger } : {}),
     // Drops are not under test here; their watch would only add noise.
     config: deepMerge({ drops: { enabled: false }, attach: { exitCodeLookupMs: 500 } }, deepMerge(opts.config ?? {}, opts.attach ? { attach: opts.attach } : {})),
     keepDir: true,

@@ -24,7 +24,7 @@ export interface StackOptions {
   configure?: (dir: string) => Record<string, unknown>
   /** Leave the temp dir on close (the caller removes it). */
   keepDir?: boolean
-  /** Time source of the token and authorization caches (a ManualClock's `now`). */
+  /** Time source of the token and authorization caches and of the per-caller budgets (a ManualClock's `now`). */
   clock?: () => number
   /** Called after buildApp and before listen: tests add routes of their own here. */
   extend?: (app: FastifyInstance) => void | Promise<void>
@@ -66,7 +66,7 @@ export async function startStack (opts: StackOptions = {}): Promise<Stack> {
     audit: { file: auditFile, replica: 'test-1' }
   }, deepMerge(opts.config ?? {}, opts.configure?.(dir) ?? {})))
   const services = await createServices(config, { kubeconfigText: sim.kubeconfig, audit: opts.audit, ...(opts.clock ? { clock: opts.clock } : {}) })
-  const app = await buildApp({ ...services, config, logger: opts.logger })
+  const app = await buildApp({ ...services, config, logger: opts.logger, clock: opts.clock })
   if (opts.extend) await opts.extend(app)
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address()
