@@ -169,7 +169,7 @@ export async function streamTicketRoutes (fastify: FastifyInstance, opts: { tick
       tags: ['streams'],
       summary: 'A single-use, short-lived ticket for one stream URL (for browsers: WebSocket and EventSource cannot send headers)',
       body: StreamTicketRequestSchema,
-      response: { 201: StreamTicketSchema, ...problemResponses() }
+      response: { 201: StreamTicketSchema, ...problemResponses(429) }
     }
   }, async (request, reply) => {
     const binding = bindingOf(request.body.url)

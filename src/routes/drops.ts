@@ -165,7 +165,7 @@ export async function dropsRoutes (fastify: FastifyInstance, opts: DropsRouteOpt
       summary: 'Packet drops in every namespace where you may list and watch events (SSE or JSON)',
       description: SSE_DESCRIPTION,
       querystring: DropsQuerySchema,
-      response: { 200: DropsResponse200, ...problemResponses() }
+      response: { 200: DropsResponse200, ...problemResponses(429) }
     }
   }, async (request, reply) => await serve(request, reply, request.query))
 
@@ -177,7 +177,7 @@ export async function dropsRoutes (fastify: FastifyInstance, opts: DropsRouteOpt
       description: SSE_DESCRIPTION,
       params: NamespaceParamsSchema,
       querystring: DropsQuerySchema,
-      response: { 200: DropsResponse200, ...problemResponses() }
+      response: { 200: DropsResponse200, ...problemResponses(429) }
     }
   }, async (request, reply) => await serve(request, reply, request.query, request.params.namespace))
 }

@@ -153,7 +153,7 @@ export async function logsRoutes (fastify: FastifyInstance, opts: LogsRouteOptio
       querystring: LogsQuerySchema,
       response: {
         200: { description: 'The output', content: { 'text/plain': { schema: Type.String() }, 'text/event-stream': { schema: Type.String() } } },
-        ...problemResponses(404)
+        ...problemResponses(404, 429)
       }
     }
   }, async (request, reply) => {
