@@ -222,6 +222,22 @@ describe('attach refusals', () => {
     await oneById(requestId, { action: 'attach.start', phase: 'denied', status: 400 })
   })
 
+  test('a refusal while shutting down is one 503 record', async () => {
+    s.attach.sessions.closing = true
+    let refused: { status: number, requestId: string }
+    try {
+      refused = await refusedWs(url(), bearer('alice'))
+    } finally {
+      s.attach.sessions.closing = false
+    }
+    assert.equal(refused.status, 503)
+    const recs = (await s.audit()).filter(r => r.requestId === refused.requestId) as Rec[]
+    assert.equal(recs.length, 1)
+    assert.equal(recs[0]?.action, 'attach.start')
+    assert.equal(recs[0]?.outcome.status, 503)
+    assert.equal(recs[0]?.outcome.code, 'GW_UNAVAILABLE')
+  })
+
   test('a plain GET (no upgrade) is one denied record', async () => {
     const res = await s.request(`/v1/namespaces/demo/pods/${shell}/attach?container=sh`, { as: 'alice' })
     assert.equal(res.status, 400)
