@@ -15,6 +15,7 @@ import type { CompiledPolicy, PolicyAction, PolicyRule } from '../auth/policy.ts
 import type { Identity } from '../auth/identity.ts'
 import { auditDenied, auditOutcome, auditRequest, type AuditScope } from '../debug/audit.ts'
 import type { AuditRecord } from '../audit/types.ts'
+import { loggableError } from '../plugins/error-log.ts'
 import type { AttachConfig } from '../attach/config-schema.ts'
 import type { UpstreamAttach, UpstreamConnector } from '../attach/upstream.ts'
 import { KDEBUG_PROTOCOL, RelaySession, type ClientProtocol, type SessionEnd } from '../attach/relay.ts'
@@ -341,7 +342,6 @@ export async function attachRoutes (fastify: FastifyInstance, opts: AttachRouteO
       metrics.active.dec()
       metrics.duration.observe(end.durationMs / 1000)
       const rec = recorder ? await recorder.close().catch(() => undefined) : undefined
-      registry.delete(p.id)
       log.info({ closeCode: end.closeCode, durationMs: end.durationMs, bytesIn: end.bytesIn, bytesOut: end.bytesOut }, 'attach session closed')
       await auditOutcome(p.scope, p.startId, {
         status: 101,
@@ -356,7 +356,9 @@ export async function attachRoutes (fastify: FastifyInstance, opts: AttachRouteO
         bytesIn: end.bytesIn,
         bytesOut: end.bytesOut,
         recording: rec ? { file: rec.file, bytes: rec.bytes, truncated: rec.truncated } : undefined
-      }).catch(err => log.error({ err }, 'attach.end audit failed'))
+      }).catch(err => log.error({ err: loggableError(err) }, 'attach.end audit failed'))
+      // Only now: a session that left the registry has its end record written.
+      registry.delete(p.id)
     })
     registry.add({
       id: p.id,
