@@ -4,10 +4,14 @@
 // - `sre` (group `sre`): the common debug images at any tag or digest, plus
 //   any image pinned by digest (a digest says exactly what runs); SYS_PTRACE,
 //   NET_ADMIN, NET_RAW, SYS_ADMIN; every profile; privileged and node
-//   debugging; sessions up to 4 h (1 h unless asked); 10 sessions.
+//   debugging (host access), Pod Security level `privileged`, Secrets in the
+//   debug container, other people's sessions; up to 4 h (1 h unless asked);
+//   10 sessions.
 // - `developers` (group `dev`): the common debug images at any tag or digest;
-//   SYS_PTRACE, NET_ADMIN, NET_RAW; profiles general, baseline, restricted,
-//   netadmin; nothing privileged, no node debugging; up to 1 h; 3 sessions.
+//   Pod Security `baseline` plus SYS_PTRACE, NET_ADMIN, NET_RAW; profiles
+//   general, baseline, restricted, netadmin; nothing privileged, no host
+//   access (not even through the pod they debug), no Secrets, only their own
+//   sessions; up to 1 h; 3 sessions.
 // Both require a reason: the trail is only useful if it says why, and typing
 // one line costs nothing even during an incident. Nobody else matches, so
 // everyone else is denied — including `system:authenticated`: access is
@@ -49,6 +53,9 @@ export const defaultPolicy: Policy = deepFreeze({
         profiles: ['legacy', 'general', 'baseline', 'restricted', 'netadmin', 'sysadmin'],
         privileged: true,
         nodeDebug: true,
+        podSecurity: 'privileged',
+        attachOthers: true,
+        secretEnv: true,
         maxTtlSeconds: 4 * 3600,
         defaultTtlSeconds: 3600,
         requireReason: true,
@@ -65,6 +72,9 @@ export const defaultPolicy: Policy = deepFreeze({
         profiles: ['general', 'baseline', 'restricted', 'netadmin'],
         privileged: false,
         nodeDebug: false,
+        podSecurity: 'baseline',
+        attachOthers: false,
+        secretEnv: false,
         maxTtlSeconds: 3600,
         requireReason: true,
         maxSessionsPerUser: 3,

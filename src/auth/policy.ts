@@ -30,6 +30,7 @@ import { Type } from '@sinclair/typebox'
 import type { Static } from '@sinclair/typebox'
 import { canonicalImage, compileImagePattern, parseImageRef } from './image-ref.ts'
 import type { ImageMatcher } from './image-ref.ts'
+import { effectiveViolations, type EffectiveRule, type EffectiveTarget } from '../policy/effective.ts'
 
 export const PolicyActionSchema = Type.Union([
   Type.Literal('ephemeral'), Type.Literal('copy'), Type.Literal('node'), Type.Literal('attach'), Type.Literal('logs')
@@ -63,7 +64,10 @@ export const PolicyAllowSchema = Type.Object({
   defaultTtlSeconds: Type.Optional(Type.Integer({ minimum: 1, description: 'TTL when the request names none (≤ maxTtlSeconds).' })),
   requireReason: Type.Boolean({ default: false, description: 'Requests must carry a non-blank reason.' }),
   maxSessionsPerUser: Type.Integer({ minimum: 1, default: 3, description: 'Live sessions one user may hold (enforced by the caller from the cluster).' }),
-  actions: Type.Optional(Type.Array(PolicyActionSchema, { description: 'Actions this rule allows; absent = all (node still needs nodeDebug).' }))
+  actions: Type.Optional(Type.Array(PolicyActionSchema, { description: 'Actions this rule allows; absent = all (node still needs nodeDebug).' })),
+  podSecurity: Type.Optional(Type.Union([Type.Literal('restricted'), Type.Literal('baseline'), Type.Literal('privileged')], { default: 'baseline', description: 'Pod Security Standards level the judged containers (the debug container; for copies the whole pod; for attach/logs the container) may not exceed, with `capabilities` as explicit exceptions. Host access is gated by nodeDebug, privileged containers by privileged, at every level.' })),
+  attachOthers: Type.Optional(Type.Boolean({ default: false, description: 'May attach to, and read the logs of, gateway sessions other users requested.' })),
+  secretEnv: Type.Optional(Type.Boolean({ default: false, description: 'May the debug container read Secrets/ConfigMaps: env[].valueFrom, envFrom, mounts of secret, configMap, projected or csi volumes.' }))
 }, { additionalProperties: false, default: {} })
 export type PolicyAllow = Static<typeof PolicyAllowSchema>
 
@@ -75,8 +79,28 @@ export const PolicyRuleSchema = Type.Object({
 }, { additionalProperties: false })
 export type PolicyRule = Static<typeof PolicyRuleSchema>
 
+export const ExpiryWrapperSchema = Type.Object({
+  image: Type.String({ minLength: 1, description: 'Image pattern (as in allow.images) of an image that has `timeout` (busybox, alpine, netshoot, …).' }),
+  command: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'The image\'s default command, wrapped when the request names none (`sh`).' })
+}, { additionalProperties: false })
+export type ExpiryWrapper = Static<typeof ExpiryWrapperSchema>
+
+/** Images known to ship `timeout` and to have no ENTRYPOINT (so `command` replaces only their default shell). */
+export const DEFAULT_EXPIRY_WRAPPERS: ExpiryWrapper[] = [
+  { image: 'docker.io/library/busybox:*', command: ['sh'] },
+  { image: 'docker.io/library/busybox@sha256:*', command: ['sh'] },
+  { image: 'docker.io/library/alpine:*', command: ['sh'] },
+  { image: 'docker.io/library/alpine@sha256:*', command: ['sh'] },
+  { image: 'docker.io/nicolaka/netshoot:*', command: ['zsh'] },
+  { image: 'docker.io/nicolaka/netshoot@sha256:*', command: ['zsh'] }
+]
+
 export const PolicySchema = Type.Object({
-  rules: Type.Array(PolicyRuleSchema, { default: [], description: 'Ordered; the first rule whose match fits decides; none → deny.' })
+  rules: Type.Array(PolicyRuleSchema, { default: [], description: 'Ordered; the first rule whose match fits decides; none → deny.' }),
+  expiryWrapper: Type.Optional(Type.Array(ExpiryWrapperSchema, {
+    default: DEFAULT_EXPIRY_WRAPPERS,
+    description: 'Ephemeral containers of these images run `timeout -s KILL <ttl> <command>`, so their process ends at the session\'s expiry (Kubernetes cannot remove an ephemeral container). Other images keep running; attach and logs are refused after expiry. [] turns it off.'
+  }))
 }, { additionalProperties: false })
 export type Policy = Static<typeof PolicySchema>
 
@@ -104,6 +128,10 @@ export interface PolicyRequest {
   reason?: string
   hostNamespaces?: boolean
   hostPathMounts?: boolean
+  /** The resulting pod and the containers judged in it (effective privilege). */
+  effective?: EffectiveTarget
+  /** attach/logs to a gateway session with verified attribution: who requested it. */
+  sessionOwner?: string
 }
 
 export interface PolicyViolation {
@@ -149,10 +177,13 @@ interface CompiledRule {
   images: ImageMatcher[]
   caps: Set<string>
   profiles: Set<string>
+  effective: EffectiveRule
 }
 
 export interface CompiledPolicy {
   readonly policy: Policy
+  /** The default command an ephemeral container of `image` is wrapped with for expiry, or undefined (no wrapper). */
+  expiryCommandFor (image: string): string[] | undefined
   evaluate (subject: PolicySubject, request: PolicyRequest): PolicyDecision
   /** The rule that would decide, or undefined (for listings such as whoami's `can`). */
   matchRule (subject: PolicySubject, request: Pick<PolicyRequest, 'namespace' | 'node'>): PolicyRule | undefined
@@ -173,7 +204,15 @@ function compileRule (rule: PolicyRule): CompiledRule {
       }
     }),
     caps: new Set(rule.allow.capabilities.map(normalizeCapability)),
-    profiles: new Set(rule.allow.profiles)
+    profiles: new Set(rule.allow.profiles),
+    effective: {
+      name: rule.name,
+      podSecurity: rule.allow.podSecurity ?? 'baseline',
+      capabilities: new Set(rule.allow.capabilities.map(normalizeCapability)),
+      privileged: rule.allow.privileged,
+      nodeDebug: rule.allow.nodeDebug,
+      secretEnv: rule.allow.secretEnv ?? false
+    }
   }
 }
 
@@ -188,7 +227,7 @@ function matches (c: CompiledRule, subject: PolicySubject, req: Pick<PolicyReque
   return true
 }
 
-function check (c: CompiledRule, req: PolicyRequest): { violations: PolicyViolation[], ttlSeconds: number } {
+function check (c: CompiledRule, subject: PolicySubject, req: PolicyRequest): { violations: PolicyViolation[], ttlSeconds: number } {
   const { rule } = c
   const allow = rule.allow
   const by = `by rule "${rule.name}"`
@@ -228,6 +267,10 @@ function check (c: CompiledRule, req: PolicyRequest): { violations: PolicyViolat
     const ok = cap === 'ALL' ? c.caps.has('ALL') : c.caps.has(cap) || c.caps.has('ALL')
     if (!ok) v.push({ field: 'capabilities', detail: `capability ${cap} is not allowed ${by}` })
   }
+  if (req.sessionOwner !== undefined && req.sessionOwner !== subject.user && allow.attachOthers !== true) {
+    v.push({ field: 'session', detail: `the container is a debug session of "${req.sessionOwner}"; attaching to or reading other users' sessions is not allowed ${by} (needs attachOthers)` })
+  }
+  if (req.effective !== undefined) v.push(...effectiveViolations(c.effective, req.effective))
   if (req.runAsUser === 0 && allow.runAsRoot === false) {
     v.push({ field: 'runAsUser', detail: `running as root (runAsUser: 0) is not allowed ${by}` })
   }
@@ -250,11 +293,25 @@ function check (c: CompiledRule, req: PolicyRequest): { violations: PolicyViolat
 
 export function compilePolicy (policy: Policy): CompiledPolicy {
   const rules = policy.rules.map(compileRule)
+  const wrappers = (policy.expiryWrapper ?? DEFAULT_EXPIRY_WRAPPERS).flatMap(w => {
+    try {
+      return [{ match: compileImagePattern(w.image), command: w.command }]
+    } catch {
+      return [] // validatePolicy reports it
+    }
+  })
   const find = (subject: PolicySubject, req: Pick<PolicyRequest, 'namespace' | 'node'>): CompiledRule | undefined =>
     rules.find((c) => matches(c, subject, req))
   return {
     policy,
     matchRule: (subject, req) => find(subject, req)?.rule,
+    expiryCommandFor (image) {
+      const ref = parseImageRef(image)
+      if (!ref) return undefined
+      const canonical = canonicalImage(ref)
+      const w = wrappers.find(x => x.match(canonical))
+      return w === undefined ? undefined : [...w.command]
+    },
     evaluate (subject, req) {
       const c = find(subject, req)
       if (!c) {
@@ -263,7 +320,7 @@ export function compilePolicy (policy: Policy): CompiledPolicy {
         const detail = `no policy rule matches user "${subject.user}" (groups: ${groups}) in namespace "${req.namespace}"${where}`
         return { allowed: false, field: 'subject', detail, violations: [{ field: 'subject', detail }] }
       }
-      const { violations, ttlSeconds } = check(c, req)
+      const { violations, ttlSeconds } = check(c, subject, req)
       const first = violations[0]
       if (first) return { allowed: false, rule: c.rule.name, field: first.field, detail: first.detail, violations }
       return { allowed: true, rule: c.rule.name, ttlSeconds, maxSessionsPerUser: c.rule.allow.maxSessionsPerUser }
@@ -297,6 +354,13 @@ export function validatePolicy (policy: Policy): string[] {
     }
     if (rule.allow.defaultTtlSeconds !== undefined && rule.allow.defaultTtlSeconds > rule.allow.maxTtlSeconds) {
       problems.push(`${at}.allow.defaultTtlSeconds ${rule.allow.defaultTtlSeconds} exceeds maxTtlSeconds ${rule.allow.maxTtlSeconds}`)
+    }
+  }
+  for (const [i, w] of (policy.expiryWrapper ?? []).entries()) {
+    try {
+      compileImagePattern(w.image)
+    } catch (err) {
+      problems.push(`policy.expiryWrapper[${i}].image: ${(err as Error).message}`)
     }
   }
   return problems

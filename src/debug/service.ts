@@ -82,11 +82,12 @@ function withSpecErrors<T> (fn: () => T): T {
 }
 
 const NON_BODY_POLICY_FIELDS = new Set(['action', 'subject'])
-const POLICY_FIELD_TO_BODY: Record<string, string> = { hostNamespaces: 'profile', hostPathMounts: 'profile' }
+const BODY_POLICY_FIELDS = new Set(['image', 'capabilities', 'privileged', 'profile', 'runAsUser', 'reason', 'ttlSeconds'])
 
+/** A request field as `/body/x`; what the resulting pod has (effective privilege) by its spec field name. */
 function policyField (field: string): string | undefined {
   if (NON_BODY_POLICY_FIELDS.has(field)) return undefined
-  return `/body/${POLICY_FIELD_TO_BODY[field] ?? field}`
+  return BODY_POLICY_FIELDS.has(field) ? `/body/${field}` : field
 }
 
 /** Records the random numbers of the first build so the final build generates the same names. */

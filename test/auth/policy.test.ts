@@ -244,7 +244,7 @@ describe('evaluatePolicy: each allow field', () => {
 describe('schema, validation and the default policy', () => {
   test('schema defaults fill a minimal rule', () => {
     const r = rule('min')
-    assert.deepEqual(r.allow, { images: [], capabilities: [], profiles: ['general', 'baseline', 'restricted'], privileged: false, nodeDebug: false, maxTtlSeconds: 3600, requireReason: false, maxSessionsPerUser: 3 })
+    assert.deepEqual(r.allow, { images: [], capabilities: [], profiles: ['general', 'baseline', 'restricted'], privileged: false, nodeDebug: false, maxTtlSeconds: 3600, requireReason: false, maxSessionsPerUser: 3, podSecurity: 'baseline', attachOthers: false, secretEnv: false })
     assert.ok(Value.Check(PolicySchema, { rules: [r] }))
     assert.ok(!Value.Check(PolicySchema, { rules: [{ ...r, allow: { ...r.allow, profiles: ['bogus'] } }] }))
     assert.ok(!Value.Check(PolicySchema, { rules: [{ ...r, allow: { ...r.allow, actions: ['delete'] } }] }))

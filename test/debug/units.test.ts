@@ -92,21 +92,21 @@ test('sessions read back from an ephemeral container and a node pod; expiry and 
   assert.equal(podSession(target, now, signer.verify), undefined)
 })
 
-test('policy input comes from the built container: profile and custom capabilities count, host access of node pods', () => {
-  const { container } = buildEphemeralContainer(target, { image: 'busybox:1.36', profile: 'netadmin', custom: { securityContext: { capabilities: { add: ['SYS_ADMIN'] } } } })
+test('policy input comes from the built container: profile and custom capabilities count; the resulting pod is judged', () => {
+  const { container } = buildEphemeralContainer(target, { image: 'busybox:1.36', profile: 'netadmin', target: 'app', custom: { securityContext: { capabilities: { add: ['SYS_ADMIN'] } } } })
   const p = policyInput({ action: 'ephemeral', namespace: 'demo', container, original: target, profile: 'netadmin', defaultTtlSeconds: 3600 })
   assert.deepEqual(p.capabilities, ['SYS_ADMIN'])
   assert.deepEqual(p.images, ['busybox:1.36'])
-  assert.equal(p.hostNamespaces, false)
+  // The target pod with the container added; the container and the one it targets are judged.
+  assert.deepEqual(p.effective?.containers, [container.name, 'app'])
+  const pod = p.effective?.pod as typeof target
+  assert.equal(pod.spec.ephemeralContainers?.at(-1)?.name, container.name)
+  assert.equal(pod.spec.containers.length, target.spec.containers.length)
   const node = buildNodeDebugPod('node-1', { image: 'busybox:1.36', profile: 'general' })
   const n = policyInput({ action: 'node', namespace: 'kdebug', node: 'node-1', container: node.pod.spec.containers[0], pod: node.pod, profile: 'general', defaultTtlSeconds: 3600 })
-  assert.equal(n.hostNamespaces, true)
-  assert.equal(n.hostPathMounts, true)
+  assert.equal((n.effective?.pod as typeof node.pod).spec.hostPID, true)
+  assert.deepEqual(n.effective?.containers, node.pod.spec.containers.map(c => c.name))
   assert.equal(n.node, 'node-1')
-  const restricted = buildNodeDebugPod('node-1', { image: 'busybox:1.36', profile: 'restricted' })
-  const r = policyInput({ action: 'node', namespace: 'kdebug', node: 'node-1', container: restricted.pod.spec.containers[0], pod: restricted.pod, profile: 'restricted', defaultTtlSeconds: 3600 })
-  assert.equal(r.hostNamespaces, false)
-  assert.equal(r.hostPathMounts, false)
 })
 
 test('SpecError fields become body pointers', () => {
