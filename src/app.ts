@@ -38,7 +38,7 @@ export interface AppDeps {
   metrics?: GatewayMetrics
   /** Readiness checks beyond the API server and audit log ones. */
   readinessChecks?: ReadinessCheck[]
-  /** Milliseconds since the epoch, for the per-caller budgets (tests). */
+  /** Milliseconds since the epoch: per-caller budgets, session expiry, tickets (tests move it; default Date.now). */
   clock?: () => number
 }
 
@@ -123,7 +123,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   await app.register(problemPlugin)
   await app.register(openapiPlugin, { docs: config.docs.enabled })
   await app.register(metricsPlugin, { metrics })
-  const attach = createAttach({ config: config.attach })
+  const attach = createAttach({ config: config.attach, ...(deps.clock ? { now: deps.clock } : {}) })
   app.decorate('attach', attach)
   await app.register(authPlugin, {
     authenticator: deps.authenticator,
@@ -149,7 +149,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     ]
   })
   await app.register(whoamiRoutes, { prefix: '/v1', nodeDebugNamespace: config.sessions.nodeDebugNamespace })
-  await app.register(debugPlugin, { prefix: '/v1', config })
+  await app.register(debugPlugin, { prefix: '/v1', config, ...(deps.clock ? { clock: deps.clock } : {}) })
   await app.register(auditRoutes, { prefix: '/v1', file: config.audit.file, replica: replicaName(config) })
   if (config.drops.enabled) await app.register(dropsRoutes, { prefix: '/v1', hub: drops.hub, watcher: drops.watcher, config: config.drops })
 

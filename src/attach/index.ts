@@ -15,6 +15,8 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import websocket from '@fastify/websocket'
 import type { WebSocketServer } from 'ws'
 import { compilePolicy } from '../auth/policy.ts'
+import { kubeDebugClient } from '../kube/debug-client.ts'
+import { StreamJudge } from '../policy/stream-access.ts'
 import type { AttachConfig } from './config-schema.ts'
 import { TicketService, streamTicketRoutes } from './tickets.ts'
 import { UpstreamConnector } from './upstream.ts'
@@ -22,7 +24,6 @@ import { attachMetrics } from './metrics.ts'
 import { CloseCode } from './relay.ts'
 import { attachRoutes, chooseClientProtocol, offeredProtocols, SessionRegistry } from '../routes/attach.ts'
 import { logsRoutes, LogStreams } from '../routes/logs.ts'
-import { kubeDebugClient } from '../kube/debug-client.ts'
 
 export { AttachConfigSchema, type AttachConfig } from './config-schema.ts'
 export { CloseCode, KDEBUG_PROTOCOL } from './relay.ts'
@@ -54,7 +55,7 @@ export function translateBearerProtocol (headers: IncomingMessage['headers']): v
 
 export interface CreateAttachOptions {
   config: AttachConfig
-  /** Clock for tickets (tests). */
+  /** Clock for tickets and session expiry (tests). */
   now?: () => number
 }
 
@@ -118,13 +119,14 @@ export function createAttach (opts: CreateAttachOptions): Attach {
 
     const connector = new UpstreamConnector({ kubeConfig: fastify.cluster.kubeConfig, maxPayload: config.maxPayloadBytes })
     const policy = compilePolicy(fastify.config.policy)
+    const client = kubeDebugClient(fastify.cluster.kubeConfig, { requestTimeoutMs: fastify.config.kube.requestTimeoutMs })
+    const judge = new StreamJudge({ policy, readPod: async (ns, name) => await client.getPod(ns, name), ...(opts.now ? { clock: opts.now } : {}) })
     const impersonate = fastify.config.authorization.mode === 'impersonate'
     const metrics = attachMetrics(fastify.metrics.registry)
 
     await fastify.register(streamTicketRoutes, { tickets })
-    const client = kubeDebugClient(fastify.cluster.kubeConfig, { requestTimeoutMs: fastify.config.kube.requestTimeoutMs })
-    await fastify.register(attachRoutes, { config, connector, policy, impersonate, metrics, registry: sessions, client })
-    await fastify.register(logsRoutes, { connector, policy, impersonate, metrics, streams: logStreams, heartbeatMs: config.pingIntervalSeconds * 1000 })
+    await fastify.register(attachRoutes, { config, connector, policy, impersonate, metrics, judge, registry: sessions, client })
+    await fastify.register(logsRoutes, { connector, policy, impersonate, metrics, judge, streams: logStreams, heartbeatMs: config.pingIntervalSeconds * 1000 })
   }
 
   return { plugin, ticketAuthenticator: tickets, sessions, logStreams, close }

@@ -36,7 +36,9 @@ export const CloseCode = {
   /** The client sent a message that is not valid for its protocol. */
   badMessage: 4002,
   /** The client did not answer pings. */
-  keepalive: 4003
+  keepalive: 4003,
+  /** The debug session's expiresAt was reached (its TTL capped the session). */
+  sessionExpired: 4004
 } as const
 
 export interface RelayOptions {
@@ -55,6 +57,8 @@ export interface RelayOptions {
   idleTimeoutMs: number
   /** 0 = none. */
   maxDurationMs: number
+  /** Close code and reason when maxDurationMs ends the session (default 4000, "maximum session duration reached"). */
+  maxDurationClose?: { code: number, reason: string }
   highWaterMark: number
   fairnessBudget: number
   recorder?: Recorder
@@ -178,7 +182,8 @@ export class RelaySession {
     ping.unref()
     this.#timers.push(ping)
     if (this.#o.maxDurationMs > 0) {
-      const t = setTimeout(() => this.close(CloseCode.maxDuration, 'maximum session duration reached'), this.#o.maxDurationMs)
+      const end = this.#o.maxDurationClose ?? { code: CloseCode.maxDuration, reason: 'maximum session duration reached' }
+      const t = setTimeout(() => this.close(end.code, end.reason), this.#o.maxDurationMs)
       t.unref()
       this.#timers.push(t)
     }

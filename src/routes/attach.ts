@@ -1,7 +1,9 @@
 // GET /v1/namespaces/{namespace}/pods/{pod}/attach — interactive attach over
 // WebSocket. Everything that can fail does so BEFORE the upgrade, as a normal
 // problem response: origin, authentication (auth plugin: header, ticket or the
-// bearer subprotocol), authorization, policy, the attach.start audit record and
+// bearer subprotocol), authorization, policy (the container judged as if it
+// were being created; gateway sessions only for their requester, never after
+// their expiry — src/policy/stream-access.ts), the attach.start audit record and
 // the upstream handshake (so a missing pod is a 404, not a closed socket).
 // Only then is the client upgraded and the relay started. Protocols and close
 // codes: openapi/attach.md.
@@ -11,14 +13,15 @@ import type { WebSocket } from 'ws'
 import { Type, type Static, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Problems, isProblemError } from '../errors.ts'
 import { permissionsFor } from '../auth/permissions.ts'
-import type { CompiledPolicy, PolicyAction, PolicyRule } from '../auth/policy.ts'
+import type { CompiledPolicy } from '../auth/policy.ts'
 import type { Identity } from '../auth/identity.ts'
+import type { StreamAccess, StreamJudge } from '../policy/stream-access.ts'
 import { auditDenied, auditOutcome, auditRequest, type AuditScope } from '../debug/audit.ts'
 import type { AuditRecord } from '../audit/types.ts'
 import { loggableError } from '../plugins/error-log.ts'
 import type { AttachConfig } from '../attach/config-schema.ts'
 import type { UpstreamAttach, UpstreamConnector } from '../attach/upstream.ts'
-import { KDEBUG_PROTOCOL, RelaySession, type ClientProtocol, type SessionEnd } from '../attach/relay.ts'
+import { CloseCode, KDEBUG_PROTOCOL, RelaySession, type ClientProtocol, type SessionEnd } from '../attach/relay.ts'
 import { V4_PROTOCOL, V5_PROTOCOL } from '../attach/upstream.ts'
 import { AsciicastRecorder, type Recorder } from '../attach/recording.ts'
 import { lookupExitCode } from '../attach/exit-code.ts'
@@ -70,6 +73,8 @@ export interface AttachRouteOptions {
   config: AttachConfig
   connector: UpstreamConnector
   policy: CompiledPolicy
+  /** Judges the container like a create (effective privilege, session owner, expiry). */
+  judge: StreamJudge
   impersonate: boolean
   metrics: AttachMetrics
   registry: SessionRegistry
@@ -109,6 +114,7 @@ interface Prepared {
   scope: AuditScope
   startId: string
   maxDurationMs: number
+  maxDurationClose?: { code: number, reason: string }
   query: AttachQuery
   /** Whether the session has a TTY (the container spec's, not the query's hint). */
   tty: boolean
@@ -129,19 +135,6 @@ function originAllowed (request: FastifyRequest, allowed: readonly string[]): bo
   const host = request.headers.host
   return host !== undefined && (origin === `${request.protocol}://${host}`)
 }
-
-function policyRuleFor (policy: CompiledPolicy, identity: Identity, namespace: string, action: PolicyAction): PolicyRule {
-  const rule = policy.matchRule({ user: identity.user, groups: identity.groups }, { namespace })
-  if (!rule) {
-    throw Problems.policyDenied(`no policy rule matches user "${identity.user}" in namespace "${namespace}"`, { errors: [{ field: 'subject', message: 'no matching policy rule' }] })
-  }
-  if (rule.allow.actions !== undefined && !rule.allow.actions.includes(action)) {
-    throw Problems.policyDenied(`action "${action}" is not allowed by rule "${rule.name}"`, { rule: rule.name })
-  }
-  return rule
-}
-
-export { policyRuleFor }
 
 /** The longest a session may last: the configured maximum capped by the policy rule's TTL (0 = no limit). */
 export function sessionLimitMs (configSeconds: number, ruleMaxTtlSeconds: number | undefined): number {
@@ -182,6 +175,14 @@ export async function attachableStreams (client: DebugClient, a: { namespace: st
   }
 }
 
+/** The session limit further capped by the debug session's remaining TTL, closing with 4004 when that is what ends it. */
+export function attachLimit (limitMs: number, access: Pick<StreamAccess, 'expiresAtMs'>, nowMs: number): { maxDurationMs: number, close?: { code: number, reason: string } } {
+  if (access.expiresAtMs === undefined) return { maxDurationMs: limitMs }
+  const remaining = Math.max(1, access.expiresAtMs - nowMs)
+  if (limitMs > 0 && limitMs <= remaining) return { maxDurationMs: limitMs }
+  return { maxDurationMs: remaining, close: { code: CloseCode.sessionExpired, reason: 'debug session expired' } }
+}
+
 export async function attachRoutes (fastify: FastifyInstance, opts: AttachRouteOptions): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const { config, connector, metrics, registry } = opts
@@ -217,23 +218,23 @@ export async function attachRoutes (fastify: FastifyInstance, opts: AttachRouteO
         request: { protocol: clientProtocol, tty: query.tty, stdin: query.stdin, authMethod: identity.method }
       }
 
-      let rule: PolicyRule
+      let access: StreamAccess
       try {
         await app.authorize(request, permissionsFor('attach', { namespace, pod }))
-        rule = policyRuleFor(opts.policy, identity, namespace, 'attach')
+        access = await opts.judge.judge({ subject: identity, action: 'attach', namespace, pod, ...(query.container ? { container: query.container } : {}) })
       } catch (err) {
-        if (isProblemError(err) && err.status === 403) {
-          await auditDenied(scope, { permission: err.extras.permission, rule: err.extras.rule, detail: err.detail }, 403)
+        if (isProblemError(err) && (err.status === 403 || err.status === 404 || err.status === 410)) {
+          await auditDenied(scope, { permission: err.extras.permission, rule: err.extras.rule, detail: err.detail }, err.status)
         }
         throw err
       }
-      const maxDurationMs = sessionLimitMs(config.maxDurationSeconds, rule.allow.maxTtlSeconds)
+      const limit = attachLimit(sessionLimitMs(config.maxDurationSeconds, access.maxTtlSeconds), access, opts.judge.now())
 
       // Counted from here until the relay ends (or the session is abandoned).
       const release = app.budgets.acquireStream(identity)
       let start: AuditRecord
       try {
-        start = await auditRequest(scope, { rule: rule.name })
+        start = await auditRequest(scope, { rule: access.rule })
       } catch (err) {
         release()
         throw err
@@ -266,7 +267,8 @@ export async function attachRoutes (fastify: FastifyInstance, opts: AttachRouteO
         clientProtocol,
         scope: endScope,
         startId: start.id,
-        maxDurationMs,
+        maxDurationMs: limit.maxDurationMs,
+        ...(limit.close ? { maxDurationClose: limit.close } : {}),
         query,
         tty: streams?.tty ?? query.tty,
         namespace,
@@ -326,6 +328,7 @@ export async function attachRoutes (fastify: FastifyInstance, opts: AttachRouteO
       pingIntervalMs: config.pingIntervalSeconds * 1000,
       idleTimeoutMs: config.idleTimeoutSeconds * 1000,
       maxDurationMs: p.maxDurationMs,
+      ...(p.maxDurationClose ? { maxDurationClose: p.maxDurationClose } : {}),
       highWaterMark: config.highWaterMarkBytes,
       fairnessBudget: config.fairnessBudgetBytes,
       ...(recorder ? { recorder } : {}),

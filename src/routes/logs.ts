@@ -2,7 +2,8 @@
 // output, streamed from the API server's `pods/{pod}/log`, for bots that
 // cannot hold a WebSocket (run `ss -tanp` in an ephemeral container, read
 // this). Chunked text/plain, or Server-Sent Events (`event: log` per line)
-// with `Accept: text/event-stream`. Authorized as `get pods/log` plus policy;
+// with `Accept: text/event-stream`. Authorized as `get pods/log` plus policy
+// (reading a container's output is judged like attaching to it);
 // upstream refusals are problems before the first byte; a client that goes
 // away aborts the upstream request.
 import { request as httpRequest, type IncomingMessage } from 'node:http'
@@ -13,11 +14,11 @@ import { Type, type Static, type TypeBoxTypeProvider } from '@fastify/type-provi
 import { Problems, isProblemError } from '../errors.ts'
 import { permissionsFor } from '../auth/permissions.ts'
 import type { CompiledPolicy } from '../auth/policy.ts'
+import type { StreamJudge } from '../policy/stream-access.ts'
 import { parseStatusBody, problemFromStatus, toProblem } from '../kube/errors.ts'
 import { checkName, nameSegment } from '../kube/path-segment.ts'
 import type { UpstreamConnector } from '../attach/upstream.ts'
 import type { AttachMetrics } from '../attach/metrics.ts'
-import { policyRuleFor } from './attach.ts'
 import { problemResponses } from '../schemas/problem.ts'
 import { TicketParam } from '../schemas/stream.ts'
 import { Names } from '../schemas/names.ts'
@@ -46,6 +47,7 @@ export type LogsQuery = Static<typeof LogsQuerySchema>
 export interface LogsRouteOptions {
   connector: UpstreamConnector
   policy: CompiledPolicy
+  judge: StreamJudge
   impersonate: boolean
   metrics: AttachMetrics
   streams: LogStreams
@@ -160,7 +162,7 @@ export async function logsRoutes (fastify: FastifyInstance, opts: LogsRouteOptio
     const { namespace, pod, container } = request.params
     const q = request.query
     await app.authorize(request, permissionsFor('logs', { namespace, pod }))
-    policyRuleFor(opts.policy, request.identity, namespace, 'logs')
+    await opts.judge.judge({ subject: request.identity, action: 'logs', namespace, pod, container })
     if (streams.closing) throw Problems.unavailable('The gateway is shutting down; reconnect to another replica.', { retryAfter: 1 })
     // Refusals above are audited by the decision-audit plugin; an allowed read is audited here, before any byte.
     const release = q.follow ? app.budgets.acquireStream(request.identity) : () => {}

@@ -58,7 +58,7 @@ describe('container logs', () => {
     await waitFor(() => s.attach.logStreams.size === 0, 'stream released after the client left')
   })
 
-  test('refusals before streaming: 403 without pods/log, 404 unknown pod, 400 unknown container', async () => {
+  test('refusals before streaming: 403 without pods/log, 404 unknown pod, 404 unknown container', async () => {
     const denied = await s.request(logsPath('web', '', 'app'), { as: 'bob' })
     assert.equal(denied.status, 403)
     assert.match(((await denied.json()) as { permission: string }).permission, /get pods\/log/)
@@ -66,6 +66,7 @@ describe('container logs', () => {
     assert.equal(missing.status, 404)
     assert.equal(missing.headers.get('content-type'), 'application/problem+json; charset=utf-8')
     const badContainer = await s.request(logsPath('web', '', 'nosuch'), { as: 'alice' })
-    assert.equal(badContainer.status, 400)
+    assert.equal(badContainer.status, 404)
+    assert.equal(((await badContainer.json()) as { field: string }).field, 'container')
   })
 })

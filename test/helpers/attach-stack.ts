@@ -41,6 +41,7 @@ export async function startAttachStack (opts: { attach?: Record<string, unknown>
     // Drops are not under test here; their watch would only add noise.
     config: deepMerge({ drops: { enabled: false }, attach: { exitCodeLookupMs: 500 } }, deepMerge(opts.config ?? {}, opts.attach ? { attach: opts.attach } : {})),
     keepDir: true,
+    ...(opts.clock ? { clock: opts.clock } : {}),
     configure: (dir) => {
       recordingDir = join(dir, 'rec')
       return { attach: { recording: { dir: recordingDir } } }

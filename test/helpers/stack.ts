@@ -24,7 +24,7 @@ export interface StackOptions {
   configure?: (dir: string) => Record<string, unknown>
   /** Leave the temp dir on close (the caller removes it). */
   keepDir?: boolean
-  /** Time source of the token and authorization caches and of the per-caller budgets (a ManualClock's `now`). */
+  /** Time source of the token and authorization caches, the per-caller budgets, session expiry and tickets (a ManualClock's `now`). */
   clock?: () => number
   /** Called after buildApp and before listen: tests add routes of their own here. */
   extend?: (app: FastifyInstance) => void | Promise<void>
