@@ -23,6 +23,7 @@ import { SingleFlightCache } from './auth/single-flight.ts'
 import { createDrops } from './drops/index.ts'
 import { dropsRoutes } from './routes/drops.ts'
 import { debugPlugin } from './debug/plugin.ts'
+import { signerFromConfig } from './security/signing.ts'
 import { auditRoutes } from './routes/audit.ts'
 import { createAttach, type Attach } from './attach/index.ts'
 import { instrumentAudit, registerCacheMetrics } from './plugins/service-metrics.ts'
@@ -123,7 +124,9 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   await app.register(problemPlugin)
   await app.register(openapiPlugin, { docs: config.docs.enabled })
   await app.register(metricsPlugin, { metrics })
-  const attach = createAttach({ config: config.attach, ...(deps.clock ? { now: deps.clock } : {}) })
+  // One signer for the process: what the debug routes sign, attach and logs verify.
+  const signer = signerFromConfig(config.security)
+  const attach = createAttach({ config: config.attach, verify: signer.verify, ...(deps.clock ? { now: deps.clock } : {}) })
   app.decorate('attach', attach)
   await app.register(authPlugin, {
     authenticator: deps.authenticator,
@@ -149,7 +152,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     ]
   })
   await app.register(whoamiRoutes, { prefix: '/v1', nodeDebugNamespace: config.sessions.nodeDebugNamespace })
-  await app.register(debugPlugin, { prefix: '/v1', config, ...(deps.clock ? { clock: deps.clock } : {}) })
+  await app.register(debugPlugin, { prefix: '/v1', config, signer, ...(deps.clock ? { clock: deps.clock } : {}) })
   await app.register(auditRoutes, { prefix: '/v1', file: config.audit.file, replica: replicaName(config) })
   if (config.drops.enabled) await app.register(dropsRoutes, { prefix: '/v1', hub: drops.hub, watcher: drops.watcher, config: config.drops })
 

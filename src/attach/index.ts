@@ -17,6 +17,7 @@ import type { WebSocketServer } from 'ws'
 import { compilePolicy } from '../auth/policy.ts'
 import { kubeDebugClient } from '../kube/debug-client.ts'
 import { StreamJudge } from '../policy/stream-access.ts'
+import type { VerifyFn } from '../debug/sessions.ts'
 import type { AttachConfig } from './config-schema.ts'
 import { TicketService, streamTicketRoutes } from './tickets.ts'
 import { UpstreamConnector } from './upstream.ts'
@@ -57,6 +58,8 @@ export interface CreateAttachOptions {
   config: AttachConfig
   /** Clock for tickets and session expiry (tests). */
   now?: () => number
+  /** Verifies the signature on gateway session metadata (the same signer the debug routes sign with). */
+  verify: VerifyFn
 }
 
 export interface Attach {
@@ -120,7 +123,7 @@ export function createAttach (opts: CreateAttachOptions): Attach {
     const connector = new UpstreamConnector({ kubeConfig: fastify.cluster.kubeConfig, maxPayload: config.maxPayloadBytes })
     const policy = compilePolicy(fastify.config.policy)
     const client = kubeDebugClient(fastify.cluster.kubeConfig, { requestTimeoutMs: fastify.config.kube.requestTimeoutMs })
-    const judge = new StreamJudge({ policy, readPod: async (ns, name) => await client.getPod(ns, name), ...(opts.now ? { clock: opts.now } : {}) })
+    const judge = new StreamJudge({ policy, verify: opts.verify, readPod: async (ns, name) => await client.getPod(ns, name), ...(opts.now ? { clock: opts.now } : {}) })
     const impersonate = fastify.config.authorization.mode === 'impersonate'
     const metrics = attachMetrics(fastify.metrics.registry)
 

@@ -9,7 +9,7 @@ import { Problems, isProblemError } from '../errors.ts'
 import type { CallOptions, DebugClient } from '../kube/debug-client.ts'
 import {
   buildEphemeralContainer, buildNodeDebugPod, buildPodCopy, checkCommon, DEFAULT_PROFILE, signEphemeralContainer, signPod,
-  type Attribution, type Container, type EphemeralPatch, type Pod, type SignFn, type SpecWarning
+  type Attribution, type Container, type EphemeralPatch, type ExpiryWrap, type Pod, type SignFn, type SpecWarning
 } from '../kube/spec/index.ts'
 import type { CopyRequest, EphemeralRequest, NodeDebugRequest } from '../schemas/debug.ts'
 import type { SessionFinder } from './finder.ts'
@@ -25,6 +25,16 @@ export interface PlanDeps {
   /** Checks the signature of metadata found on objects (src/security/signing.ts). */
   verify: VerifyFn
   onError?: (err: unknown, context: string) => void
+  /** The policy's expiry wrapper: the default command of an image that has `timeout`, else undefined. */
+  expiryCommandFor?: (image: string) => string[] | undefined
+}
+
+/** The expiry wrapper for an ephemeral container of `image` expiring at `expiresAt`, if the policy has one for the image. */
+function expiryWrap (deps: PlanDeps, image: string | undefined, expiresAt: string | undefined): ExpiryWrap | undefined {
+  const command = image === undefined ? undefined : deps.expiryCommandFor?.(image)
+  const at = expiresAt === undefined ? NaN : Date.parse(expiresAt)
+  if (command === undefined || !Number.isFinite(at)) return undefined
+  return { seconds: Math.max(1, Math.ceil((at - deps.clock()) / 1000)), defaultCommand: command }
 }
 
 /** Request body fields that are ours, not the spec builders'. */
@@ -91,7 +101,8 @@ export function ephemeralPlan (deps: PlanDeps, params: { namespace: string, pod:
     existing: async (keyHash) => ephemeralSessions(target as Pod, deps.clock(), deps.verify).find(s => s.verified && s.idempotencyKey === keyHash),
     build: (attribution, rand, sign) => {
       const pod = target as Pod
-      const r = buildEphemeralContainer(pod, specOptions(body), { attribution, rand })
+      const expiry = expiryWrap(deps, body.image, attribution.expiresAt)
+      const r = buildEphemeralContainer(pod, specOptions(body), { attribution, rand, ...(expiry ? { expiry } : {}) })
       const container = sign === undefined ? r.container : signEphemeralContainer({ namespace, pod: podName }, r.container, sign)
       return {
         container,

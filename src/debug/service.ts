@@ -125,7 +125,7 @@ export class DebugService {
     this.#o = opts
     this.#clock = opts.clock ?? Date.now
     this.#rand = opts.rand ?? Math.random
-    this.#deps = { client: opts.client, finder: opts.finder, clock: this.#clock, defaultTtlSeconds: opts.defaultTtlSeconds, nodeDebugNamespace: opts.nodeDebugNamespace, verify: opts.signer.verify }
+    this.#deps = { client: opts.client, finder: opts.finder, clock: this.#clock, defaultTtlSeconds: opts.defaultTtlSeconds, nodeDebugNamespace: opts.nodeDebugNamespace, verify: opts.signer.verify, expiryCommandFor: (image) => opts.policy.expiryCommandFor(image) }
     if (opts.onError) this.#deps.onError = opts.onError
   }
 

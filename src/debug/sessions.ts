@@ -33,8 +33,6 @@ export interface FoundSession {
   podResourceVersion?: string
   idempotencyKey?: string
   requestHash?: string
-  /** The attribution carries a valid replica signature; only then is it someone's session. */
-  verified?: boolean
 }
 
 export function isExpired (expiresAt: string | undefined, nowMs: number): boolean {

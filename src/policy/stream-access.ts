@@ -10,7 +10,7 @@
 import type { CompiledPolicy, PolicySubject } from '../auth/policy.ts'
 import { Problems } from '../errors.ts'
 import type { Pod } from '../kube/spec/index.ts'
-import { isExpired, sessionsOfPod, type FoundSession } from '../debug/sessions.ts'
+import { isExpired, sessionsOfPod, type FoundSession, type VerifyFn } from '../debug/sessions.ts'
 
 export interface StreamAccessInput {
   policy: CompiledPolicy
@@ -22,6 +22,8 @@ export interface StreamAccessInput {
   /** As the caller named it; unset = the pod's only container (the API server refuses the rest). */
   container?: string
   now: number
+  /** Checks the replicas' signature on session attribution. */
+  verify: VerifyFn
 }
 
 export interface StreamAccess {
@@ -51,7 +53,7 @@ export function judgeStream (input: StreamAccessInput): StreamAccess {
   const { pod, policy, subject, action, namespace, now } = input
   const where = `${namespace}/${pod.metadata.name ?? ''}`
   const containers = judged(pod, input.container, where)
-  const session = sessionsOfPod(pod, now).find(s => s.verified === true && s.session.container !== undefined && containers.includes(s.session.container))
+  const session = sessionsOfPod(pod, now, input.verify).find(s => s.verified === true && s.session.container !== undefined && containers.includes(s.session.container))
   const decision = policy.evaluate(subject, {
     action,
     namespace,
@@ -84,6 +86,7 @@ export interface StreamJudgeOptions {
    * API server checks for attach or logs, so the caller need not hold it.
    */
   readPod: (namespace: string, name: string) => Promise<Pod>
+  verify: VerifyFn
   clock?: () => number
 }
 
@@ -100,7 +103,7 @@ export class StreamJudge {
 
   async judge (args: { subject: PolicySubject, action: 'attach' | 'logs', namespace: string, pod: string, container?: string }): Promise<StreamAccess> {
     const pod = await this.#o.readPod(args.namespace, args.pod)
-    const input: StreamAccessInput = { policy: this.#o.policy, subject: args.subject, action: args.action, namespace: args.namespace, pod, now: this.#clock() }
+    const input: StreamAccessInput = { policy: this.#o.policy, subject: args.subject, action: args.action, namespace: args.namespace, pod, now: this.#clock(), verify: this.#o.verify }
     if (args.container !== undefined) input.container = args.container
     return judgeStream(input)
   }

@@ -59,11 +59,22 @@ function quote (word: string): string {
 }
 
 /**
+ * busybox/coreutils `timeout [-s SIG] [-k DURATION] DURATION COMMAND...` runs COMMAND; the
+ * simulated container runs COMMAND (the deadline is not simulated).
+ */
+function withoutTimeout (argv: string[]): string[] {
+  if (argv[0] === undefined || basename(argv[0]) !== 'timeout') return argv
+  let i = 1
+  while (argv[i] === '-s' || argv[i] === '-k') i += 2
+  return argv.slice(i + 1)
+}
+
+/**
  * What a container runs: `{ script }` for a shell command or a known builtin (runs, then exits),
  * `interactive` for a bare shell, `service` for anything else (an image's own server).
  */
 export function classifyCommand (spec: Pick<ProcessSpec, 'command' | 'args' | 'stdin'>): { kind: 'script', lines: string[] } | { kind: 'interactive' } | { kind: 'service' } {
-  const argv = [...(spec.command ?? []), ...(spec.args ?? [])]
+  const argv = withoutTimeout([...(spec.command ?? []), ...(spec.args ?? [])])
   const first = argv[0]
   if (first === undefined) return spec.stdin ? { kind: 'interactive' } : { kind: 'service' }
   if (SHELLS.has(basename(first))) {

@@ -1,6 +1,7 @@
 // An ephemeral debug container, as kubectl's generateDebugContainer builds it, plus our additions.
 import { applySecurityAdditions, applyEnvAttribution } from './additions.ts'
 import { applyCustom, normalizeCustom } from './custom.ts'
+import { wrapForExpiry } from './expiry.ts'
 import { debugContainerName } from './names.ts'
 import { checkCommon, COPY_ONLY_FIELDS, rejectFields, streams, type BuildContext, type EphemeralOptions } from './options.ts'
 import { applyProfile } from './profiles.ts'
@@ -25,7 +26,7 @@ export interface EphemeralResult {
 
 /**
  * Order of work: kubectl's container fields → profile → custom → capabilities/privileged/
- * runAsUser → attribution env. `pod` is the target pod as read from the API server.
+ * runAsUser → expiry wrapper → attribution env. `pod` is the target pod as read from the API server.
  */
 export function buildEphemeralContainer (pod: Pod, opts: EphemeralOptions, ctx: BuildContext = {}): EphemeralResult {
   rejectFields(opts, COPY_ONLY_FIELDS, 'may only be used with copies')
@@ -56,6 +57,7 @@ export function buildEphemeralContainer (pod: Pod, opts: EphemeralOptions, ctx: 
   let container = profiled.spec.ephemeralContainers?.at(-1) ?? ec
   if (custom !== undefined) container = applyCustom(container, custom)
   container = applySecurityAdditions(container, opts)
+  if (ctx.expiry !== undefined) container = wrapForExpiry(container, ctx.expiry)
   if (ctx.attribution !== undefined) container = applyEnvAttribution(container, ctx.attribution)
 
   const warnings: SpecWarning[] = []

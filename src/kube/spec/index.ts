@@ -23,5 +23,6 @@ export {
 } from './additions.ts'
 export { containerNames, debugContainerName, MAX_POD_NAME, nodeDebugPodName, podCopyName, randomSuffix, SUFFIX_ALPHABET } from './names.ts'
 export { isSpecError, SpecError } from './spec-error.ts'
+export { EXPIRY_SIGNAL, expiryPrefix, wrapForExpiry, type ExpiryWrap } from './expiry.ts'
 export { LEGACY_PROFILE_WARNING, NON_ROOT_POD_WARNING } from './warnings.ts'
 export type * from './types.ts'

@@ -4,6 +4,7 @@ import { normalizeCustom, RESERVED_ENV_PREFIX } from './custom.ts'
 import { checkProfile, type KeepFlags, type ProfileName } from './profiles.ts'
 import { SpecError } from './spec-error.ts'
 import type { EnvVar, RandomSource } from './types.ts'
+import type { ExpiryWrap } from './expiry.ts'
 
 export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never'
 export const PULL_POLICIES: readonly PullPolicy[] = ['Always', 'IfNotPresent', 'Never']
@@ -87,6 +88,8 @@ export interface BuildContext {
   attribution?: Attribution
   /** Random source for generated names; Math.random by default. */
   rand?: RandomSource
+  /** Ephemeral containers: end the process at the session's expiry (expiry.ts). */
+  expiry?: ExpiryWrap
 }
 
 /** distribution/reference ReferenceRegexp (what kubectl checks --image and --set-image with). */
