@@ -91,7 +91,7 @@ function hostAccess (spec: JsonMap, judged: ReadonlySet<string>, by: string): Ef
   }
   if (ports.length > 0) v.push({ field: 'ports.hostPort', detail: `the pod binds hostPorts (${ports.join(', ')}): not allowed ${by} (needs nodeDebug)` })
   const siblings = allContainers(spec).filter(c => !judged.has(str(c.name)) && map(c.securityContext)?.privileged === true).map(c => str(c.name))
-  if (siblings.length > 0) v.push({ field: 'privileged', detail: `the pod runs privileged containers ${quoted(siblings)}: not allowed ${by} (needs nodeDebug)` })
+  if (siblings.length > 0) v.push({ field: 'privilegedContainers', detail: `the pod runs privileged containers ${quoted(siblings)}: not allowed ${by} (needs nodeDebug)` })
   return v
 }
 

@@ -41,7 +41,7 @@ describe('host access in the resulting pod needs nodeDebug', () => {
     ['hostPath volume (not even mounted)', { volumes: [{ name: 'root', hostPath: { path: '/' } }] }, 'volumes.hostPath', /"root"/],
     ['hostPort on a sibling', { containers: [{ name: 'app', image: 'nginx', ports: [{ containerPort: 80, hostPort: 80 }] }] }, 'ports.hostPort', /app:80/],
     ['hostPort on an init container', { initContainers: [{ name: 'init', image: 'x', ports: [{ containerPort: 1, hostPort: 9 }] }] }, 'ports.hostPort', /init:9/],
-    ['privileged sibling', { containers: [{ name: 'app', image: 'nginx' }, { name: 'agent', image: 'x', securityContext: { privileged: true } }] }, 'privileged', /"agent"/]
+    ['privileged sibling', { containers: [{ name: 'app', image: 'nginx' }, { name: 'agent', image: 'x', securityContext: { privileged: true } }] }, 'privilegedContainers', /"agent"/]
   ]
   for (const [name, spec, field, re] of cases) {
     test(`${name}: developer denied, sre allowed`, () => {
