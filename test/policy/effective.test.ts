@@ -133,7 +133,7 @@ describe('Secrets in the debug container need secretEnv', () => {
 
 describe('attach and logs: the container judged in its pod, sessions for their requester', () => {
   const base = (spec: Obj): Pod => ({ metadata: { name: 'p', namespace: 'demo' }, spec: { containers: [{ name: 'app', image: 'nginx' }], ...spec } }) as unknown as Pod
-  const judge = (subject: typeof alice, p: Pod, container?: string): unknown => judgeStream({ policy, subject, action: 'attach', namespace: 'demo', pod: p, now: Date.parse('2026-01-01T00:00:00Z'), ...(container ? { container } : {}) })
+  const judge = (subject: typeof alice, p: Pod, container?: string): unknown => judgeStream({ policy, subject, action: 'attach', namespace: 'demo', pod: p, now: Date.parse('2026-01-01T00:00:00Z'), verify: () => false, ...(container ? { container } : {}) })
   const status = (fn: () => unknown): number => { try { fn(); return 200 } catch (err) { return (err as { status: number }).status } }
   test('privileged container, host namespaces, unlisted capability: 403 for developers, fine for sre', () => {
     const hostile = [
