@@ -12,13 +12,14 @@
 //   general, baseline, restricted, netadmin; nothing privileged, no host
 //   access (not even through the pod they debug), no Secrets, only their own
 //   sessions; up to 1 h; 3 sessions.
-// Both require a reason: the trail is only useful if it says why, and typing
+// Ephemeral containers of busybox, alpine and netshoot end at their expiry
+// (`expiryWrapper`, see policy.ts). Both require a reason: the trail is only useful if it says why, and typing
 // one line costs nothing even during an incident. Nobody else matches, so
 // everyone else is denied — including `system:authenticated`: access is
 // granted to named groups only.
 
 import { stringify } from 'yaml'
-import type { Policy } from './policy.ts'
+import { DEFAULT_EXPIRY_WRAPPERS, type Policy } from './policy.ts'
 
 export const COMMON_DEBUG_IMAGES = [
   'docker.io/library/busybox',
@@ -81,7 +82,8 @@ export const defaultPolicy: Policy = deepFreeze({
         actions: ['ephemeral', 'copy', 'attach', 'logs']
       }
     }
-  ]
+  ],
+  expiryWrapper: structuredClone(DEFAULT_EXPIRY_WRAPPERS)
 })
 
 /** The default policy as YAML (for the README and `--print-default-policy`-style tooling). */

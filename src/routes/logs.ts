@@ -150,12 +150,12 @@ export async function logsRoutes (fastify: FastifyInstance, opts: LogsRouteOptio
     schema: {
       tags: ['streams'],
       summary: 'Stream a container\'s output (chunked text/plain, or SSE with Accept: text/event-stream)',
-      description: 'Authorized as `get pods/log`. With `follow=true` the stream stays open until the container exits or the client disconnects.',
+      description: 'Authorized as `get pods/log`, then judged like attaching: the container\'s effective privilege in its pod against the caller\'s policy rule, gateway sessions only for their requester (or `attachOthers`), 410 after a session\'s expiry. With `follow=true` the stream stays open until the container exits or the client disconnects.',
       params: LogsParamsSchema,
       querystring: LogsQuerySchema,
       response: {
         200: { description: 'The output', content: { 'text/plain': { schema: Type.String() }, 'text/event-stream': { schema: Type.String() } } },
-        ...problemResponses(404, 429)
+        ...problemResponses(404, 410, 429)
       }
     }
   }, async (request, reply) => {

@@ -22,12 +22,10 @@ export function expiryPrefix (seconds: number): string[] {
   return ['timeout', '-s', EXPIRY_SIGNAL, String(Math.max(1, Math.ceil(seconds)))]
 }
 
-export function wrapForExpiry<C extends Container> (container: C, wrap: ExpiryWrap): C {
-  const out = { ...container }
+export function wrapForExpiry<C extends Container> (container: C, wrap: ExpiryWrap): C & { command: string[] } {
   const hasArgs = (container.args?.length ?? 0) > 0
   const command = container.command !== undefined && container.command.length > 0
     ? container.command
     : hasArgs ? [] : [...wrap.defaultCommand]
-  out.command = [...expiryPrefix(wrap.seconds), ...command]
-  return out
+  return { ...container, command: [...expiryPrefix(wrap.seconds), ...command] }
 }
