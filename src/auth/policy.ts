@@ -19,6 +19,11 @@
 //   `ALL` is allowed only when the rule lists `ALL` (which allows any cap).
 // - host namespaces and host path mounts need `nodeDebug: true` (they are
 //   node-level access whatever the action).
+// - `effective` (set for every create, attach and logs) is the resulting pod:
+//   host access anywhere in it, the judged containers against `podSecurity`
+//   (the rule's capabilities are exceptions), Secrets in the debug container
+//   against `secretEnv` — src/policy/effective.ts. `sessionOwner` other than
+//   the subject needs `attachOthers`. One evaluation path for all actions.
 // - runAsRoot: false refuses an explicit `runAsUser: 0`; it cannot see an
 //   image's default user — pair it with the `baseline`/`restricted` profiles.
 // - requireReason and ttlSeconds apply to the create actions (ephemeral, copy,
