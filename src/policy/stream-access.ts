@@ -34,6 +34,8 @@ export interface StreamAccess {
   session?: FoundSession
   /** When that session expires (epoch ms). */
   expiresAtMs?: number
+  /** The pod the judgement was made on (attach derives tty and state from it: one read). */
+  pod: Pod
 }
 
 function containerNames (pod: Pod): string[] {
@@ -66,7 +68,7 @@ export function judgeStream (input: StreamAccessInput): StreamAccess {
     throw Problems.policyDenied(decision.detail, extras)
   }
   const rule = policy.policy.rules.find(r => r.name === decision.rule)
-  const out: StreamAccess = { rule: decision.rule, maxTtlSeconds: rule?.allow.maxTtlSeconds ?? 0 }
+  const out: StreamAccess = { rule: decision.rule, maxTtlSeconds: rule?.allow.maxTtlSeconds ?? 0, pod }
   if (session === undefined) return out
   out.session = session
   const expiresAt = session.session.expiresAt

@@ -143,19 +143,19 @@ export function sessionLimitMs (configSeconds: number, ruleMaxTtlSeconds: number
 }
 
 /**
- * Reads the pod and returns the streams to request (attachStreamsFor), after making sure the
+ * Returns the streams to request (attachStreamsFor) from the pod the policy judged, after making sure the
  * container runs: on 1.30+ a kubelet refusal only shows after the upgrade, so a container that
  * is waiting (ContainerCreating, ImagePullBackOff …) or gone is a 409 here, naming its state.
  * `wait` seconds let a starting container come up first (a watch, as `wait` on create does).
  * undefined when the pod does not say which container (the API server's answer then decides).
  */
-export async function attachableStreams (client: DebugClient, a: { namespace: string, pod: string, query: AttachQuery, as?: Identity, socket?: { once: (e: 'close', f: () => void) => unknown, off: (e: 'close', f: () => void) => unknown } }): Promise<AttachStreams | undefined> {
+export async function attachableStreams (client: DebugClient, a: { namespace: string, pod: string, read: Pod, query: AttachQuery, as?: Identity, socket?: { once: (e: 'close', f: () => void) => unknown, off: (e: 'close', f: () => void) => unknown } }): Promise<AttachStreams | undefined> {
   const ac = new AbortController()
   const gone = (): void => ac.abort()
   a.socket?.once('close', gone)
   try {
     const callOpts = { ...(a.as ? { as: a.as } : {}), signal: ac.signal }
-    let pod: Pod = await client.getPod(a.namespace, a.pod, callOpts)
+    let pod: Pod = a.read
     const streams = attachStreamsFor(pod as never, a.query.container, { stdin: a.query.stdin, tty: a.query.tty, ...(a.query.stderr !== undefined ? { stderr: a.query.stderr } : {}) })
     if (!streams) return undefined
     let state = containerAttachable(pod as never, streams.container)
@@ -243,7 +243,7 @@ export async function attachRoutes (fastify: FastifyInstance, opts: AttachRouteO
       let upstream: UpstreamAttach
       let streams: AttachStreams | undefined
       try {
-        streams = await attachableStreams(opts.client, { namespace, pod, query, ...(opts.impersonate ? { as: identity } : {}), socket: request.raw.socket })
+        streams = await attachableStreams(opts.client, { namespace, pod, read: access.pod, query, ...(opts.impersonate ? { as: identity } : {}), socket: request.raw.socket })
         upstream = await connector.connect({
           namespace,
           pod,
