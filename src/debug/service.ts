@@ -190,16 +190,8 @@ export class DebugService {
     const { wait: _wait, ...what } = body
     const hash = requestHash(plan.action, plan.targetKey, what)
     await plan.read(callOpts)
-    if (keyHash !== undefined) {
-      const found = await plan.existing(keyHash)
-      const createdAt = found === undefined ? undefined : Date.parse(found.session.createdAt ?? sessionCreatedAt(found.session.id)?.toISOString() ?? '')
-      if (found !== undefined && !(Number.isFinite(createdAt) && this.#clock() - (createdAt as number) > IDEMPOTENCY_WINDOW_MS)) {
-        if (found.requestHash !== hash) {
-          throw Problems.idempotencyMismatch(`Idempotency-Key was first used for a different request (session ${found.session.id}).`, { session: found.session.id })
-        }
-        return this.#replay(scope, found)
-      }
-    }
+    const earlier = keyHash === undefined ? undefined : await this.#earlierAttempt(plan, keyHash, hash)
+    if (earlier !== undefined) return this.#replay(scope, earlier)
 
     const sessionId = newSessionId(this.#clock(), this.#rand)
     const attribution: Attribution = { sessionId, requestedBy: identity.user, profile: body.profile ?? DEFAULT_PROFILE }
@@ -225,7 +217,14 @@ export class DebugService {
 
     // Count and create under the user's lock (this replica's queue and, across replicas, the
     // user's Lease: user-lock.ts), so parallel creates cannot all see the same count.
-    const countAndCreate = async (): Promise<{ built: Built, created: Pod, requestRecord: { id: string }, kubernetesWarnings: string[] }> => {
+    const countAndCreate = async (): Promise<{ built: Built, created: Pod, requestRecord: { id: string }, kubernetesWarnings: string[] } | { replay: FoundSession }> => {
+      // The same key sent to two replicas at once: both passed the check above before either
+      // created. Under the lock the first one's object is visible, so look again (fresh read).
+      if (keyHash !== undefined && !dryRun) {
+        await plan.read(callOpts)
+        const first = await this.#earlierAttempt(plan, keyHash, hash)
+        if (first !== undefined) return { replay: first }
+      }
       const live = await this.#o.finder.liveCount(identity.user)
       if (live.count >= decision.maxSessionsPerUser) {
         const now = this.#clock()
@@ -256,7 +255,9 @@ export class DebugService {
         throw problem
       }
     }
-    const { built, created, requestRecord, kubernetesWarnings } = dryRun ? await countAndCreate() : await this.#o.userLock.run(identity.user, countAndCreate)
+    const result = dryRun ? await countAndCreate() : await this.#o.userLock.run(identity.user, countAndCreate)
+    if ('replay' in result) return this.#replay(scope, result.replay)
+    const { built, created, requestRecord, kubernetesWarnings } = result
     const warnings = [
       ...built.warnings,
       ...kubernetesWarnings.map(message => ({ code: 'KUBERNETES_WARNING', message })),
@@ -292,6 +293,18 @@ export class DebugService {
     if (built.containerName !== undefined) out.attach = { url: this.attachUrl(final.namespace, final.pod, built.containerName), protocols: ATTACH_PROTOCOLS }
     if (plan.action === 'ephemeral') out.ephemeralContainer = built.container as Record<string, unknown>
     return { status, body: out }
+  }
+
+  /** A verified session this key already created within the idempotency window; 422 when it was for another request. */
+  async #earlierAttempt<B extends SessionFields> (plan: Plan<B>, keyHash: string, hash: string): Promise<FoundSession | undefined> {
+    const found = await plan.existing(keyHash)
+    if (found === undefined) return undefined
+    const createdAt = Date.parse(found.session.createdAt ?? sessionCreatedAt(found.session.id)?.toISOString() ?? '')
+    if (Number.isFinite(createdAt) && this.#clock() - createdAt > IDEMPOTENCY_WINDOW_MS) return undefined
+    if (found.requestHash !== hash) {
+      throw Problems.idempotencyMismatch(`Idempotency-Key was first used for a different request (session ${found.session.id}).`, { session: found.session.id })
+    }
+    return found
   }
 
   #sessionOf (plan: Plan<SessionFields>, pod: Pod, sessionId: string, built: Built, body: SessionFields, requestedBy: string): Session {

@@ -50,3 +50,14 @@ test('two replicas on one cluster: 10 parallel creates by dave split across both
   // nothing left behind: the per-user leases are released
   assert.deepEqual(a.sim.store.list('leases', 'kdebug'), [])
 })
+
+test('two replicas, one Idempotency-Key sent to both at once → one container, both answers name it', async () => {
+  const headers = { 'idempotency-key': 'retry-race-1' }
+  const body = { image: 'busybox:1.36', reason: 'same key on two replicas' }
+  const before = ephemeralOf('carol').length
+  const results = await Promise.all([a, b, a, b].map(async s => await s.post('/v1/namespaces/demo/pods/api/ephemeral-containers', 'carol', body, headers)))
+  for (const r of results) assert.equal(r.status, 201, JSON.stringify(r.body))
+  assert.equal(new Set(results.map(r => r.body.session.id)).size, 1, 'every answer names the same session')
+  assert.equal(results.filter(r => r.body.idempotentReplay === true).length, 3)
+  assert.equal(ephemeralOf('carol').length, before + 1, 'exactly one container was added')
+})
