@@ -152,9 +152,40 @@ async function requestAuditStartPlugin (app: FastifyInstance, opts: StartOptions
     }
   })
 
+  // An allowed request that wrote no record of its own (whoami, session and audit reads, …) gets
+  // one before its answer is sent: every decision, allowed or denied, is one record.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (reply.statusCode < 400 && request.identity && request.routeOptions.config?.auth !== false &&
+      request.raw.headers.upgrade === undefined && tracker.records(request.id) === 0) {
+      await app.audit.append(allowedEntry(request, reply.statusCode)).catch((err: unknown) => {
+        request.log.error({ err: { type: (err as Error)?.name, message: (err as Error)?.message } }, 'audit record of an allowed request could not be written')
+      })
+    }
+    return payload
+  })
+
   app.addHook('onResponse', async (request) => {
     if (request.raw.headers.upgrade === undefined) tracker.end(request.id)
   })
+}
+
+/** The generic record of an allowed request whose route wrote none (reads). */
+export function allowedEntry (request: FastifyRequest, status: number): AuditEntry {
+  const route = request.routeOptions.url ?? 'unmatched'
+  const e: AuditEntry = {
+    requestId: request.id,
+    action: request.routeOptions.config?.auditAction ?? (READ_METHODS.has(request.method) ? 'http.read' : 'http.request'),
+    phase: 'event',
+    actor: actorOf(request),
+    request: { method: request.method, route },
+    decision: { allowed: true },
+    outcome: { status },
+    source: sourceOf(request)
+  }
+  if (request.clientRequestId !== undefined) e.clientRequestId = request.clientRequestId
+  const target = targetOf(request)
+  if (target) e.target = target
+  return e
 }
 
 async function writeRefusal (app: FastifyInstance, request: FastifyRequest, problem: ProblemError): Promise<void> {

@@ -1,7 +1,7 @@
 // Every decision is one audit record, allowed or denied: refused delegation,
 // authentication failures, log reads, ticket issuance, attach refusals (origin,
 // ticket, RBAC, policy, protocol), session deletes that end 404/409, drop
-// subscriptions and every 5xx. The record's requestId is the gateway's own id
+// subscriptions, every 5xx, and allowed reads that wrote no record of their own. The record's requestId is the gateway's own id
 // (the response's x-request-id); the client's X-Request-Id is clientRequestId.
 import { test, describe, before, after } from 'node:test'
 import assert from 'node:assert/strict'
@@ -274,6 +274,26 @@ describe('drop subscriptions', () => {
     const no = await s.request('/v1/namespaces/payments/drops', { as: 'alice' })
     assert.equal(no.status, 403)
     await one(no, { action: 'drops.subscribe', phase: 'denied', status: 403, allowed: false })
+  })
+})
+
+describe('allowed reads without a record of their own', () => {
+  test('whoami, a session listing and an audit query are one allowed record each, written before the answer', async () => {
+    for (const [path, as] of [['/v1/whoami?namespace=demo', 'alice'], ['/v1/sessions', 'dave'], ['/v1/audit?action=attach.start', 'admin']] as const) {
+      const res = await s.request(path, { as, headers: { 'x-request-id': 'portal-read-1' } })
+      assert.equal(res.status, 200, path)
+      const r = await one(res, { action: 'http.read', phase: 'event', status: 200, allowed: true })
+      assert.equal(r.request.route, path.split('?')[0])
+      assert.equal(r.actor.user, as)
+      assert.equal(r.clientRequestId, 'portal-read-1')
+    }
+  })
+
+  test('a read that wrote its own record gets no second one', async () => {
+    const ok = await s.request('/v1/namespaces/demo/drops', { as: 'alice' })
+    assert.equal(ok.status, 200)
+    await ok.json()
+    await one(ok, { action: 'drops.subscribe', phase: 'request', status: 0, allowed: true })
   })
 })
 
