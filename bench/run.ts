@@ -1,5 +1,5 @@
 // `npm run bench [-- --quick] [-- --only audit,…]`: runs the scenarios of
-// BENCH.md, writes bench/results/latest.json (one object per metric) and
+// the benchmark rules (bench/README.md), writes bench/results/latest.json (one object per metric) and
 // prints a table. Every figure is a ratio against a baseline from the same run.
 import fs from 'node:fs'
 import os from 'node:os'

@@ -1,4 +1,4 @@
-// `attach-latency` (BENCH.md): keystroke echo round trips (8–64 B stdin
+// `attach-latency`: keystroke echo round trips (8–64 B stdin
 // frames echoed as stdout) through the gateway's attach relay vs straight to
 // the upstream, open loop at a fixed keystroke rate, quiet and while a second
 // session floods stdout. Processes: attach-api-upstream (minimal v5 server:

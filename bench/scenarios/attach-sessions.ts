@@ -1,4 +1,4 @@
-// `attach-sessions` (BENCH.md): many attach sessions. Processes: a minimal
+// `attach-sessions`: many attach sessions. Processes: a minimal
 // API server (attach-api-upstream: TokenReview, SAR, v5 attach that echoes
 // and otherwise idles), the whole gateway app (workers/gateway.ts, built like
 // main.ts: TokenReview authentication and SAR authorization against the

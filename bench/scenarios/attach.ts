@@ -1,4 +1,4 @@
-// `attach-throughput` and `attach-backpressure` (BENCH.md). Three processes:
+// `attach-throughput` and `attach-backpressure`. Three processes:
 // a minimal v5 upstream (pure relay cost), the gateway with the real attach
 // plugin, and the load generator. Throughput: the same client straight to the
 // upstream (baseline) vs through the gateway, interleaved pairs, 64 KiB and

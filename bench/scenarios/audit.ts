@@ -1,4 +1,4 @@
-// `audit` (BENCH.md), measured at the AuditLog level until the HTTP-level
+// `audit`, measured at the AuditLog level until the HTTP-level
 // rest-warm scenario exists: simulated requests with the rest-warm CPU budget
 // and two appends each, group-commit file log vs a no-op log, every
 // measurement in a fresh process, interleaved pairs. Then the durability

@@ -1,4 +1,4 @@
-// `rest-cold` (BENCH.md): create-ephemeral with cold or partly cold auth
+// `rest-cold`: create-ephemeral with cold or partly cold auth
 // caches against rest-warm (one warm token) in the same run, interleaved:
 // 1,000 users Zipf-distributed (cache hit ratio from the gateway's own
 // TokenReview/SAR cache counters), every token new (a TokenReview and a SAR

@@ -1,4 +1,4 @@
-// `rest-warm` (BENCH.md): create-ephemeral and whoami through the gateway
+// `rest-warm`: create-ephemeral and whoami through the gateway
 // with a warm authn/authz cache, against the same requests straight to a
 // minimal mock upstream (its own process) with 0 ms and 2 ms service delay.
 // Closed loop c = 50 for capacity, open loop at ~50 % of the gateway's

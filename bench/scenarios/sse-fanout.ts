@@ -1,4 +1,4 @@
-// `sse-fanout` (BENCH.md): N SSE subscribers of GET /v1/drops on the gateway
+// `sse-fanout`: N SSE subscribers of GET /v1/drops on the gateway
 // (the sim as upstream, each in its own process, subscribers in two load
 // processes) while the sim writes 100 PacketDrop events/s, against a bare-Node
 // fan-out (one watch, serialise once, write N times) fed the same events.

@@ -1,4 +1,4 @@
-// A minimal attach upstream for pure relay cost (BENCH.md): a WebSocket
+// A minimal attach upstream for pure relay cost: a WebSocket
 // server speaking v5.channel.k8s.io. stdin `flood BYTES CHUNK\n` → BYTES of a
 // periodic pattern as stdout frames of CHUNK bytes (pausing while more than
 // 1 MiB is queued, like a kubelet), then a Success Status and close;

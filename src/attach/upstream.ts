@@ -1,7 +1,7 @@
 // The upstream half of an attach session: a WebSocket to the API server's
 // `pods/{pod}/attach`, with the kubeconfig's credentials and TLS, offering
 // `v5.channel.k8s.io` then `v4.channel.k8s.io` (1.30+ API servers terminate v5
-// themselves; older ones proxy v4 to the kubelet — K8S-NOTES §6). A refused
+// themselves; older ones proxy v4 to the kubelet — apiserver util/proxy/streamtranslator.go). A refused
 // handshake becomes a problem (the upstream Status mapped in one place), so
 // the route can still answer plain HTTP before upgrading its client.
 import type { Agent, IncomingMessage } from 'node:http'

@@ -49,7 +49,7 @@ export interface AuditLogOptions {
   idGenerator?: (nowMs: number) => string
   /** Least time between two recovery attempts after a failure. Default 1000. */
   recoveryIntervalMs?: number
-  /** Failures and recoveries, for the lead's logger/metrics (the record itself is in the chain). */
+  /** Failures and recoveries, for the app's logger/metrics (the record itself is in the chain). */
   onError?: (err: Error, context: 'write' | 'recover' | 'mirror') => void
 }
 

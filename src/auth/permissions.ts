@@ -1,6 +1,6 @@
 // The Kubernetes permissions each gateway action needs, exactly as the API
 // server would check them if the caller ran the kubectl equivalent
-// (K8S-NOTES §7). One table, used by every route and by /v1/whoami.
+// (plugin/pkg/auth/authorizer/rbac and kubectl's requests). One table, used by every route and by /v1/whoami.
 import type { ResourceAttributes } from './identity.ts'
 
 export type GatewayAction = 'ephemeral' | 'copy' | 'node' | 'attach' | 'logs' | 'drops' | 'sessions.delete'

@@ -31,7 +31,7 @@ export interface DebugPluginOptions {
   leases?: LeaseClient
   /** Default: from config.security (a random per-process key when none is configured). */
   signer?: MetadataSigner
-  /** Receives the plugin's services (tests, the lead's wiring). */
+  /** Receives the plugin's services (tests and other wiring). */
   onServices?: (parts: { debug: DebugService, sessions: SessionService, reaper: Reaper, finder: SessionFinder }) => void
 }
 

@@ -1,5 +1,5 @@
 // The three debug actions (ephemeral container, pod copy, node debug pod) in
-// the order of work issue 4 fixes: validate → (authenticated by the auth
+// this order of work: validate → (authenticated by the auth
 // plugin) → authorize every permission → read the target → build the spec →
 // policy → concurrency limit → audit "request" (durable) → Kubernetes call →
 // audit "outcome" → optional wait → response. Pod-independent validation runs

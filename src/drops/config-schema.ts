@@ -1,5 +1,5 @@
 // Configuration of the packet drop stream, embedded by src/config.ts as `drops`.
-// Defaults are sized for a few thousand subscribers per replica (BENCH.md sse-fanout).
+// Defaults are sized for a few thousand subscribers per replica (bench scenario sse-fanout).
 import { Type, type Static } from '@sinclair/typebox'
 
 export const DropsBackoffConfigSchema = Type.Object({

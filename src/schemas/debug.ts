@@ -1,4 +1,4 @@
-// Request and response shapes of the debug actions and sessions (issue 4): the
+// Request and response shapes of the debug actions and sessions: the
 // single source of validation, TypeScript types and OpenAPI. Bodies are
 // closed (unknown fields → 400 naming them), `custom` included: a partial
 // Kubernetes container spec (src/schemas/container.ts).

@@ -1,4 +1,4 @@
-// Server side of the `pods/attach` channel protocol (K8S-NOTES §6), as a
+// Server side of the `pods/attach` channel protocol (kubelet cri/streaming/remotecommand), as a
 // 1.30+ API server with an older kubelet presents it: `v5.channel.k8s.io` is
 // terminated by the API server's stream translator (which accepts only v5);
 // any other request is proxied to the kubelet, whose WebSocket server accepts

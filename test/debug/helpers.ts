@@ -2,7 +2,6 @@
 import { readFileSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
 import { startStack, type Stack, type StackOptions } from '../helpers/stack.ts'
-import { debugPlugin, type DebugPluginOptions } from '../../src/debug/plugin.ts'
 import { defaultPolicy } from '../../src/auth/policy-default.ts'
 import type { Policy } from '../../src/auth/policy.ts'
 import type { AuditRecord } from '../../src/audit/types.ts'
@@ -28,18 +27,12 @@ export interface DebugStack extends Stack {
   post: (path: string, as: string, body: unknown, headers?: Record<string, string>) => Promise<{ status: number, body: any, headers: Headers }>
 }
 
-export async function startDebugStack (opts: StackOptions & { plugin?: Partial<DebugPluginOptions>, policy?: Policy } = {}): Promise<DebugStack> {
+export async function startDebugStack (opts: StackOptions & { policy?: Policy } = {}): Promise<DebugStack> {
   const config = { policy: opts.policy ?? testPolicy(), ...opts.config }
   const stack = await startStack({
     ...opts,
     config,
-    extend: async (app: FastifyInstance) => {
-      // Until the lead wires the plugin in app.ts; then the plain stack has the routes.
-      if (!app.hasRoute({ method: 'POST', url: '/v1/nodes/:node/debug-pods' })) {
-        await app.register(debugPlugin, { prefix: '/v1', config: app.config, reaper: false, ...opts.plugin })
-      }
-      await opts.extend?.(app)
-    }
+    extend: async (app: FastifyInstance) => { await opts.extend?.(app) }
   })
   return {
     ...stack,

@@ -1,28 +1,13 @@
-// A gateway + sim stack with the drop stream wired, and a small SSE client.
-// Uses the app's own wiring when src/app.ts registers the drop routes (config
-// `drops`), else wires them here exactly as the report to the lead says.
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+// A gateway + sim stack with the drop stream on (config `drops`), and a small SSE client.
 import type { FastifyInstance } from 'fastify'
-import { pino } from 'pino'
-import { Value } from '@sinclair/typebox/value'
-import { startSim, type Sim } from '../../src/sim/index.ts'
-import { ConfigSchema, resolveConfig } from '../../src/config.ts'
-import { createServices } from '../../src/services.ts'
-import { buildApp } from '../../src/app.ts'
-import { createMetrics } from '../../src/plugins/metrics.ts'
-import { createDrops } from '../../src/drops/index.ts'
-import { DropsConfigSchema, type DropsConfig } from '../../src/drops/config-schema.ts'
-import { dropsRoutes } from '../../src/routes/drops.ts'
+import type { Sim } from '../../src/sim/index.ts'
+import type { DropsConfig } from '../../src/drops/config-schema.ts'
 import { deepMerge, startStack } from '../helpers/stack.ts'
 
 export interface DropsStack {
   sim: Sim
   app: FastifyInstance
   url: string
-  /** true when src/app.ts wired the drops itself. */
-  wiredByApp: boolean
   request: (path: string, init?: RequestInit & { as?: string }) => Promise<Response>
   close: () => Promise<void>
 }
@@ -39,54 +24,9 @@ async function waitReady (url: string): Promise<void> {
 }
 
 export async function startDropsStack (opts: { drops?: Partial<DropsConfig> } = {}): Promise<DropsStack> {
-  const dropsInput = deepMerge(TEST_DROPS, (opts.drops ?? {}) as Record<string, unknown>)
-  if ('drops' in ConfigSchema.properties) {
-    const stack = await startStack({ config: { drops: dropsInput } })
-    if (stack.app.hasRoute({ method: 'GET', url: '/v1/drops' })) {
-      await waitReady(stack.url)
-      return { sim: stack.sim, app: stack.app, url: stack.url, wiredByApp: true, request: stack.request, close: stack.close }
-    }
-    await stack.close()
-  }
-
-  const sim = await startSim({ startDelayMs: 10 })
-  const dir = mkdtempSync(join(tmpdir(), 'kdebug-drops-'))
-  const config = resolveConfig({
-    server: { host: '127.0.0.1', port: 0 },
-    logging: { level: 'silent' },
-    audit: { file: join(dir, 'audit.log'), replica: 'test-1' }
-  })
-  const services = await createServices(config, { kubeconfigText: sim.kubeconfig })
-  const dropsConfig = Value.Default(DropsConfigSchema, structuredClone(dropsInput)) as DropsConfig
-  // the wiring app.ts gets (see the report): metrics first, drops, app, routes, preClose
-  const metrics = createMetrics()
-  const drops = await createDrops({ cluster: services.cluster, config: dropsConfig, metricsRegistry: metrics.registry, logger: pino({ level: 'silent' }) })
-  const app = await buildApp({ ...services, config, metrics, readinessChecks: [drops.readinessCheck] })
-  await app.register(dropsRoutes, { prefix: '/v1', hub: drops.hub, watcher: drops.watcher, config: dropsConfig })
-  app.addHook('preClose', async () => { await drops.close() })
-  app.addHook('onReady', async () => { drops.start() })
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  const address = app.server.address()
-  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
-  await waitReady(url)
-  return {
-    sim,
-    app,
-    url,
-    wiredByApp: false,
-    request: async (path, init = {}) => {
-      const { as, ...rest } = init
-      const headers = new Headers(rest.headers)
-      if (as) headers.set('authorization', `Bearer ${sim.tokens[as] ?? ''}`)
-      return await fetch(url + path, { ...rest, headers })
-    },
-    close: async () => {
-      await app.close()
-      await services.close()
-      await sim.close()
-      rmSync(dir, { recursive: true, force: true })
-    }
-  }
+  const stack = await startStack({ config: { drops: deepMerge(TEST_DROPS, (opts.drops ?? {}) as Record<string, unknown>) } })
+  await waitReady(stack.url)
+  return { sim: stack.sim, app: stack.app, url: stack.url, request: stack.request, close: stack.close }
 }
 
 export interface SseEvent {

@@ -1,4 +1,4 @@
-// Request options of the three debug actions (field names as in issue 4's request table)
+// Request options of the three debug actions (the API's request field names)
 // and the checks kubectl's Validate does on them, as 400s naming the JSON field.
 import { normalizeCustom, RESERVED_ENV_PREFIX } from './custom.ts'
 import { checkProfile, type KeepFlags, type ProfileName } from './profiles.ts'

@@ -107,7 +107,7 @@ describe('kubectl TestGenerateEphemeralDebugPodCustomProfile', () => {
 })
 
 describe('wire body', () => {
-  test('matches what kubectl 1.32 sent (K8S-NOTES §10)', () => {
+  test('matches what kubectl 1.32 sent (captured from kubectl 1.32)', () => {
     const { patch } = buildEphemeralContainer(pod({ name: 'p' }, { containers: [{ name: 'app' }] }), {
       image: 'busybox', target: 'app', container: 'NAME', stdin: false, profile: 'legacy'
     })
