@@ -3,7 +3,7 @@
 // routes with { hub, watcher, config } and calls close() from preClose.
 import type { Registry } from 'prom-client'
 import type { Cluster } from '../kube/cluster.ts'
-import type { ReadinessCheck } from '../routes/health.ts'
+import type { ReadinessCheck } from '../readiness.ts'
 import type { DropsConfig } from './config-schema.ts'
 import { DropHub } from './hub.ts'
 import { DropWatcher, type WatcherHealth } from './watcher.ts'

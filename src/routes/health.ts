@@ -1,15 +1,9 @@
 // Liveness and readiness. /healthz says the process serves HTTP; /readyz says
 // this replica should get traffic: API server reachable, audit log writable,
 // not shutting down, plus any checks other components register (drop watch).
+import type { ReadinessCheck } from '../readiness.ts'
 import { Type } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
-
-export interface ReadinessCheck {
-  name: string
-  /** Resolves ok/detail; must not throw. `critical: false` checks are reported but do not fail readiness. */
-  check: () => Promise<{ ok: boolean, detail?: string }>
-  critical?: boolean
-}
 
 export interface HealthRouteOptions {
   checks: ReadinessCheck[]
