@@ -1,7 +1,7 @@
 import { test, describe, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { floodContent } from '../../src/sim/process-shell.ts'
+import { floodContent } from '../../src/sim/kubelet/process-shell.ts'
 import { startAttachStack, createShellPod, openWs, type AttachStack } from '../helpers/attach-stack.ts'
 import { KdebugClient, ChannelClient } from './attach-client.ts'
 

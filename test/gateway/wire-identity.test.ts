@@ -7,7 +7,7 @@ import { startStack, type Stack } from '../helpers/stack.ts'
 import { openWs } from '../helpers/attach-stack.ts'
 import { KdebugClient } from './attach-client.ts'
 import { GATEWAY_VERSION, USER_AGENT, withFieldManager } from '../../src/kube/user-agent.ts'
-import { managerOrUserAgent } from '../../src/sim/managed-fields.ts'
+import { managerOrUserAgent } from '../../src/sim/registry/managed-fields.ts'
 
 const GATEWAY_USER = 'system:serviceaccount:kdebug:kdebug-gateway'
 let s: Stack

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { ApiException, CoreV1Api, KubeConfig, PatchStrategy, Watch, setHeaderOptions } from '@kubernetes/client-node'
 import { startSim } from '../../src/sim/index.ts'
 import type { Sim } from '../../src/sim/index.ts'
-import { ADMIN, api } from './core-helpers.ts'
+import { ADMIN, api } from '../helpers/sim-api.ts'
 
 let sim: Sim
 let kc: KubeConfig

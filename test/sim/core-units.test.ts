@@ -2,16 +2,16 @@
 import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
 import { parse as parseYaml } from 'yaml'
-import { Store } from '../../src/sim/store.ts'
-import { parseLabelSelector, parseFieldSelector, exactName } from '../../src/sim/selectors.ts'
-import { parseRequestInfo } from '../../src/sim/request-info.ts'
-import { FaultController, sanitize } from '../../src/sim/faults.ts'
-import { humanDuration, toTable } from '../../src/sim/table.ts'
-import { buildKubeconfig } from '../../src/sim/kubeconfig.ts'
-import { loadWorld } from '../../src/sim/world.ts'
-import { normalizeImage } from '../../src/sim/lifecycle.ts'
-import { filterEvent } from '../../src/sim/watch.ts'
-import { StatusError } from '../../src/sim/status.ts'
+import { Store } from '../../src/sim/storage/store.ts'
+import { parseLabelSelector, parseFieldSelector, exactName } from '../../src/sim/apimachinery/selectors.ts'
+import { parseRequestInfo } from '../../src/sim/apiserver/request-info.ts'
+import { FaultController, sanitize } from '../../src/sim/apiserver/faults.ts'
+import { humanDuration, toTable } from '../../src/sim/apiserver/table.ts'
+import { buildKubeconfig } from '../../src/sim/worlds/kubeconfig.ts'
+import { loadWorld } from '../../src/sim/worlds/world.ts'
+import { normalizeImage } from '../../src/sim/kubelet/lifecycle.ts'
+import { filterEvent } from '../../src/sim/apiserver/watch.ts'
+import { StatusError } from '../../src/sim/apimachinery/status.ts'
 import { parseCliArgs } from '../../src/sim/cli.ts'
 
 const pod = (name: string, labels: Record<string, string> = {}): any => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'ns', labels }, spec: { nodeName: 'n1' }, status: { phase: 'Running' } })
@@ -218,7 +218,7 @@ describe('kubeconfig, world, cli', () => {
 })
 
 test('boolean query parameters convert as the API server converts them', async () => {
-  const { queryBool } = await import('../../src/sim/http-util.ts')
+  const { queryBool } = await import('../../src/sim/apiserver/http-util.ts')
   assert.equal(queryBool(null), false)
   for (const f of ['0', 'false', 'False', 'FALSE']) assert.equal(queryBool(f), false, f)
   for (const t of ['true', 'True', '1', '', 'yes']) assert.equal(queryBool(t), true, t)

@@ -12,7 +12,7 @@ import { connect, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startSim, type Sim } from '../../src/sim/index.ts'
-import { ptySession } from './pty.ts'
+import { ptySession } from '../helpers/pty.ts'
 
 const KUBECTL = '/usr/bin/kubectl'
 const hasKubectl = spawnSync(KUBECTL, ['version', '--client'], { stdio: 'ignore' }).status === 0

@@ -2,7 +2,7 @@
 // namespace enforces baseline, kdebug is privileged with baseline warnings.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { useKubectlSim } from './kubectl-harness.ts'
+import { useKubectlSim } from '../helpers/kubectl.ts'
 
 const { skip, kubectl, sim: currentSim } = useKubectlSim()
 

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { useKubectlSim } from './kubectl-harness.ts'
-import { waitFor } from './core-helpers.ts'
+import { useKubectlSim } from '../helpers/kubectl.ts'
+import { waitFor } from '../helpers/sim-api.ts'
 
 const { skip, kubectl, sim: currentSim } = useKubectlSim()
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { buildEphemeralContainer, wrapForExpiry } from '../../../src/kube/spec/index.ts'
 import { compilePolicy } from '../../../src/auth/policy.ts'
 import { defaultPolicy } from '../../../src/auth/policy-default.ts'
-import { classifyCommand } from '../../../src/sim/process.ts'
+import { classifyCommand } from '../../../src/sim/kubelet/process.ts'
 import type { Pod } from '../../../src/kube/spec/index.ts'
 
 const pod: Pod = { metadata: { name: 'web', namespace: 'demo' }, spec: { containers: [{ name: 'app', image: 'nginx' }] } }
