@@ -16,7 +16,7 @@ import type { World } from './worlds/world.ts'
 import { defaultPod } from './admission/pod-defaults.ts'
 import { createDropWriters } from './networking/drop-events.ts'
 import type { CorrelatorOptions, DropWriters } from './networking/drop-events.ts'
-import { resourceDefinitions } from './apiserver/resources.ts'
+import { resourceDefinitions } from './registry/definitions.ts'
 
 export type { World, WorldUser } from './worlds/world.ts'
 export type { FaultConfig } from './apiserver/faults.ts'

@@ -3,7 +3,7 @@
 // ForbiddenReason/ForbiddenDetail wording, the check order and overrides of policy/registry.go,
 // the namespace labels of api/helpers.go (PolicyToEvaluate) and the pod decision of
 // admission/admission.go (ValidatePod, EvaluatePod, isSignificantPodUpdate). Pure: callers pass
-// the namespace labels and the pod; resources.ts turns the decision into a 403 or Warning headers.
+// the namespace labels and the pod; apiserver/handlers/admission.ts turns the decision into a 403 or Warning headers.
 // The checks themselves live in src/lib/pod-security-standards.ts (the gateway's policy uses them too).
 import type { KObject } from '../apimachinery/types.ts'
 import { StatusError, forbiddenMessage, invalid, type FieldError } from '../apimachinery/status.ts'

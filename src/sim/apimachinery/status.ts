@@ -56,6 +56,11 @@ export function forbiddenPath (user: string, verb: string, path: string): Status
   return new StatusError(failure(403, 'Forbidden', `forbidden: User "${user}" cannot ${verb} path "${path}"`))
 }
 
+/** What the API server answers for a path no handler serves (no resource, no name in the details). */
+export function notFoundPath (): StatusError {
+  return new StatusError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'the server could not find the requested resource', reason: 'NotFound', details: {}, code: 404 })
+}
+
 /** A generic 403 with a free message (admission, impersonation). */
 export function forbiddenMessage (message: string, details?: Status['details']): StatusError {
   return new StatusError(failure(403, 'Forbidden', message, details))
