@@ -1,6 +1,6 @@
 // A "world" is the starting state of the simulated cluster: users with their
 // tokens, RBAC manifests, and the objects (namespaces, nodes, pods) that exist
-// at start. It is read from a YAML file (see worlds/demo.yaml).
+// at start. It is read from a YAML file (see demo.yaml next to this file).
 import { readFileSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
