@@ -1,11 +1,11 @@
 // `npm run bench [-- --quick] [-- --only audit,…]`: runs the scenarios of
-// the benchmark rules (bench/README.md), writes bench/results/latest.json (one object per metric) and
-// prints a table. Every figure is a ratio against a baseline from the same run.
+// the benchmark rules (bench/README.md), writes bench/results/latest.json (one object per metric; a
+// --quick run writes bench/results/quick.json, never latest.json) and prints a table. Every figure is a ratio against a baseline from the same run.
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { environment, finishEnvironment } from './lib/env.ts'
-import { formatTable, readPrevious, writeResults } from './lib/results.ts'
+import { formatTable, readPrevious, resultsFile, writeResults } from './lib/results.ts'
 import type { Metric } from './lib/results.ts'
 import { auditScenario } from './scenarios/audit.ts'
 import { restWarmScenario } from './scenarios/rest-warm.ts'
@@ -60,7 +60,8 @@ try {
 finishEnvironment(env)
 // An invalid run keeps its numbers but judges no timing.
 if (!env.valid) for (const m of metrics) if (m.kind !== 'correctness') m.pass = null
-const file = writeResults(metrics, args.out)
+// A quick run is a smoke test: it never replaces the committed full run.
+const file = writeResults(metrics, resultsFile(args))
 process.stdout.write(formatTable(metrics) + '\n')
 log(`results: ${file}${env.valid ? '' : ` (run marked INVALID, pass = null: ${env.invalidReason})`}`)
 // Quick runs never gate on numbers, but lost data fails any run.

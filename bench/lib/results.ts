@@ -27,6 +27,13 @@ export interface Metric {
 }
 
 export const RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url))
+/** Where --quick runs write (not committed): latest.json holds only full runs. */
+export const QUICK_RESULTS = path.join(RESULTS_DIR, 'quick.json')
+
+/** The results file of a run: --out when given, else quick.json for a quick run, else latest.json. */
+export function resultsFile (args: { quick: boolean, out?: string | undefined }): string {
+  return args.out ?? (args.quick ? QUICK_RESULTS : path.join(RESULTS_DIR, 'latest.json'))
+}
 
 export function readPrevious (file = path.join(RESULTS_DIR, 'latest.json')): Metric[] {
   try {

@@ -2,22 +2,22 @@
 // frames echoed as stdout) through the gateway's attach relay vs straight to
 // the upstream, open loop at a fixed keystroke rate, quiet and while a second
 // session floods stdout. Processes: attach-api-upstream (minimal v5 server:
-// echo and flood), attach-gateway (real attach plugin), attach-keys-load (the
+// echo and flood, plus the REST answers), the whole gateway, attach-keys-load (the
 // keystroke client) and, for the flood, a second attach-keys-load as the
 // flood's reader (a process of its own, so it does not steal the keystroke
 // client's event loop).
-import { fork, type ChildProcess } from 'node:child_process'
+import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { runPairs } from '../lib/ab.ts'
 import { runWorker } from '../lib/child.ts'
 import { startService } from '../lib/service.ts'
+import { startGateway, writeKubeconfig } from '../lib/gateway.ts'
 import type { Metric } from '../lib/results.ts'
 import { median, round } from '../lib/stats.ts'
 import type { AttachFloodResult, AttachKeysInput, AttachKeysResult } from '../workers/attach-keys-load.ts'
 import type { Scenario, ScenarioContext } from './types.ts'
 
 const UPSTREAM = fileURLToPath(new URL('../workers/attach-api-upstream.ts', import.meta.url))
-const GATEWAY = fileURLToPath(new URL('../workers/attach-gateway.ts', import.meta.url))
 const KEYS = fileURLToPath(new URL('../workers/attach-keys-load.ts', import.meta.url))
 
 /** Keystrokes per second: far below capacity (a relay does thousands), so queueing does not hide in the numbers. */
@@ -27,29 +27,11 @@ const TARGET_ADDED_P50_MS = 0.1
 const TARGET_ADDED_P99_MS = 0.75
 const TARGET_FLOOD_P99_MS = 20
 
-interface Proc { port: number, child: ChildProcess, stats: () => Promise<{ cpuUs: number }>, stop: () => void }
-
-/** attach-upstream / attach-gateway: send {port} when listening; the gateway answers 'stats'. */
-async function startProc (path: string, input: unknown, execArgv: string[] = []): Promise<Proc> {
-  const child = fork(path, [JSON.stringify(input)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...execArgv] })
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('message', (m) => resolve((m as { port: number }).port))
-    child.once('exit', (code) => reject(new Error(`${path} exited with ${code}`)))
-  })
-  return {
-    port,
-    child,
-    stats: async () => await new Promise(resolve => {
-      child.once('message', m => resolve(m as { cpuUs: number }))
-      child.send('stats')
-    }),
-    stop: () => { child.disconnect() }
-  }
-}
+interface Proc { port: number, stats: () => Promise<{ cpuUs: number }>, stop: () => Promise<void> }
 
 const gwUrl = (port: number): string => `ws://127.0.0.1:${port}/v1/namespaces/bench/pods/p/attach?container=c&stdin=true`
 const upUrl = (port: number): string => `ws://127.0.0.1:${port}/api/v1/namespaces/bench/pods/p/attach?container=c&stdin=true&stdout=true`
-const AUTH = { authorization: 'Bearer bench' }
+const AUTH = { authorization: 'Bearer tok-bench' }
 
 interface Run extends AttachKeysResult {
   /** Gateway CPU µs per keystroke over the run (gateway side only). */
@@ -129,8 +111,12 @@ export const attachLatencyScenario: Scenario = {
   async run (ctx) {
     const upstream = await startService<{ port: number }>(UPSTREAM, {})
     const up = { port: upstream.ready.port }
-    // BENCH_GATEWAY_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the gateway process.
-    const gw = await startProc(GATEWAY, { upstreamPort: up.port }, (process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '').split(' ').filter(Boolean))
+    // The whole gateway: authn, SAR, pod judgement, budgets and audit on every session's way in.
+    const gateway = await startGateway(ctx, 'attach-latency', writeKubeconfig(ctx, 'attach-latency', `http://127.0.0.1:${up.port}`), {
+      KDEBUG_DROPS_ENABLED: 'false',
+      KDEBUG_ATTACH_EXIT_CODE_LOOKUP_MS: '0'
+    })
+    const gw: Proc = { port: gateway.ready.port, stats: async () => await gateway.call<{ cpuUs: number }>('stats'), stop: gateway.stop }
     try {
       const quiet = await variant(ctx, up, gw, false)
       const flood = await variant(ctx, up, gw, true)
@@ -182,7 +168,7 @@ export const attachLatencyScenario: Scenario = {
         }
       ]
     } finally {
-      gw.stop()
+      await gw.stop()
       await upstream.stop()
     }
   }

@@ -13,17 +13,16 @@
 //   of which is two WebSockets (client and upstream) plus the relay; the
 //   upstream's RSS per session when held directly is the baseline.
 import fs from 'node:fs'
-import path from 'node:path'
 import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { pairRatio, runPairs } from '../lib/ab.ts'
 import { startService, type Service } from '../lib/service.ts'
+import { startGateway, writeKubeconfig } from '../lib/gateway.ts'
 import { median, round } from '../lib/stats.ts'
 import type { AttachSessionsInput, AttachSessionsResult } from '../workers/attach-sessions-load.ts'
 import type { Scenario, ScenarioContext } from './types.ts'
 
 const UPSTREAM = fileURLToPath(new URL('../workers/attach-api-upstream.ts', import.meta.url))
-const GATEWAY = fileURLToPath(new URL('../workers/gateway.ts', import.meta.url))
 const LOAD = fileURLToPath(new URL('../workers/attach-sessions-load.ts', import.meta.url))
 
 const TOKEN = 'tok-bench-user'
@@ -46,25 +45,10 @@ const GW_HEADERS = { authorization: `Bearer ${TOKEN}` }
 
 async function startRig (ctx: ScenarioContext): Promise<Rig> {
   const up = await startService<{ port: number }>(UPSTREAM, {}, { execArgv: ['--expose-gc'] })
-  const kubeconfig = path.join(ctx.tmpDir, 'attach-sessions-kubeconfig.yaml')
-  fs.writeFileSync(kubeconfig, [
-    'apiVersion: v1', 'kind: Config', 'current-context: mock',
-    `clusters: [{ name: mock, cluster: { server: "http://127.0.0.1:${up.ready.port}", insecure-skip-tls-verify: true } }]`,
-    'users: [{ name: gateway, user: { token: gateway-token } }]',
-    'contexts: [{ name: mock, context: { cluster: mock, user: gateway } }]', ''
-  ].join('\n'))
-  const gw = await startService<{ port: number }>(GATEWAY, {}, {
-    // BENCH_GATEWAY_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the gateway process.
-    execArgv: ['--expose-gc', ...(process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '').split(' ').filter(Boolean)],
-    env: {
-      KDEBUG_KUBE_KUBECONFIG: kubeconfig,
-      KDEBUG_AUDIT_FILE: path.join(ctx.tmpDir, 'attach-sessions-audit.jsonl'),
-      KDEBUG_LOGGING_LEVEL: 'warn',
-      KDEBUG_DROPS_ENABLED: 'false',
-      KDEBUG_SESSIONS_REAPER_INTERVAL_SECONDS: '3600',
-      // Clients end these sessions: no pod status to look up.
-      KDEBUG_ATTACH_EXIT_CODE_LOOKUP_MS: '0'
-    }
+  const gw = await startGateway(ctx, 'attach-sessions', writeKubeconfig(ctx, 'attach-sessions', `http://127.0.0.1:${up.ready.port}`), {
+    KDEBUG_DROPS_ENABLED: 'false',
+    // Clients end these sessions: no pod status to look up.
+    KDEBUG_ATTACH_EXIT_CODE_LOOKUP_MS: '0'
   })
   return { up, gw, stop: async () => { await gw.stop(); await up.stop() } }
 }

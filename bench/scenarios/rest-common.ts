@@ -2,16 +2,14 @@
 // upstream process, the gateway process pointed at it through a kubeconfig
 // (audit file in the bench tmpDir, logging at warn), and the request shapes
 // of create-ephemeral and whoami, through the gateway and straight upstream.
-import fs from 'node:fs'
-import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startService, type Service } from '../lib/service.ts'
+import { startGateway, writeKubeconfig } from '../lib/gateway.ts'
 import type { CacheStats } from '../../src/auth/single-flight.ts'
 import type { HttpLoadInput, Step, TokenMode } from '../workers/http-load.ts'
 import type { ScenarioContext } from './types.ts'
 
 const MOCK = fileURLToPath(new URL('../workers/mock-upstream.ts', import.meta.url))
-const GATEWAY = fileURLToPath(new URL('../workers/gateway.ts', import.meta.url))
 
 export interface GatewayStats { cpuUs: number, rss: number, heapUsed: number, authn?: CacheStats, authz: CacheStats }
 export interface MockStats {
@@ -38,6 +36,13 @@ export interface RestRig {
 }
 
 export const CONCURRENCY = 50
+/**
+ * The warm callers: one user per connection. A user's creates are serialized (the per-user lock
+ * and Lease that keep the session limit across replicas), so 50 connections of one user would
+ * measure that queue, not the gateway; whoami has no lock and uses WARM_TOKEN.
+ */
+export const WARM_POOL = { kind: 'pool' as const, users: 50, prefix: 'tok-warm-user-' }
+export const WARM_TOKEN = { kind: 'fixed' as const, token: 'tok-warm-user-0' }
 export const NAMESPACE = 'demo'
 export const POD = 'web'
 export const CREATE_BODY = JSON.stringify({ image: 'busybox:1.36', reason: 'bench: checking DNS from the pod', ttlSeconds: 1800 })
@@ -60,25 +65,10 @@ const EPHEMERAL_PATCH = JSON.stringify({
 export async function startRestRig (ctx: ScenarioContext, name: string, opts: { audit?: boolean } = {}): Promise<RestRig> {
   const mock = await startService<{ port: number }>(MOCK, {})
   const mockUrl = `http://127.0.0.1:${mock.ready.port}`
-  const kubeconfig = path.join(ctx.tmpDir, `${name}-kubeconfig.yaml`)
-  fs.writeFileSync(kubeconfig, [
-    'apiVersion: v1', 'kind: Config', 'current-context: mock',
-    'clusters: [{ name: mock, cluster: { server: "' + mockUrl + '", insecure-skip-tls-verify: true } }]',
-    'users: [{ name: gateway, user: { token: gateway-token } }]',
-    'contexts: [{ name: mock, context: { cluster: mock, user: gateway } }]', ''
-  ].join('\n'))
-  const gateway = await startService<{ port: number }>(GATEWAY, {}, {
-    // BENCH_GATEWAY_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the gateway process.
-    execArgv: ['--expose-gc', ...(process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '').split(' ').filter(Boolean)],
-    env: {
-      KDEBUG_KUBE_KUBECONFIG: kubeconfig,
-      KDEBUG_AUDIT_FILE: path.join(ctx.tmpDir, `${name}-audit.jsonl`),
-      ...(opts.audit === false ? { BENCH_AUDIT: 'noop' } : {}),
-      KDEBUG_LOGGING_LEVEL: 'warn',
-      // The mock serves no events: no drop watch here (sse-fanout measures that).
-      KDEBUG_DROPS_ENABLED: 'false',
-      KDEBUG_SESSIONS_REAPER_INTERVAL_SECONDS: '3600'
-    }
+  const gateway = await startGateway(ctx, name, writeKubeconfig(ctx, name, mockUrl), {
+    ...(opts.audit === false ? { BENCH_AUDIT: 'noop' } : {}),
+    // The mock serves no events: no drop watch here (sse-fanout measures that).
+    KDEBUG_DROPS_ENABLED: 'false'
   })
   return {
     mock,

@@ -13,12 +13,12 @@ import { fileURLToPath } from 'node:url'
 import { runPairs } from '../lib/ab.ts'
 import type { Metric } from '../lib/results.ts'
 import { startService, type Service } from '../lib/service.ts'
+import { startGateway } from '../lib/gateway.ts'
 import { median, round } from '../lib/stats.ts'
 import type { LatencySummary } from '../lib/histogram.ts'
 import type { Scenario, ScenarioContext } from './types.ts'
 
 const SIM = fileURLToPath(new URL('../workers/sim.ts', import.meta.url))
-const GATEWAY = fileURLToPath(new URL('../workers/gateway.ts', import.meta.url))
 const BARE = fileURLToPath(new URL('../workers/bare-fanout.ts', import.meta.url))
 const LOAD = fileURLToPath(new URL('../workers/sse-load.ts', import.meta.url))
 
@@ -31,8 +31,14 @@ const P99_STALL_FACTOR = 1.2
 const STALL_N = 200
 const STALL_MS = 12_000
 const STALL_PAD = 3000
-/** At 5,000 subscribers this machine cannot keep up (each event is 5,000 socket writes): a shorter step bounds the backlog. */
-const LAST_STEP_MS = 3000
+/** Subscriber steps (BENCH sse-fanout); quick runs use a tenth. */
+const STEPS = [1000, 5000, 10_000]
+const MAX_STEP = 10_000
+/** Steps judged against the bare-Node baseline (p99 and CPU per event); the 10,000 step is reported. */
+const JUDGED_UP_TO = 5000
+/** From 5,000 subscribers on a step runs 3 s: each event is N socket writes, and a slower server's backlog otherwise takes minutes to drain. */
+const LONG_STEP_FROM = 5000
+const SHORT_STEP_MS = 3000
 
 interface ProcStats { cpuUs: number, rss: number, heapUsed: number }
 interface SimStats extends ProcStats { watchers: number, seq: number }
@@ -110,17 +116,7 @@ export async function startRig (ctx: ScenarioContext): Promise<Rig> {
   const sim = await startService<{ kubeconfig: string, url: string, httpsUrl: string, tokens: Record<string, string> }>(SIM, {})
   const kubeconfig = path.join(ctx.tmpDir, 'sse-kubeconfig.yaml')
   fs.writeFileSync(kubeconfig, sim.ready.kubeconfig, { mode: 0o600 })
-  const gateway = await startService<{ port: number }>(GATEWAY, {}, {
-    execArgv: ['--expose-gc', ...(process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '').split(' ').filter(Boolean)],
-    env: {
-      KDEBUG_KUBE_KUBECONFIG: kubeconfig,
-      KDEBUG_KUBE_CONTEXT: 'gateway',
-      KDEBUG_AUDIT_FILE: path.join(ctx.tmpDir, 'sse-audit.jsonl'),
-      KDEBUG_LOGGING_LEVEL: 'warn',
-      KDEBUG_DROPS_MAX_SUBSCRIBERS: '20000',
-      KDEBUG_SESSIONS_REAPER_INTERVAL_SECONDS: '3600'
-    }
-  })
+  const gateway = await startGateway(ctx, 'sse', kubeconfig, { KDEBUG_KUBE_CONTEXT: 'gateway', KDEBUG_DROPS_MAX_SUBSCRIBERS: String(2 * MAX_STEP) })
   const rig: Rig = { sim, gateway, loaders: [], token: sim.ready.tokens.admin ?? 'admin-token' }
   for (let i = 0; i < 50 && (await gatewayCounters(rig)).connected < 1; i++) await sleep(100)
   for (let i = 0; i < LOADERS; i++) rig.loaders.push(await startService<{ pid: number }>(LOAD, {}))
@@ -216,7 +212,7 @@ function delivered (r: RunResult): number {
   return 100 * r.received / Math.max(1, r.expected)
 }
 
-function stepMetrics (n: number, res: { baseline: RunResult[], gateway: RunResult[] }, judge: boolean, ms: number): Metric[] {
+function stepMetrics (n: number, res: { baseline: RunResult[], gateway: RunResult[] }, judge: boolean, moonshot: boolean, ms: number): Metric[] {
   const g = res.gateway
   const b = res.baseline
   const med = (xs: RunResult[], f: (r: RunResult) => number): number => median(xs.map(f))
@@ -233,18 +229,18 @@ function stepMetrics (n: number, res: { baseline: RunResult[], gateway: RunResul
   return [
     { scenario: 'sse-fanout', metric: `upstream-watches-${n}`, unit: 'watches', kind: 'correctness', gateway: maxWatches, baseline: Math.max(...b.map((r) => r.watches)), ratio: null, target: '= 1', pass: maxWatches === 1, note: `open watches at the sim mid-run (store.watcherCount minus the bare fan-out's own); ${restarts} resumptions of that watch during the runs (the API server ends a watch after drops.watchTimeoutSeconds = 300 s)` },
     { scenario: 'sse-fanout', metric: `delivered-${n}`, unit: '%', kind: 'correctness', gateway: round(Math.min(...g.map(delivered)), 3), baseline: round(Math.min(...b.map(delivered)), 3), ratio: null, target: '= 100 %, no duplicates', pass: lost === 0 && dupes === 0 && connectedAll, note: `every drop written during the step to every subscriber; ${lost} missing, ${dupes} duplicates over ${g.length} runs${connectedAll ? '' : `; only ${g.map((r) => r.connected).join('/')} of ${n} subscribers connected`}` },
-    { scenario: 'sse-fanout', metric: `p99-latency-${n}`, unit: 'ms', gateway: round(p99, 1), baseline: round(med(b, (r) => r.p99Ms), 1), ratio: round(median(p99Ratios)), ratioMin: round(Math.min(...p99Ratios)), ratioMax: round(Math.max(...p99Ratios)), target: judge ? `≤ ${P99_LIMIT_MS} ms` : 'report', pass: judge ? p99 <= P99_LIMIT_MS : null, note: `event creation at the sim → receipt by the subscriber, ${RATE} drops/s for ${ms / 1000} s; ratio = baseline ÷ gateway; p50 ${round(med(g, (r) => r.p50Ms), 1)} ms (bare ${round(med(b, (r) => r.p50Ms), 1)} ms)` },
-    { scenario: 'sse-fanout', metric: `rss-per-subscriber-${n}`, unit: 'KB', gateway: round(rssKb, 1), baseline: round(med(b, (r) => r.rssDeltaBytes / 1024 / r.n), 1), ratio: null, target: judge ? `≤ ${RSS_LIMIT_KB} KB` : 'report', pass: judge ? rssKb <= RSS_LIMIT_KB : null, note: 'gateway RSS after GC with N streams open and streaming, minus before connecting, ÷ N' },
-    { scenario: 'sse-fanout', metric: `cpu-per-delivered-event-${n}`, unit: 'µs', gateway: round(med(g, cpuPerEvent), 2), baseline: round(med(b, cpuPerEvent), 2), ratio: round(median(cpuRatios)), ratioMin: round(Math.min(...cpuRatios)), ratioMax: round(Math.max(...cpuRatios)), target: 'report', pass: null, note: 'server process CPU from before the drops until every subscriber holds every drop, ÷ drop events received; ratio = baseline ÷ gateway' }
+    { scenario: 'sse-fanout', metric: `p99-latency-${n}`, unit: 'ms', gateway: round(p99, 1), baseline: round(med(b, (r) => r.p99Ms), 1), ratio: round(median(p99Ratios)), ratioMin: round(Math.min(...p99Ratios)), ratioMax: round(Math.max(...p99Ratios)), target: judge ? '≥ 1 (≤ the bare-Node p99)' : 'report', pass: judge ? median(p99Ratios) >= 1 : null, note: `event creation at the sim → receipt by the subscriber, ${RATE} drops/s for ${ms / 1000} s; ratio = baseline ÷ gateway; p50 ${round(med(g, (r) => r.p50Ms), 1)} ms (bare ${round(med(b, (r) => r.p50Ms), 1)} ms)${moonshot ? `; moonshot ≤ ${P99_LIMIT_MS} ms: ${p99 <= P99_LIMIT_MS ? 'met' : 'not met'}` : ''}` },
+    { scenario: 'sse-fanout', metric: `rss-per-subscriber-${n}`, unit: 'KB', gateway: round(rssKb, 1), baseline: round(med(b, (r) => r.rssDeltaBytes / 1024 / r.n), 1), ratio: null, target: `≤ ${RSS_LIMIT_KB} KB`, pass: rssKb <= RSS_LIMIT_KB, note: 'gateway RSS after GC with N streams open and streaming, minus before connecting, ÷ N' },
+    { scenario: 'sse-fanout', metric: `cpu-per-delivered-event-${n}`, unit: 'µs', gateway: round(med(g, cpuPerEvent), 2), baseline: round(med(b, cpuPerEvent), 2), ratio: round(median(cpuRatios)), ratioMin: round(Math.min(...cpuRatios)), ratioMax: round(Math.max(...cpuRatios)), target: judge ? '≥ 1 (≤ the bare-Node CPU per event)' : 'report', pass: judge ? median(cpuRatios) >= 1 : null, note: 'server process CPU from before the drops until every subscriber holds every drop, ÷ drop events received; ratio = baseline ÷ gateway' }
   ]
 }
 
 export const sseFanoutScenario: Scenario = {
   id: 'sse-fanout',
-  description: 'GET /v1/drops SSE fan-out, 1,000 → 5,000 subscribers (quick 100 → 500), 100 drops/s from the sim, vs a bare-Node fan-out; stalled readers, forced 410, Last-Event-ID reconnects, naive watch-per-subscriber load',
+  description: 'GET /v1/drops SSE fan-out, 1,000 → 5,000 → 10,000 subscribers (quick 100 → 500 → 1,000), 100 drops/s from the sim, vs a bare-Node fan-out; stalled readers, forced 410, Last-Event-ID reconnects, naive watch-per-subscriber load',
   async run (ctx) {
     const metrics: Metric[] = []
-    const steps = ctx.quick ? [100, 500] : [1000, 5000]
+    const steps = STEPS.map((n) => ctx.quick ? n / 10 : n)
     const variantN = steps[0] as number
     const durationMs = ctx.quick ? 600 : 10_000
     const rig = await startRig(ctx)
@@ -265,14 +261,15 @@ export const sseFanoutScenario: Scenario = {
       const bare = rig.bare as Service<{ port: number }>
       let oursAtVariant: RunResult | undefined
       for (const n of steps) {
-        const ms = n === steps[steps.length - 1] && !ctx.quick ? LAST_STEP_MS : durationMs
+        const ms = n >= LONG_STEP_FROM && !ctx.quick ? SHORT_STEP_MS : durationMs
         const res = await runPairs<RunResult>({
           pairs: 3,
           baseline: async () => await run(ctx, rig, 'bare', { n, durationMs: ms }),
           gateway: async () => await run(ctx, rig, 'gateway', { n, durationMs: ms }),
           onPair: (i, b, g) => ctx.log(`sse-fanout n=${n} pair ${i + 1}: ${describe(b)} | ${describe(g)}`)
         })
-        metrics.push(...stepMetrics(n, res, n === steps[steps.length - 1], ms))
+        const full = ctx.quick ? n * 10 : n
+        metrics.push(...stepMetrics(n, res, full <= JUDGED_UP_TO, full === JUDGED_UP_TO, ms))
         if (n === variantN) oursAtVariant = res.gateway[res.gateway.length - 1]
       }
 

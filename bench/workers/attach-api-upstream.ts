@@ -1,7 +1,8 @@
 // A minimal API server for attach-sessions and attach-latency (its own
-// process, BENCH rule 2): TokenReview (`tok-<user>` is that user, groups
-// sre), SubjectAccessReview (always allowed) — so the gateway authenticates
-// and authorizes as in production, against warm caches — and
+// process, BENCH rule 2): the REST answers of kube-mock.ts (TokenReview,
+// SAR, the pod with its running container `c`, leases) — so the gateway
+// authenticates, authorizes and judges the pod as in production, against
+// warm caches — and
 // `pods/{pod}/attach` as a WebSocket speaking v5.channel.k8s.io (v4 too): the
 // empty readiness frame, stdin echoed as stdout, otherwise idle until a side
 // closes. stdin `flood CHUNK\n` starts an endless stdout flood of CHUNK-byte
@@ -12,37 +13,11 @@ import http from 'node:http'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { processStats, serveCommands } from '../lib/service.ts'
+import { kubeHandler, kubeMockState, kubeStats } from './kube-mock.ts'
 
 const ATTACH_PATH = /^\/api\/v1\/namespaces\/[^/]+\/pods\/[^/]+\/attach$/
-const counts = { tokenReviews: 0, sars: 0, attaches: 0 }
-
-async function readBody (req: http.IncomingMessage): Promise<string> {
-  let body = ''
-  req.setEncoding('utf8')
-  for await (const chunk of req) body += chunk as string
-  return body
-}
-
-async function answer (req: http.IncomingMessage): Promise<{ status: number, body: unknown }> {
-  const path = new URL(req.url ?? '/', 'http://mock').pathname
-  if (req.method === 'POST' && path === '/apis/authentication.k8s.io/v1/tokenreviews') {
-    counts.tokenReviews++
-    const token = (JSON.parse(await readBody(req)) as { spec?: { token?: string } }).spec?.token ?? ''
-    const user = token.startsWith('tok-') ? token.slice(4) : undefined
-    const status = user === undefined
-      ? { authenticated: false, error: 'invalid bearer token' }
-      : { authenticated: true, user: { username: user, uid: `uid-${user}`, groups: ['sre', 'system:authenticated'] } }
-    return { status: 201, body: { kind: 'TokenReview', apiVersion: 'authentication.k8s.io/v1', metadata: {}, spec: {}, status } }
-  }
-  if (req.method === 'POST' && path === '/apis/authorization.k8s.io/v1/subjectaccessreviews') {
-    counts.sars++
-    const sar = JSON.parse(await readBody(req)) as { spec?: unknown }
-    return { status: 201, body: { kind: 'SubjectAccessReview', apiVersion: 'authorization.k8s.io/v1', metadata: {}, spec: sar.spec, status: { allowed: true } } }
-  }
-  if (path === '/version') return { status: 200, body: { major: '1', minor: '32', gitVersion: 'v1.32.0-mock' } }
-  await readBody(req)
-  return { status: 404, body: { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404, message: `${req.method} ${path} not found` } }
-}
+const counts = { attaches: 0 }
+const state = kubeMockState()
 
 const FLOOD = /^flood (\d+)\n/
 const HIGH_WATER = 1 << 20
@@ -74,16 +49,7 @@ function serve (ws: WebSocket): void {
   })
 }
 
-const server = http.createServer((req, res) => {
-  answer(req).then(a => {
-    const body = JSON.stringify(a.body)
-    res.writeHead(a.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
-    res.end(body)
-  }, (err: Error) => {
-    res.writeHead(400, { 'content-type': 'application/json' })
-    res.end(JSON.stringify({ kind: 'Status', status: 'Failure', code: 400, message: err.message }))
-  })
-})
+const server = http.createServer(kubeHandler(state))
 server.keepAliveTimeout = 120_000
 const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, handleProtocols: (p) => p.has('v5.channel.k8s.io') ? 'v5.channel.k8s.io' : p.has('v4.channel.k8s.io') ? 'v4.channel.k8s.io' : false })
 server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -95,10 +61,10 @@ server.listen({ host: '127.0.0.1', port: 0, backlog: 4096 }, () => {
   const address = server.address()
   serveCommands({ port: typeof address === 'object' && address !== null ? address.port : 0 }, (cmd) => {
     switch (cmd) {
-      case 'stats': return { ...processStats(), sessions: wss.clients.size, ...counts }
+      case 'stats': return { ...processStats(), ...kubeStats(state), sessions: wss.clients.size, ...counts }
       case 'gc':
         (globalThis as { gc?: () => void }).gc?.()
-        return { ...processStats(), sessions: wss.clients.size, ...counts }
+        return { ...processStats(), ...kubeStats(state), sessions: wss.clients.size, ...counts }
       default: throw new Error(`unknown command ${cmd}`)
     }
   })

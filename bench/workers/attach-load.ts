@@ -1,14 +1,14 @@
 // Attach load generator (its own process, BENCH rule 2). Modes:
 // - flood: `sessions` sessions at once each ask for `bytes` in `chunk`-byte
 //   frames and read everything; reports bytes/s and whether every byte
-//   arrived in order (the periodic pattern of attach-upstream).
+//   arrived in order (the periodic pattern of lib/pattern.ts).
 // - slow: one session floods forever; the client reads at `readRate` B/s for
 //   `durationMs` while pinging every 100 ms; reports pong round trips.
 // The same code talks to the upstream directly (baseline) or to the gateway.
 import { WebSocket } from 'ws'
 import { workerInput, workerDone } from '../lib/child.ts'
 import { latencyRecorder } from '../lib/histogram.ts'
-import { PATTERN_PERIOD } from './attach-upstream.ts'
+import { PATTERN_PERIOD } from '../lib/pattern.ts'
 
 export interface AttachLoadInput {
   mode: 'flood' | 'slow'

@@ -1,23 +1,20 @@
-// A minimal attach upstream for pure relay cost: a WebSocket
-// server speaking v5.channel.k8s.io. stdin `flood BYTES CHUNK\n` → BYTES of a
-// periodic pattern as stdout frames of CHUNK bytes (pausing while more than
-// 1 MiB is queued, like a kubelet), then a Success Status and close;
-// `flood 0 CHUNK` floods until the client leaves. Other stdin is echoed back.
-// Long-running: sends {port} over IPC, exits when the parent disconnects.
+// A minimal attach upstream for pure relay cost: the REST answers the gateway
+// needs before it dials (kube-mock.ts: TokenReview, SAR, the pod with its
+// running container `c`) and `pods/{pod}/attach` as a WebSocket speaking
+// v5.channel.k8s.io. stdin `flood BYTES CHUNK\n` → BYTES of a periodic
+// pattern as stdout frames of CHUNK bytes (pausing while more than 1 MiB is
+// queued, like a kubelet), then a Success Status and close; `flood 0 CHUNK`
+// floods until the client leaves. Other stdin is echoed back.
+// IPC (lib/service.ts): ready {port}; 'stats' → process stats and counters.
+import http from 'node:http'
+import type { Duplex } from 'node:stream'
 import { WebSocketServer, type WebSocket } from 'ws'
-import type { AddressInfo } from 'node:net'
+import { processStats, serveCommands } from '../lib/service.ts'
+import { kubeHandler, kubeMockState, kubeStats } from './kube-mock.ts'
+import { PATTERN_PERIOD, patternBytes } from '../lib/pattern.ts'
 
-export const PATTERN_PERIOD = 251
 const HIGH = 1 << 20
-
 const YIELD_BYTES = 1 << 20
-
-/** Bytes [offset, offset+n) of the flood: byte i is i mod 251. */
-export function patternBytes (offset: number, n: number): Buffer {
-  const b = Buffer.allocUnsafe(n)
-  for (let i = 0; i < n; i++) b[i] = (offset + i) % PATTERN_PERIOD
-  return b
-}
 
 function serve (ws: WebSocket): void {
   ws.send(Buffer.from([1])) // readiness
@@ -57,9 +54,20 @@ function serve (ws: WebSocket): void {
   })
 }
 
-if (process.send) {
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, handleProtocols: (p) => p.has('v5.channel.k8s.io') ? 'v5.channel.k8s.io' : false })
-  wss.on('connection', serve)
-  wss.on('listening', () => process.send?.({ port: (wss.address() as AddressInfo).port }))
-  process.on('disconnect', () => process.exit(0))
-}
+const ATTACH_PATH = /^\/api\/v1\/namespaces\/[^/]+\/pods\/[^/]+\/attach$/
+
+const state = kubeMockState()
+const server = http.createServer(kubeHandler(state))
+server.keepAliveTimeout = 120_000
+const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, handleProtocols: (p) => p.has('v5.channel.k8s.io') ? 'v5.channel.k8s.io' : false })
+server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+  if (!ATTACH_PATH.test(new URL(req.url ?? '/', 'http://mock').pathname)) { socket.destroy(); return }
+  wss.handleUpgrade(req, socket, head, serve)
+})
+server.listen({ host: '127.0.0.1', port: 0 }, () => {
+  const address = server.address()
+  serveCommands({ port: typeof address === 'object' && address !== null ? address.port : 0 }, (cmd) => {
+    if (cmd === 'stats') return { ...processStats(), ...kubeStats(state), sessions: wss.clients.size }
+    throw new Error(`unknown command ${cmd}`)
+  })
+})

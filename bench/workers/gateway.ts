@@ -3,7 +3,7 @@
 // scenario can read its CPU time, memory and auth cache statistics without
 // an in-process client (BENCH rules 2 and 5). Run with --expose-gc for `gc`.
 import { pino } from 'pino'
-import { loadConfig } from '../../src/config.ts'
+import { loadConfig, requireSigningKey } from '../../src/config.ts'
 import { loggerOptions } from '../../src/logger.ts'
 import { createServices } from '../../src/services.ts'
 import { buildApp } from '../../src/app.ts'
@@ -12,6 +12,7 @@ import type { CacheStats } from '../../src/auth/single-flight.ts'
 import { processStats, serveCommands } from '../lib/service.ts'
 
 const config = loadConfig(process.env, [])
+requireSigningKey(config)
 const logger = pino(loggerOptions(config.logging.level))
 // BENCH_AUDIT=noop: no audit log at all (the audit scenario's baseline).
 const audit = process.env.BENCH_AUDIT === 'noop' ? createNoopAuditLog('bench') : undefined
@@ -37,7 +38,7 @@ const authnStats = (): CacheStats | undefined => (services.authenticator as { st
 serveCommands({ port }, async (cmd) => {
   switch (cmd) {
     case 'stats':
-      return { ...processStats(), authn: authnStats(), authz: services.authorizer.stats() }
+      return { ...processStats(), authn: authnStats(), authz: services.authorizer.stats(), sessions: app.attach.sessions.size }
     case 'gc':
       (globalThis as { gc?: () => void }).gc?.()
       return processStats()

@@ -22,7 +22,12 @@ interface AutocannonResult {
 }
 const autocannon = autocannonUntyped as (opts: Record<string, unknown>) => Promise<AutocannonResult>
 
-export type TokenMode = { kind: 'fixed', token: string } | { kind: 'new', prefix: string } | { kind: 'zipf', users: number, prefix: string }
+/**
+ * fixed: one token; new: a new token per operation; zipf: Zipf-distributed users;
+ * pool: `users` warm users, one per connection in the closed loop (round robin in the open loop),
+ * so concurrent creates do not queue behind one user's create lock.
+ */
+export type TokenMode = { kind: 'fixed', token: string } | { kind: 'new', prefix: string } | { kind: 'zipf', users: number, prefix: string } | { kind: 'pool', users: number, prefix: string }
 
 export interface HttpLoadInput {
   mode: 'closed' | 'open' | 'burst'
@@ -58,6 +63,7 @@ const input = workerInput<HttpLoadInput>()
 function tokenSource (t: TokenMode): () => string {
   if (t.kind === 'fixed') return () => t.token
   if (t.kind === 'new') { let i = 0; return () => `${t.prefix}${process.pid}-${i++}` }
+  if (t.kind === 'pool') { let i = 0; return () => `${t.prefix}${i++ % t.users}` }
   const sample = zipfSampler(t.users, 1)
   return () => `${t.prefix}${sample()}`
 }
@@ -89,7 +95,8 @@ async function closedLoop (durationMs: number): Promise<{ requests: number, seco
       method: step.method,
       path: step.path,
       setupRequest: (req: Record<string, unknown>, context: { token?: string }) => {
-        if (i === 0) context.token = nextToken()
+        // A pool user stays with its connection; every other mode takes a token per operation.
+        if (i === 0 && (input.tokens.kind !== 'pool' || context.token === undefined)) context.token = nextToken()
         const { headers, body } = request(step, context.token ?? nextToken())
         return { ...req, headers, ...(body === undefined ? {} : { body }) }
       }
