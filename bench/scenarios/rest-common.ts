@@ -37,11 +37,11 @@ export interface RestRig {
 
 export const CONCURRENCY = 50
 /**
- * The warm callers: one user per connection. A user's creates are serialized (the per-user lock
- * and Lease that keep the session limit across replicas), so 50 connections of one user would
- * measure that queue, not the gateway; whoami has no lock and uses WARM_TOKEN.
+ * The warm callers of create: 200 users in turn. A user's creates are serialized (the per-user
+ * lock and Lease that keep the session limit across replicas), so 50 connections of one user
+ * would measure that queue, not the gateway; whoami has no lock and uses WARM_TOKEN.
  */
-export const WARM_POOL = { kind: 'pool' as const, users: 50, prefix: 'tok-warm-user-' }
+export const WARM_POOL = { kind: 'pool' as const, users: 200, prefix: 'tok-warm-user-' }
 export const WARM_TOKEN = { kind: 'fixed' as const, token: 'tok-warm-user-0' }
 export const NAMESPACE = 'demo'
 export const POD = 'web'

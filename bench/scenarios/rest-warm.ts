@@ -101,7 +101,7 @@ export const restWarmScenario: Scenario = {
         await rig.mock.call('set', { delayMs })
         const res = await closedPairs(ctx, rig, 'create', `create ${delayMs} ms closed`)
         answered.push(...res.gateway)
-        const steps = `direct = GET pod + PATCH ephemeralcontainers (what kubectl debug sends); gateway callers: ${WARM_POOL.users} warm users, one per connection`
+        const steps = `direct = GET pod + PATCH ephemeralcontainers (what kubectl debug sends); gateway callers: ${WARM_POOL.users} warm users in turn`
         metrics.push(throughputMetric('rest-warm', `create-throughput-${delayMs}ms`, res, delayMs === 0 ? 0.4 : 0.6, `closed loop c = ${CONCURRENCY}, upstream delay ${delayMs} ms; ${steps}; audit file on`))
         metrics.push(cpuMetric('create', `create-cpu-per-request-${delayMs}ms`, res, 'gateway process.cpuUsage() ÷ requests over the measured window (includes the audit log)'))
         capacity = median(res.gateway.map((g) => g.rps))

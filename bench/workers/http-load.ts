@@ -24,8 +24,8 @@ const autocannon = autocannonUntyped as (opts: Record<string, unknown>) => Promi
 
 /**
  * fixed: one token; new: a new token per operation; zipf: Zipf-distributed users;
- * pool: `users` warm users, one per connection in the closed loop (round robin in the open loop),
- * so concurrent creates do not queue behind one user's create lock.
+ * pool: `users` warm users in turn (round robin): with several times as many users as
+ * connections, concurrent creates rarely queue behind one user's create lock.
  */
 export type TokenMode = { kind: 'fixed', token: string } | { kind: 'new', prefix: string } | { kind: 'zipf', users: number, prefix: string } | { kind: 'pool', users: number, prefix: string }
 
@@ -95,8 +95,7 @@ async function closedLoop (durationMs: number): Promise<{ requests: number, seco
       method: step.method,
       path: step.path,
       setupRequest: (req: Record<string, unknown>, context: { token?: string }) => {
-        // A pool user stays with its connection; every other mode takes a token per operation.
-        if (i === 0 && (input.tokens.kind !== 'pool' || context.token === undefined)) context.token = nextToken()
+        if (i === 0) context.token = nextToken()
         const { headers, body } = request(step, context.token ?? nextToken())
         return { ...req, headers, ...(body === undefined ? {} : { body }) }
       }
