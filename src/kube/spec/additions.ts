@@ -143,9 +143,8 @@ export function applySecurityAdditions<T extends Container> (container: T, a: Se
  * Any KDEBUG_* entry already present is removed first, so attribution cannot be spoofed.
  */
 export function applyEnvAttribution<T extends Container> (container: T, a: Attribution): T {
-  const out = structuredClone(container)
-  out.env = [...(out.env ?? []).filter(e => !e.name.startsWith(RESERVED_ENV_PREFIX)), ...attributionEnv(a)]
-  return out
+  // Only env changes: a new list on a shallow copy leaves the input as it was.
+  return { ...container, env: [...(container.env ?? []).filter(e => !e.name.startsWith(RESERVED_ENV_PREFIX)), ...attributionEnv(a)] }
 }
 
 function attributionEnv (a: Attribution): EnvVar[] {
@@ -167,8 +166,9 @@ function attributionEnv (a: Attribution): EnvVar[] {
 export function signEphemeralContainer<T extends Container> (ref: { namespace: string, pod: string }, container: T, sign: SignFn): T {
   const a = readEnvAttribution(container)
   if (a === undefined) throw new Error('signEphemeralContainer: the container has no attribution')
-  const out = structuredClone(container)
-  out.env = [...(out.env ?? []).filter(e => e.name !== ENV_SIGNATURE), { name: ENV_SIGNATURE, value: sign(signedEphemeralFields(ref, out, a)) }]
+  // Only env changes (see applyEnvAttribution); the signed fields do not include env itself.
+  const out: T = { ...container }
+  out.env = [...(container.env ?? []).filter(e => e.name !== ENV_SIGNATURE), { name: ENV_SIGNATURE, value: sign(signedEphemeralFields(ref, out, a)) }]
   return out
 }
 

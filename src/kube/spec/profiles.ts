@@ -56,7 +56,11 @@ export interface ApplyProfileOptions {
 export function applyProfile (pod: Pod, containerName: string, options: ApplyProfileOptions): Pod {
   const profile = checkProfile(options.profile)
   const keep: KeepFlags = { ...DEFAULT_KEEP_FLAGS, ...options.keep }
-  const out = structuredClone(pod)
+  // The appliers change the spec and delete top-level metadata fields (labels, annotations); they
+  // never touch status or nested metadata (managedFields can be most of a live pod). So the spec
+  // is copied deeply, metadata one level, and status is shared: a deep copy of the whole pod was
+  // the largest cost of building a debug container.
+  const out: Pod = { ...pod, metadata: { ...pod.metadata }, spec: structuredClone(pod.spec) }
   APPLIERS[profile](out, containerName, options.journey, keep)
   return out
 }
