@@ -37,14 +37,15 @@ async function startUpstream (): Promise<Server> {
 /**
  * The whole gateway (workers/gateway.ts) in front of the upstream: authentication, SAR, the pod
  * read and policy judgement, the stream budget and the attach.start/end audit records run for
- * every session, as in production. `highWaterMarkBytes` 1 GiB = the naive relay that never pauses.
+ * every session, as in production. `highWaterMarkBytes` 1 GiB (and no send window) = the naive relay that never pauses.
  */
 async function startAttachGateway (ctx: ScenarioContext, up: Server, name: string, highWaterMarkBytes?: number): Promise<Server> {
   return asServer(await startGateway(ctx, name, writeKubeconfig(ctx, name, `http://127.0.0.1:${up.port}`), {
     KDEBUG_DROPS_ENABLED: 'false',
     // The flood ends with a Success status: no pod status to look up afterwards.
     KDEBUG_ATTACH_EXIT_CODE_LOOKUP_MS: '0',
-    ...(highWaterMarkBytes !== undefined ? { KDEBUG_ATTACH_HIGH_WATER_MARK_BYTES: String(highWaterMarkBytes) } : {})
+    // The naive relay has neither the high-water mark nor the acknowledged send window.
+    ...(highWaterMarkBytes !== undefined ? { KDEBUG_ATTACH_HIGH_WATER_MARK_BYTES: String(highWaterMarkBytes), KDEBUG_ATTACH_SEND_WINDOW_BYTES: '0' } : {})
   }))
 }
 

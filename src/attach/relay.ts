@@ -10,6 +10,7 @@ import type { WebSocket, RawData } from 'ws'
 import type { KubeStatus } from '../kube/errors.ts'
 import { V4_PROTOCOL, V5_PROTOCOL, type ChannelProtocol, type EarlyMessage } from './upstream.ts'
 import type { Recorder } from './recording.ts'
+import { AckWindow } from './ack-window.ts'
 
 export const KDEBUG_PROTOCOL = 'kdebug.v1'
 export type ClientProtocol = ChannelProtocol | typeof KDEBUG_PROTOCOL
@@ -60,6 +61,8 @@ export interface RelayOptions {
   /** Close code and reason when maxDurationMs ends the session (default 4000, "maximum session duration reached"). */
   maxDurationClose?: { code: number, reason: string }
   highWaterMark: number
+  /** Most output bytes toward the client not yet acknowledged by a pong (ack-window.ts); 0 = no window. */
+  sendWindow?: number
   fairnessBudget: number
   recorder?: Recorder
   /** The container's exit code after a Success status (attach reports no exit code), undefined if it still runs. */
@@ -134,6 +137,9 @@ export class RelaySession {
   #corked = false
   #upPausedBp = false
   #upPausedYield = false
+  /** The upstream is paused because the client has not acknowledged enough of its output. */
+  #upPausedWindow = false
+  readonly #window: AckWindow | undefined
   #clientPausedBp = false
   #clientAwaitPong = false
   /** Output toward the client was still flowing when the last ping went out (its pong may queue behind it). */
@@ -157,6 +163,10 @@ export class RelaySession {
     this.#up = opts.upstream
     this.#kdebug = opts.clientProtocol === KDEBUG_PROTOCOL
     this.#lowWater = Math.floor(opts.highWaterMark / 4)
+    const windowBytes = opts.sendWindow ?? 0
+    this.#window = windowBytes > 0
+      ? new AckWindow({ windowBytes, ackEveryBytes: Math.max(1, Math.floor(windowBytes / 4)), ping: (payload) => { this.#client.ping(payload) } })
+      : undefined
     this.done = new Promise(resolve => { this.#resolve = resolve })
   }
 
@@ -170,7 +180,13 @@ export class RelaySession {
     u.on('close', (code, reason) => this.#guard(() => this.#upstreamClosedEvent(code, reason.toString())))
     c.on('error', () => {}) // a close event follows
     u.on('error', (err) => { this.#o.onWarning?.(`upstream socket error: ${err.message}`) })
-    c.on('pong', () => { this.#clientAwaitPong = false })
+    c.on('pong', (data) => {
+      this.#clientAwaitPong = false
+      if (this.#window?.pong(data) === true && this.#upPausedWindow && this.#window.open) {
+        this.#upPausedWindow = false
+        this.#maybeResumeUpstream()
+      }
+    })
     u.on('pong', () => { this.#upAwaitPong = false })
 
     if (this.#kdebug) this.#sendControl({ type: 'ready' })
@@ -263,6 +279,7 @@ export class RelaySession {
       }
     }
     this.#client.send(data, { binary }, this.#onClientFlushed)
+    this.#window?.sent(data.length)
   }
 
   #sendControl (msg: Record<string, unknown>): void {
@@ -272,6 +289,12 @@ export class RelaySession {
   #afterUpstreamRead (n: number): void {
     if (!this.#upPausedBp && this.#client.bufferedAmount > this.#o.highWaterMark) {
       this.#upPausedBp = true
+      this.#up.pause()
+    }
+    // The kernel's buffers toward a slow reader hold megabytes that bufferedAmount cannot see: stop
+    // at the window, so what is in flight ahead of a pong or a close stays bounded.
+    if (!this.#upPausedWindow && this.#window !== undefined && !this.#window.open) {
+      this.#upPausedWindow = true
       this.#up.pause()
     }
     this.#budget += n
@@ -296,7 +319,7 @@ export class RelaySession {
   }
 
   #maybeResumeUpstream (): void {
-    if (!this.#upPausedBp && !this.#upPausedYield && this.#up.isPaused) this.#up.resume()
+    if (!this.#upPausedBp && !this.#upPausedYield && !this.#upPausedWindow && this.#up.isPaused) this.#up.resume()
   }
 
   // ---- client → upstream ----
@@ -413,7 +436,7 @@ export class RelaySession {
     // reader's pong is late, not missing. A dead reader under output fills those buffers,
     // after which bufferedAmount and backpressure keep it "behind" anyway: idle and maximum
     // duration end such a session, not pings.
-    const clientBehind = this.#client.isPaused || this.#upPausedBp || this.#client.bufferedAmount > 0 ||
+    const clientBehind = this.#client.isPaused || this.#upPausedBp || this.#upPausedWindow || this.#client.bufferedAmount > 0 ||
       this.#clientPingBehindOutput || this.#bytesIn > this.#bytesInAtPing
     // Data from a side since the last ping proves it alive as well as a pong would: a flooding
     // upstream's pongs queue behind its own output.
@@ -536,6 +559,7 @@ export class RelaySession {
     if (this.#idleTimer) clearTimeout(this.#idleTimer)
     // Nothing more will be relayed: let both sides drain their close frames.
     this.#upPausedBp = false
+    this.#upPausedWindow = false
     this.#clientPausedBp = false
     if (this.#up.isPaused) this.#up.resume()
     if (this.#client.isPaused) this.#client.resume()

@@ -330,6 +330,7 @@ export async function attachRoutes (fastify: FastifyInstance, opts: AttachRouteO
       maxDurationMs: p.maxDurationMs,
       ...(p.maxDurationClose ? { maxDurationClose: p.maxDurationClose } : {}),
       highWaterMark: config.highWaterMarkBytes,
+      sendWindow: config.sendWindowBytes,
       fairnessBudget: config.fairnessBudgetBytes,
       ...(recorder ? { recorder } : {}),
       ...(exitLookup ? { resolveExitCode: exitLookup } : {}),
