@@ -24,6 +24,7 @@ import { loggerOptions } from './logger.ts'
 import { createDrops } from './drops/index.ts'
 import { dropsRoutes } from './routes/drops.ts'
 import { debugPlugin } from './debug/plugin.ts'
+import { sessionsPlugin } from './sessions/plugin.ts'
 import { signerFromConfig } from './security/signing.ts'
 import { compilePolicy } from './policy/policy.ts'
 import { auditRoutes } from './routes/audit.ts'
@@ -141,7 +142,10 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     ]
   })
   await app.register(whoamiPlugin, { prefix: '/v1', nodeDebugNamespace: config.sessions.nodeDebugNamespace })
-  await app.register(debugPlugin, { prefix: '/v1', config, policy, signer, ...(deps.clock ? { clock: deps.clock } : {}) })
+  const clock = deps.clock ? { clock: deps.clock } : {}
+  const kube = { kubeRequestTimeoutMs: config.kube.requestTimeoutMs, impersonate: config.authorization.mode === 'impersonate' }
+  await app.register(debugPlugin, { prefix: '/v1', sessions: config.sessions, ...kube, replica: replicaName(config), publicUrl: config.server.publicUrl, policy, signer, ...clock })
+  await app.register(sessionsPlugin, { prefix: '/v1', sessions: config.sessions, ...kube, replica: config.audit.replica, verify: signer.verify, ...clock })
   await app.register(auditRoutes, { prefix: '/v1', file: config.audit.file, replica: replicaName(config) })
   if (config.drops.enabled) await app.register(dropsRoutes, { prefix: '/v1', hub: drops.hub, watcher: drops.watcher, config: config.drops })
 
