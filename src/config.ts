@@ -8,11 +8,13 @@ import { Type, type Static, type TSchema, type TObject } from '@sinclair/typebox
 import { Value } from '@sinclair/typebox/value'
 import { parse as parseYaml } from 'yaml'
 import { AuthenticationConfigSchema, AuthorizationConfigSchema } from './auth/config-schema.ts'
-import { PolicySchema, validatePolicy } from './auth/policy.ts'
-import { defaultPolicy } from './auth/policy-default.ts'
+import { PolicySchema } from './policy/config-schema.ts'
+import { validatePolicy } from './policy/policy.ts'
+import { defaultPolicy } from './policy/default.ts'
 import { DropsConfigSchema } from './drops/config-schema.ts'
 import { AttachConfigSchema } from './attach/config-schema.ts'
 import { LimitsConfigSchema } from './budgets/config-schema.ts'
+import { SessionsConfigSchema } from './sessions/config-schema.ts'
 
 export const ServerConfigSchema = Type.Object({
   host: Type.String({ default: '0.0.0.0', description: 'Address to listen on.' }),
@@ -43,14 +45,6 @@ export const AuditConfigSchema = Type.Object({
   file: Type.Union([Type.String(), Type.Null()], { default: './data/audit.log', description: 'Append-only, hash-chained JSON lines file; null disables the file sink.' }),
   stdout: Type.Boolean({ default: false, description: 'Also write audit records to stdout (for log collectors).' }),
   replica: Type.Optional(Type.String({ description: 'Name of this replica in records (default: the host name).' }))
-}, { additionalProperties: false, default: {} })
-
-export const SessionsConfigSchema = Type.Object({
-  nodeDebugNamespace: Type.String({ default: 'kdebug', description: 'Namespace for node debug pods when the request names none.' }),
-  defaultTtlSeconds: Type.Integer({ minimum: 60, default: 3600, description: 'TTL of a debug session when the request names none (policy may cap it).' }),
-  reaperIntervalSeconds: Type.Integer({ minimum: 1, default: 30, description: 'How often each replica deletes expired copies and node pods.' }),
-  userLeaseNamespace: Type.Union([Type.String({ minLength: 1, maxLength: 63 }), Type.Null()], { default: 'kdebug', description: 'Namespace of the per-user coordination.k8s.io Leases that serialize one user\'s creates across replicas (so the session limit holds); the gateway needs get/create/update/delete leases there (deploy/lease-role.yaml). null: only per replica (a single replica).' }),
-  userLeaseSeconds: Type.Integer({ minimum: 5, maximum: 600, default: 60, description: 'Lifetime of a per-user lease a crashed replica left behind; must exceed the longest count+create (audit write + one API call: kube.requestTimeoutMs).' })
 }, { additionalProperties: false, default: {} })
 
 export const SecurityConfigSchema = Type.Object({

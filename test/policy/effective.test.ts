@@ -4,11 +4,12 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Value } from '@sinclair/typebox/value'
-import { compilePolicy, PolicySchema, type PolicyDecision, type PolicyRequest } from '../../src/auth/policy.ts'
-import { defaultPolicy } from '../../src/auth/policy-default.ts'
+import { compilePolicy, type PolicyDecision, type PolicyRequest } from '../../src/policy/policy.ts'
+import { PolicySchema } from '../../src/policy/config-schema.ts'
+import { defaultPolicy } from '../../src/policy/default.ts'
 import { effectiveViolations, type EffectiveRule } from '../../src/policy/effective.ts'
 import { judgeStream } from '../../src/policy/stream-access.ts'
-import type { Pod } from '../../src/kube/spec/index.ts'
+import type { Pod } from '../../src/kube/types.ts'
 
 const policy = compilePolicy(defaultPolicy)
 const alice = { user: 'alice', groups: ['dev'] }
