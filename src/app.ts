@@ -21,12 +21,14 @@ import type { ReadinessCheck } from './readiness.ts'
 import { whoamiRoutes } from './routes/whoami.ts'
 import { loggerOptions } from './logger.ts'
 import { SingleFlightCache } from './auth/single-flight.ts'
-import { createDrops } from './drops/index.ts'
-import { dropsRoutes } from './routes/drops.ts'
+import { dropsPlugin } from './drops/plugin.ts'
 import { debugPlugin } from './debug/plugin.ts'
 import { signerFromConfig } from './security/signing.ts'
 import { auditRoutes } from './routes/audit.ts'
-import { createAttach, type Attach } from './attach/index.ts'
+import { attachPlugin } from './attach/plugin.ts'
+import { logsPlugin } from './logs/plugin.ts'
+import { ticketServiceFrom } from './tickets/service.ts'
+import { ticketsPlugin } from './tickets/plugin.ts'
 import { instrumentAudit, registerCacheMetrics } from './plugins/service-metrics.ts'
 
 export interface AppDeps {
@@ -50,8 +52,6 @@ declare module 'fastify' {
     audit: AuditLog
     cluster: Cluster
     lifecycle: { shuttingDown: boolean }
-    /** Attach sessions, log streams and stream tickets. */
-    attach: Attach
   }
 }
 
@@ -127,35 +127,31 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   await app.register(metricsPlugin, { metrics })
   // One signer for the process: what the debug routes sign, attach and logs verify.
   const signer = signerFromConfig(config.security)
-  const attach = createAttach({ config: config.attach, verify: signer.verify, ...(deps.clock ? { now: deps.clock } : {}) })
-  app.decorate('attach', attach)
+  const clock = deps.clock ? { clock: deps.clock } : {}
+  // Stream tickets are issued by their route and redeemed by the auth plugin.
+  const tickets = ticketServiceFrom(config.attach, deps.clock)
   await app.register(authPlugin, {
     authenticator: deps.authenticator,
     authorizer: deps.authorizer,
     delegation: config.authorization.delegation,
-    ticketAuthenticator: attach.ticketAuthenticator
+    ticketAuthenticator: tickets
   })
   await app.register(auditBudgetGate)
-  await app.register(attach.plugin, { prefix: '/v1' })
+  await app.register(ticketsPlugin, { prefix: '/v1', tickets })
+  await app.register(attachPlugin, { prefix: '/v1', verify: signer.verify, ...clock })
+  await app.register(logsPlugin, { prefix: '/v1', verify: signer.verify, ...clock })
 
-  const drops = await createDrops({ cluster: deps.cluster, config: config.drops, metricsRegistry: app.metrics.registry, logger: app.log })
-  if (config.drops.enabled) app.addHook('onReady', async () => { drops.start() })
-  // Streams get their `shutdown` event and close before the server waits for connections.
-  app.addHook('preClose', async () => { await drops.close() })
-
-  await app.register(healthRoutes, {
-    isShuttingDown: () => app.lifecycle.shuttingDown,
-    checks: [
-      apiServerCheck(deps.cluster),
-      { name: 'audit-log', check: async () => ({ ok: audit.writable(), detail: audit.writable() ? undefined : 'audit sink not writable' }) },
-      ...(config.drops.enabled ? [drops.readinessCheck] : []),
-      ...(deps.readinessChecks ?? [])
-    ]
-  })
+  const readinessChecks: ReadinessCheck[] = [
+    apiServerCheck(deps.cluster),
+    { name: 'audit-log', check: async () => ({ ok: audit.writable(), detail: audit.writable() ? undefined : 'audit sink not writable' }) },
+    ...(deps.readinessChecks ?? [])
+  ]
+  await app.register(healthRoutes, { isShuttingDown: () => app.lifecycle.shuttingDown, checks: readinessChecks })
   await app.register(whoamiRoutes, { prefix: '/v1', nodeDebugNamespace: config.sessions.nodeDebugNamespace })
   await app.register(debugPlugin, { prefix: '/v1', config, signer, ...(deps.clock ? { clock: deps.clock } : {}) })
   await app.register(auditRoutes, { prefix: '/v1', file: config.audit.file, replica: replicaName(config) })
-  if (config.drops.enabled) await app.register(dropsRoutes, { prefix: '/v1', hub: drops.hub, watcher: drops.watcher, config: config.drops })
+  // Its readiness check joins the list /readyz reads on each request (after the gateway's own two).
+  await app.register(dropsPlugin, { prefix: '/v1', onReadinessCheck: check => { readinessChecks.splice(2, 0, check) } })
 
   return app
 }

@@ -26,10 +26,8 @@ export interface OpenOptions {
   /** Extra headers; array values go out as separate header lines. */
   headers?: HeaderValues
   signal?: AbortSignal
-  /** Destroy the request when the socket is idle this long (a dead connection, not a slow answer); 0 = never. */
+  /** Destroy the request when the socket is idle this long (a dead connection, not a slow answer); 0 = never (followed logs). */
   idleMs: number
-  /** Destroy the request when the response head has not arrived this long after it was sent (streams that may then stay quiet, e.g. followed logs). */
-  headTimeoutMs?: number
 }
 
 export class NoClusterError extends Error {
@@ -107,26 +105,11 @@ export async function openKubeRequest (kubeConfig: KubeConfig, path: string, ini
   }
   const transport = url.protocol === 'http:' ? http : https
   return await new Promise((resolve, reject) => {
-    let head: NodeJS.Timeout | undefined
-    const req = transport.request(url, { ...options, method, headers, signal: init.signal }, res => {
-      clearTimeout(head)
-      resolve(res)
-    })
-    if (init.idleMs > 0) req.setTimeout(init.idleMs, () => req.destroy(timeoutError(`no data from the API server for ${init.idleMs} ms`)))
-    if (init.headTimeoutMs !== undefined && init.headTimeoutMs > 0) {
-      head = setTimeout(() => req.destroy(timeoutError(`no answer from the API server in ${init.headTimeoutMs} ms`)), init.headTimeoutMs)
-      head.unref()
-    }
-    req.on('error', err => {
-      clearTimeout(head)
-      reject(err)
-    })
+    const req = transport.request(url, { ...options, method, headers, signal: init.signal }, resolve)
+    if (init.idleMs > 0) req.setTimeout(init.idleMs, () => req.destroy(Object.assign(new Error(`no data from the API server for ${init.idleMs} ms`), { code: 'ETIMEDOUT' })))
+    req.on('error', reject)
     req.end(payload)
   })
-}
-
-function timeoutError (message: string): Error {
-  return Object.assign(new Error(message), { code: 'ETIMEDOUT' })
 }
 
 /**
