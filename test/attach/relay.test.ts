@@ -179,7 +179,8 @@ describe('v4 upstream', () => {
     const err = await c.waitControl('error')
     assert.equal(err.status, 501)
     c.send('still here')
-    await new Promise(resolve => setTimeout(resolve, 50))
+    // frames arrive in order: a forwarded CLOSE would be the first one
+    await until(() => r.upFrames.length >= 1)
     assert.deepEqual(r.upFrames.map(f => f.toString('latin1')), ['\u0000still here'])
     c.ws.close()
     await r.done
@@ -191,7 +192,8 @@ describe('v4 upstream', () => {
     c.ws.send(Buffer.from([255, 0]))
     c.send(0, 'x')
     c.send(4, '{"Width":10,"Height":5}')
-    await new Promise(resolve => setTimeout(resolve, 50))
+    // frames arrive in order: a forwarded CLOSE would be the first one
+    await until(() => r.upFrames.length >= 2)
     assert.deepEqual(r.upFrames.map(f => f[0]), [0, 4])
     assert.ok(r.warnings.some(w => w.includes('v5 CLOSE')))
     c.ws.close()
