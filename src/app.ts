@@ -21,14 +21,16 @@ import { apiServerCheck, auditLogCheck } from './health/checks.ts'
 import type { ReadinessCheck } from './readiness.ts'
 import { whoamiPlugin } from './whoami/plugin.ts'
 import { loggerOptions } from './logger.ts'
-import { createDrops } from './drops/index.ts'
-import { dropsRoutes } from './routes/drops.ts'
+import { dropsPlugin } from './drops/plugin.ts'
 import { debugPlugin } from './debug/plugin.ts'
 import { sessionsPlugin } from './sessions/plugin.ts'
 import { signerFromConfig } from './security/signing.ts'
 import { compilePolicy } from './policy/policy.ts'
 import { auditRoutes } from './routes/audit.ts'
-import { createAttach, type Attach } from './attach/index.ts'
+import { attachPlugin } from './attach/plugin.ts'
+import { logsPlugin } from './logs/plugin.ts'
+import { ticketServiceFrom } from './tickets/service.ts'
+import { ticketsPlugin } from './tickets/plugin.ts'
 import { instrumentAudit, registerCacheMetrics } from './plugins/service-metrics.ts'
 
 export interface AppDeps {
@@ -52,8 +54,6 @@ declare module 'fastify' {
     audit: AuditLog
     cluster: Cluster
     lifecycle: { shuttingDown: boolean }
-    /** Attach sessions, log streams and stream tickets. */
-    attach: Attach
   }
 }
 
@@ -116,38 +116,33 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   const signer = signerFromConfig(config.security)
   // One compiled policy for the process: every create, attach and log stream is judged by it.
   const policy = compilePolicy(config.policy)
-  const attach = createAttach({ config: config.attach, verify: signer.verify, policy, ...(deps.clock ? { now: deps.clock } : {}) })
-  app.decorate('attach', attach)
+  const clock = deps.clock ? { clock: deps.clock } : {}
+  // Stream tickets are issued by their route and redeemed by the auth plugin.
+  const tickets = ticketServiceFrom(config.attach, deps.clock)
   await app.register(authPlugin, {
     authenticator: deps.authenticator,
     authorizer: deps.authorizer,
     delegation: config.authorization.delegation,
-    ticketAuthenticator: attach.ticketAuthenticator
+    ticketAuthenticator: tickets
   })
   await app.register(auditBudgetGate)
-  await app.register(attach.plugin, { prefix: '/v1' })
+  await app.register(ticketsPlugin, { prefix: '/v1', tickets })
+  await app.register(attachPlugin, { prefix: '/v1', policy, verify: signer.verify, ...clock })
+  await app.register(logsPlugin, { prefix: '/v1', policy, verify: signer.verify, ...clock })
 
-  const drops = await createDrops({ cluster: deps.cluster, config: config.drops, metricsRegistry: app.metrics.registry, logger: app.log })
-  if (config.drops.enabled) app.addHook('onReady', async () => { drops.start() })
-  // Streams get their `shutdown` event and close before the server waits for connections.
-  app.addHook('preClose', async () => { await drops.close() })
-
-  await app.register(healthPlugin, {
-    isShuttingDown: () => app.lifecycle.shuttingDown,
-    checks: [
-      apiServerCheck(deps.cluster),
-      auditLogCheck(audit),
-      ...(config.drops.enabled ? [drops.readinessCheck] : []),
-      ...(deps.readinessChecks ?? [])
-    ]
-  })
+  const readinessChecks: ReadinessCheck[] = [
+    apiServerCheck(deps.cluster),
+    auditLogCheck(audit),
+    ...(deps.readinessChecks ?? [])
+  ]
+  await app.register(healthPlugin, { isShuttingDown: () => app.lifecycle.shuttingDown, checks: readinessChecks })
   await app.register(whoamiPlugin, { prefix: '/v1', nodeDebugNamespace: config.sessions.nodeDebugNamespace })
-  const clock = deps.clock ? { clock: deps.clock } : {}
   const kube = { kubeRequestTimeoutMs: config.kube.requestTimeoutMs, impersonate: config.authorization.mode === 'impersonate' }
   await app.register(debugPlugin, { prefix: '/v1', sessions: config.sessions, ...kube, replica: replicaName(config), publicUrl: config.server.publicUrl, policy, signer, ...clock })
   await app.register(sessionsPlugin, { prefix: '/v1', sessions: config.sessions, ...kube, replica: config.audit.replica, verify: signer.verify, ...clock })
   await app.register(auditRoutes, { prefix: '/v1', file: config.audit.file, replica: replicaName(config) })
-  if (config.drops.enabled) await app.register(dropsRoutes, { prefix: '/v1', hub: drops.hub, watcher: drops.watcher, config: config.drops })
+  // Its readiness check joins the list /readyz reads on each request (after the gateway's own two).
+  await app.register(dropsPlugin, { prefix: '/v1', onReadinessCheck: check => { readinessChecks.splice(2, 0, check) } })
 
   return app
 }

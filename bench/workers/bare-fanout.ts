@@ -6,7 +6,7 @@
 import http from 'node:http'
 import { processStats, serveCommands } from '../lib/service.ts'
 import { parseDropEvent } from '../../src/drops/parse.ts'
-import { formatSseEvent } from '../../src/drops/sse.ts'
+import { formatSseEvent } from '../../src/lib/sse.ts'
 
 const input = JSON.parse(process.argv[2] ?? '{}') as { simUrl: string, token: string }
 const EVENTS = '/api/v1/events'

@@ -38,7 +38,7 @@ const authnStats = (): CacheStats | undefined => (services.authenticator as { st
 serveCommands({ port }, async (cmd) => {
   switch (cmd) {
     case 'stats':
-      return { ...processStats(), authn: authnStats(), authz: services.authorizer.stats(), sessions: app.attach.sessions.size }
+      return { ...processStats(), authn: authnStats(), authz: services.authorizer.stats(), sessions: app.attachSessions.size }
     case 'gc':
       (globalThis as { gc?: () => void }).gc?.()
       return processStats()

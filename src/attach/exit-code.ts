@@ -2,12 +2,20 @@
 // exit status (the kubelet's ServeAttach reports none), so — like `kubectl
 // run -i` — the exit code is read from the pod status once the streams end.
 // The kubelet updates the status a moment after the exit, hence the short poll.
-import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node'
+
+interface Terminated { exitCode?: number }
+interface ContainerStatus { name: string, state?: { terminated?: Terminated, waiting?: unknown }, lastState?: { terminated?: Terminated } }
+
+/** The parts of a core/v1 Pod (wire JSON or client-node's V1Pod) the lookup reads. */
+export interface PodStatusLike {
+  spec?: { containers: Array<{ name: string }> }
+  status?: { containerStatuses?: ContainerStatus[], initContainerStatuses?: ContainerStatus[], ephemeralContainerStatuses?: ContainerStatus[] }
+}
 
 /** Exit code of a container that has terminated; undefined while it runs (or is unknown). */
-export function exitCodeFromPod (pod: V1Pod, container: string | undefined): number | undefined {
+export function exitCodeFromPod (pod: PodStatusLike, container: string | undefined): number | undefined {
   const st = pod.status
-  const all: V1ContainerStatus[] = [
+  const all: ContainerStatus[] = [
     ...(st?.containerStatuses ?? []),
     ...(st?.initContainerStatuses ?? []),
     ...(st?.ephemeralContainerStatuses ?? [])
@@ -22,7 +30,7 @@ export function exitCodeFromPod (pod: V1Pod, container: string | undefined): num
 }
 
 export interface ExitCodeLookup {
-  readPod: () => Promise<V1Pod>
+  readPod: () => Promise<PodStatusLike>
   container: string | undefined
   timeoutMs: number
   intervalMs?: number

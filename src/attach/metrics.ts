@@ -6,7 +6,6 @@ export interface AttachMetrics {
   active: Gauge
   bytes: Counter<'direction'>
   duration: Histogram
-  logStreams: Gauge
 }
 
 function reuse<T> (registry: Registry, name: string, make: () => T): T {
@@ -18,7 +17,6 @@ export function attachMetrics (registry: Registry): AttachMetrics {
   return {
     active: reuse(registry, 'kdebug_attach_sessions_active', () => new Gauge({ name: 'kdebug_attach_sessions_active', help: 'Attach sessions currently relayed', registers })),
     bytes: reuse(registry, 'kdebug_attach_bytes_total', () => new Counter({ name: 'kdebug_attach_bytes_total', help: 'Attach payload bytes relayed: in = stdin from clients, out = output to clients', labelNames: ['direction'] as const, registers })),
-    duration: reuse(registry, 'kdebug_attach_session_duration_seconds', () => new Histogram({ name: 'kdebug_attach_session_duration_seconds', help: 'Duration of ended attach sessions', buckets: [1, 10, 60, 300, 900, 1800, 3600, 7200, 14400], registers })),
-    logStreams: reuse(registry, 'kdebug_log_streams_active', () => new Gauge({ name: 'kdebug_log_streams_active', help: 'Container log streams currently open', registers }))
+    duration: reuse(registry, 'kdebug_attach_session_duration_seconds', () => new Histogram({ name: 'kdebug_attach_session_duration_seconds', help: 'Duration of ended attach sessions', buckets: [1, 10, 60, 300, 900, 1800, 3600, 7200, 14400], registers }))
   }
 }

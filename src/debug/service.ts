@@ -23,10 +23,12 @@ import type { FoundSession } from '../sessions/found.ts'
 import { waitForContainer } from './wait.ts'
 import type { MetadataSigner } from '../security/signing.ts'
 import type { UserLock } from './user-lock.ts'
+import { ATTACH_PROTOCOLS as CLIENT_PROTOCOLS } from '../attach/protocols.ts'
 
 export type { Caller } from '../audit/records.ts'
 
-export const ATTACH_PROTOCOLS = ['kdebug.v1', 'v5.channel.k8s.io', 'v4.channel.k8s.io']
+/** What the attach links offer (the attach feature's one list). */
+export const ATTACH_PROTOCOLS: string[] = [...CLIENT_PROTOCOLS]
 /** Stands in for the signature in dry runs (never verifies). */
 export const DRY_RUN_SIGNATURE = 'dry-run'
 /** How long an Idempotency-Key is honoured. */

@@ -6,20 +6,17 @@
 // queue, so order is kept and nothing is shown before it is allowed.
 import { randomBytes } from 'node:crypto'
 import { DropRingBuffer, type DropEntry } from './ring-buffer.ts'
-import { formatDropEntry, formatSseComment, formatSseEvent, formatSseRetry } from './sse.ts'
+import { closeSseStreams, formatSseComment, formatSseEvent, formatSseRetry, startHeartbeat, SseWriter, type SseSink } from '../lib/sse.ts'
 import type { DropPredicate } from './filter.ts'
 import type { NamespaceAccess } from './access.ts'
 import type { Drop, DropEventKind } from './types.ts'
 
-/** What the hub needs of an http.ServerResponse (a fake in unit tests). */
-export interface SseResponse {
-  write (chunk: string | Buffer): boolean
-  end (): unknown
-  destroy (): unknown
-  readonly writableLength: number
-  readonly destroyed: boolean
-  readonly writableEnded: boolean
-  once (event: 'close' | 'drain', listener: () => void): unknown
+/** What the hub writes to: the client's socket (a fake in unit tests). */
+export type SseResponse = SseSink
+
+/** The frame of a replay-buffer entry (`event: drop|drop-update`, `id:`, JSON drop). */
+export function formatDropEntry (entry: { id: string, event: string, drop: unknown }): string {
+  return formatSseEvent({ event: entry.event, id: entry.id, data: entry.drop })
 }
 
 export interface HubMetrics {
@@ -62,6 +59,8 @@ type Frame = string | Buffer
 
 interface Queued { namespace: string, frame: Frame }
 
+const HEARTBEAT = formatSseComment('heartbeat')
+
 // drops that may wait for a permission check even with a tiny replay buffer
 const MIN_PENDING = 1024
 
@@ -76,16 +75,15 @@ const MIN_PENDING = 1024
  * synchronous burst (a re-list) alone never cuts a reader that keeps reading.
  */
 export class Subscriber {
-  readonly res: SseResponse
+  /** The stream: backpressure (blocked, drains) and the final frame live there. */
+  readonly sse: SseWriter
   readonly filter: DropPredicate
   readonly access: NamespaceAccess
   readonly #hub: DropHub
   readonly #onClose: ((reason: SubscriberCloseReason) => void) | undefined
   /** Sequence of the last entry handled (written, skipped or queued). */
   cursor: number
-  blocked = false
-  /** 'drain' events so far: a blocked subscriber without new drains between two sweeps is stalled. */
-  drains = 0
+  /** sse.drains at the last sweep: a blocked subscriber without new drains between two sweeps is stalled. */
   drainsAtSweep = 0
   // only used while some namespace's access is being decided
   #queue: Queued[] = []
@@ -93,33 +91,27 @@ export class Subscriber {
   closed = false
   closeReason: SubscriberCloseReason = 'client'
 
-  constructor (hub: DropHub, opts: SubscribeOptions, cursor: number) {
+  constructor (hub: DropHub, opts: SubscribeOptions, cursor: number, onGone: () => void) {
     this.#hub = hub
-    this.res = opts.res
+    this.sse = new SseWriter(opts.res, {
+      maxBufferedBytes: hub.maxBacklogBytes,
+      // a blocked subscriber catches up from the buffer once its socket drains
+      onDrain: () => { this.#resume() },
+      onOverflow: () => { hub.cut(this, 'slow') },
+      onClose: onGone
+    })
     this.filter = opts.filter
     this.access = opts.access
     this.#onClose = opts.onClose
     this.cursor = cursor
   }
 
+  get blocked (): boolean { return this.sse.blocked }
+
   /** Writes a control frame or comment regardless of blocking (heartbeats skip blocked subscribers). */
   write (frame: Frame): boolean {
     if (this.closed) return false
-    const ok = this.res.write(frame)
-    if (!ok) this.#block()
-    return ok
-  }
-
-  #block (): void {
-    if (this.blocked) return
-    this.blocked = true
-    this.res.once('drain', () => {
-      this.blocked = false
-      this.drains++
-      this.#resume()
-    })
-    // the hard memory bound (only reachable with frames larger than the limit)
-    if (this.res.writableLength > this.#hub.maxBacklogBytes) this.#hub.cut(this, 'slow')
+    return this.sse.write(frame)
   }
 
   /** A new entry from the hub (live) or from the buffer (catch-up), in sequence order. */
@@ -166,7 +158,7 @@ export class Subscriber {
       }
       this.#queue.shift()
       if (allowed) {
-        if (!this.res.write(head.frame)) this.#block()
+        this.sse.write(head.frame)
         sent++
       }
     }
@@ -202,7 +194,7 @@ export class DropHub {
   readonly #subs = new Set<Subscriber>()
   // entries are immutable once pushed: serialise each one once, for live fan-out and replays
   readonly #frames = new WeakMap<DropEntry, Buffer>()
-  #heartbeat: NodeJS.Timeout | undefined
+  #stopHeartbeat: (() => void) | undefined
   #recheck: NodeJS.Timeout | undefined
   #sweep: NodeJS.Timeout | undefined
   #closing = false
@@ -255,14 +247,12 @@ export class DropHub {
    * between the replay and the live flow.
    */
   subscribe (opts: SubscribeOptions): Subscriber {
-    const { res } = opts
     const current = this.buffer.idFor(this.buffer.lastSeq)
     const missed = opts.lastEventId === undefined ? [] : this.buffer.since(opts.lastEventId)
     const from = missed === 'too-old' || missed.length === 0 ? this.buffer.lastSeq : (missed[0] as DropEntry).seq - 1
-    const sub = new Subscriber(this, opts, from)
+    const sub: Subscriber = new Subscriber(this, opts, from, () => { this.#remove(sub, sub.closed ? sub.closeReason : 'client') })
     this.#subs.add(sub)
     this.#o.metrics?.subscribers(this.#subs.size)
-    res.once('close', () => this.#remove(sub, sub.closed ? sub.closeReason : 'client'))
     this.#startTimers()
 
     if (opts.lastEventId === undefined) {
@@ -302,13 +292,16 @@ export class DropHub {
       this.#o.metrics?.slowDisconnect()
       sub.finish(reason)
       // its buffer is full: nothing more can reach it, free the memory now
-      sub.res.destroy()
+      sub.sse.destroy()
     } else {
-      sub.write(formatSseEvent({ event: 'revoked', data: { reason: 'forbidden', detail: 'You may no longer list events in this namespace.' } }))
       sub.finish(reason)
-      sub.res.end()
+      sub.sse.end(formatSseEvent({ event: 'revoked', data: { reason: 'forbidden', detail: 'You may no longer list events in this namespace.' } }))
     }
     this.#remove(sub, reason)
+  }
+
+  * #writers (): Iterable<SseWriter> {
+    for (const sub of this.#subs) yield sub.sse
   }
 
   #remove (sub: Subscriber, reason: SubscriberCloseReason): void {
@@ -319,23 +312,19 @@ export class DropHub {
   }
 
   #startTimers (): void {
-    if (this.#heartbeat !== undefined) return
-    const beat = formatSseComment('heartbeat')
-    this.#heartbeat = setInterval(() => {
-      for (const sub of this.#subs) if (!sub.blocked) sub.write(beat)
-    }, this.#o.heartbeatSeconds * 1000)
+    if (this.#stopHeartbeat !== undefined) return
+    this.#stopHeartbeat = startHeartbeat(this.#o.heartbeatSeconds * 1000, () => this.#writers(), HEARTBEAT)
     this.#recheck = setInterval(() => { this.#revalidate().catch(() => {}) }, this.#o.permissionRecheckSeconds * 1000)
     this.#sweep = setInterval(() => { this.#sweepSlow() }, this.#o.slowCheckMs ?? 1000)
-    this.#heartbeat.unref()
     this.#recheck.unref()
     this.#sweep.unref()
   }
 
   #stopTimers (): void {
-    clearInterval(this.#heartbeat)
+    this.#stopHeartbeat?.()
     clearInterval(this.#recheck)
     clearInterval(this.#sweep)
-    this.#heartbeat = undefined
+    this.#stopHeartbeat = undefined
     this.#recheck = undefined
     this.#sweep = undefined
   }
@@ -344,15 +333,15 @@ export class DropHub {
   backlogBytes (sub: Subscriber): number {
     const owed = this.buffer.since(this.buffer.idFor(sub.cursor))
     if (owed === 'too-old') return Infinity
-    let bytes = sub.res.writableLength
+    let bytes = sub.sse.bufferedBytes
     for (const entry of owed) if (sub.filter(entry.drop)) bytes += this.#frame(entry).length
     return bytes
   }
 
   #sweepSlow (): void {
     for (const sub of this.#subs) {
-      const stalled = sub.blocked && sub.drains === sub.drainsAtSweep
-      sub.drainsAtSweep = sub.drains
+      const stalled = sub.blocked && sub.sse.drains === sub.drainsAtSweep
+      sub.drainsAtSweep = sub.sse.drains
       if (stalled && this.backlogBytes(sub) > this.maxBacklogBytes) this.cut(sub, 'slow')
     }
   }
@@ -369,21 +358,9 @@ export class DropHub {
     this.#closing = true
     this.#stopTimers()
     const subs = [...this.#subs]
-    const closed = subs.map(async sub => await new Promise<void>(resolve => {
-      if (sub.res.destroyed) resolve()
-      else sub.res.once('close', resolve)
-    }))
+    for (const sub of subs) sub.finish('shutdown')
     const frame = formatSseEvent({ event: 'shutdown', data: { reason: 'server shutting down', retryMs: this.#o.retryMs } })
-    for (const sub of subs) {
-      sub.write(frame)
-      sub.finish('shutdown')
-      if (!sub.res.writableEnded) sub.res.end()
-    }
-    let timer: NodeJS.Timeout | undefined
-    const grace = new Promise<void>(resolve => { timer = setTimeout(resolve, this.#o.closeGraceMs ?? 1000) })
-    await Promise.race([Promise.all(closed), grace])
-    clearTimeout(timer)
-    for (const sub of subs) if (!sub.res.destroyed) sub.res.destroy()
+    await closeSseStreams(subs.map(s => s.sse), frame, this.#o.closeGraceMs ?? 1000)
     if (subs.length > 0) this.#o.logger?.info({ streams: subs.length }, 'drop streams closed for shutdown')
   }
 }

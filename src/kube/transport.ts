@@ -1,12 +1,18 @@
-// Raw requests to the API server the KubeConfig points at, for the calls that
-// need what client-node's generated clients don't give: JSON exactly as the
-// server sent it (no Date conversion), streamed watches with their ERROR
-// events and 410 bodies intact, and repeated header lines (Impersonate-Group).
-// Server, credentials and TLS come from KubeConfig.applyToHTTPSOptions.
+// The one transport for raw calls to the API server the KubeConfig points at:
+// HTTP requests (JSON exactly as the server sent it, no Date conversion;
+// streamed watches and logs with their ERROR events and 410 bodies intact;
+// repeated header lines such as Impersonate-Group) and WebSocket upgrades
+// (attach). Server, credentials and TLS come from
+// KubeConfig.applyToHTTPSOptions; every call carries the gateway's User-Agent,
+// goes through the pooled keep-alive agent and has a timeout; failures that
+// carry a Kubernetes Status are mapped to problems here (src/kube/errors.ts).
 import http from 'node:http'
 import https from 'node:https'
 import { createHash } from 'node:crypto'
 import type { KubeConfig } from '@kubernetes/client-node'
+import { WebSocket } from 'ws'
+import { Problems, type ProblemError } from '../errors.ts'
+import { parseStatusBody, problemFromStatus, toProblem, type KubeStatus } from './errors.ts'
 import { USER_AGENT, withFieldManager } from './user-agent.ts'
 
 export type HeaderValues = Record<string, string | string[]>
@@ -20,7 +26,7 @@ export interface OpenOptions {
   /** Extra headers; array values go out as separate header lines. */
   headers?: HeaderValues
   signal?: AbortSignal
-  /** Destroy the request when the socket is idle this long (a dead connection, not a slow answer). */
+  /** Destroy the request when the socket is idle this long (a dead connection, not a slow answer); 0 = never (followed logs). */
   idleMs: number
 }
 
@@ -68,19 +74,30 @@ export function closeKubeConnections (kubeConfig: KubeConfig): void {
   keepAliveAgents.delete(kubeConfig)
 }
 
-/** Opens a request and resolves with the response head; the caller reads (or streams) the body. */
-export async function openKubeRequest (kubeConfig: KubeConfig, path: string, init: OpenOptions): Promise<http.IncomingMessage> {
+interface Prepared {
+  url: URL
+  options: https.RequestOptions & { headers: http.OutgoingHttpHeaders }
+}
+
+/** URL, TLS, credentials, agent and headers for one call (the kubeconfig is read per call: credentials may rotate). */
+async function prepare (kubeConfig: KubeConfig, path: string, headers: HeaderValues | undefined): Promise<Prepared> {
   const server = kubeConfig.getCurrentCluster()?.server
   if (!server) throw new NoClusterError()
   const url = new URL(server.replace(/\/+$/, '') + path)
-  const method = init.method ?? 'GET'
-  const query = withFieldManager(method, init.query)
-  if (query) url.search = query.toString()
-  const reqOpts: https.RequestOptions & { headers: Record<string, string> } = { method, headers: { accept: 'application/json', 'user-agent': USER_AGENT } }
+  const reqOpts: https.RequestOptions & { headers: Record<string, string> } = { headers: { accept: 'application/json', 'user-agent': USER_AGENT } }
   await kubeConfig.applyToHTTPSOptions(reqOpts)
   // Proxied clusters keep client-node's agent (it speaks SOCKS/HTTP proxies).
   if (!kubeConfig.getCurrentCluster()?.proxyUrl) reqOpts.agent = keepAliveAgent(kubeConfig, reqOpts, url.protocol === 'http:')
-  const headers: http.OutgoingHttpHeaders = { ...reqOpts.headers, ...init.headers }
+  return { url, options: { ...reqOpts, headers: { ...reqOpts.headers, ...headers } } }
+}
+
+/** Opens a request and resolves with the response head; the caller reads (or streams) the body. */
+export async function openKubeRequest (kubeConfig: KubeConfig, path: string, init: OpenOptions): Promise<http.IncomingMessage> {
+  const method = init.method ?? 'GET'
+  const { url, options } = await prepare(kubeConfig, path, init.headers)
+  const query = withFieldManager(method, init.query)
+  if (query) url.search = query.toString()
+  const headers = options.headers
   const payload = init.body === undefined ? undefined : Buffer.from(JSON.stringify(init.body))
   if (payload) {
     headers['content-type'] = init.contentType ?? 'application/json'
@@ -88,18 +105,39 @@ export async function openKubeRequest (kubeConfig: KubeConfig, path: string, ini
   }
   const transport = url.protocol === 'http:' ? http : https
   return await new Promise((resolve, reject) => {
-    const req = transport.request(url, { ...reqOpts, headers, signal: init.signal }, resolve)
-    req.setTimeout(init.idleMs, () => req.destroy(Object.assign(new Error(`no data from the API server for ${init.idleMs} ms`), { code: 'ETIMEDOUT' })))
+    const req = transport.request(url, { ...options, method, headers, signal: init.signal }, resolve)
+    if (init.idleMs > 0) req.setTimeout(init.idleMs, () => req.destroy(Object.assign(new Error(`no data from the API server for ${init.idleMs} ms`), { code: 'ETIMEDOUT' })))
     req.on('error', reject)
     req.end(payload)
   })
 }
 
-export async function readBody (res: http.IncomingMessage): Promise<string> {
-  res.setEncoding('utf8')
-  let body = ''
-  for await (const chunk of res) body += chunk as string
-  return body
+/**
+ * The body as text. With maxBytes, only that much is kept (the rest is read and dropped):
+ * for error bodies, which are small Statuses unless something misbehaves.
+ */
+export async function readBody (res: http.IncomingMessage, maxBytes = Infinity): Promise<string> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of res as AsyncIterable<Buffer>) {
+    if (size < maxBytes) chunks.push(size + chunk.length > maxBytes ? chunk.subarray(0, maxBytes - size) : chunk)
+    size += chunk.length
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+/** Error bodies are kept up to this size (a Status is a few hundred bytes). */
+export const MAX_ERROR_BODY = 64 * 1024
+
+/** A non-2xx answer as a problem: the Status in its body mapped by problemFromStatus; a body that cannot be read is a 502. */
+export async function failureOf (res: http.IncomingMessage): Promise<ProblemError> {
+  let body: string
+  try { body = await readBody(res, MAX_ERROR_BODY) } catch { return Problems.badGateway() }
+  return problemFromStatus(res.statusCode ?? 502, parseStatusBody(body), headerValue(res.headers['retry-after']))
+}
+
+function headerValue (v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v
 }
 
 /**
@@ -117,6 +155,123 @@ export async function * watchEvents<T> (res: http.IncomingMessage): AsyncGenerat
       const line = pending.slice(0, nl).trim()
       pending = pending.slice(nl + 1)
       if (line !== '') yield JSON.parse(line) as T
+    }
+  }
+}
+
+/** A message that arrived on an upgraded connection before its user took over. */
+export interface EarlyMessage { data: Buffer, isBinary: boolean }
+
+export interface KubeWebSocket {
+  /** Open and paused: nothing is read until the caller resumes it. */
+  socket: WebSocket
+  /** The subprotocol the API server chose. */
+  protocol: string
+  /** Stops buffering and hands over what arrived meanwhile; install handlers first, then resume. */
+  takeOver: () => EarlyMessage[]
+}
+
+export interface WebSocketOptions {
+  /** Subprotocols offered, in order of preference. */
+  protocols: readonly string[]
+  /** Extra headers (impersonation); array values go out as separate header lines. */
+  headers?: HeaderValues
+  /** Largest message accepted (close 1009 beyond). */
+  maxPayload: number
+  /** The handshake must complete within this (default 10 s). */
+  handshakeTimeoutMs?: number
+  /** What is being opened, for refusal messages ("attach", "exec"). */
+  what: string
+}
+
+/**
+ * A refused upgrade as a problem. The API server answers with a Status; a plain-text body is
+ * the kubelet's own answer passed through the upgrade-aware proxy (pre-1.30 path, or non-v5
+ * protocols: kubernetes pkg/kubelet/cri/streaming/errors.go WriteError writes err.Error() with
+ * 500), and so is a 500 Status (error dialing the kubelet): neither means the API server is
+ * unavailable, so both are a 502 naming what the node said.
+ */
+export function upgradeRefusal (what: string, code: number, status: KubeStatus | undefined, body: string, retryAfter?: string): ProblemError {
+  if (!status) {
+    const text = body.trim().slice(0, 300)
+    return Problems.badGateway(text ? `The kubelet refused the ${what}: ${text}` : `The Kubernetes API server answered ${code} to the ${what}.`, { upstreamStatus: code })
+  }
+  if (code === 500) return Problems.badGateway(`The kubelet could not ${what}: ${status.message ?? 'internal error'}`, { kubernetesReason: status.reason, upstreamStatus: code })
+  return problemFromStatus(code, status, retryAfter)
+}
+
+const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000
+
+/**
+ * Opens a WebSocket to the API server (ws:// or wss:// from the cluster's server URL).
+ * Resolves once the handshake completes, with the socket paused and early messages buffered;
+ * rejects with a ProblemError (the refusal's Status mapped by upgradeRefusal, 503 when the
+ * API server does not answer in time).
+ */
+export async function openKubeWebSocket (kubeConfig: KubeConfig, path: string, o: WebSocketOptions): Promise<KubeWebSocket> {
+  let prepared: Prepared
+  try {
+    prepared = await prepare(kubeConfig, path, o.headers)
+  } catch (err) {
+    if (err instanceof NoClusterError) throw Problems.internal('No Kubernetes API server is configured.')
+    throw toProblem(err)
+  }
+  const { url, options } = prepared
+  url.protocol = url.protocol === 'http:' ? 'ws:' : 'wss:'
+  // ws sets its own Connection/Upgrade/Sec-WebSocket-* headers; the API server needs no Accept.
+  const { accept: _accept, ...headers } = options.headers
+  const socket = new WebSocket(url, [...o.protocols], {
+    ...options,
+    headers: headers as Record<string, string>,
+    perMessageDeflate: false,
+    maxPayload: o.maxPayload,
+    handshakeTimeout: o.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS
+  })
+  const early: EarlyMessage[] = []
+  const buffer = (data: Buffer, isBinary: boolean): void => { early.push({ data, isBinary }) }
+
+  await new Promise<void>((resolve, reject) => {
+    let settled = false
+    const fail = (p: ProblemError): void => {
+      if (settled) return
+      settled = true
+      socket.removeAllListeners()
+      socket.on('error', () => {})
+      socket.terminate()
+      reject(p)
+    }
+    socket.once('unexpected-response', (req, res) => {
+      readBody(res, MAX_ERROR_BODY).catch(() => '').then(body => {
+        req.destroy()
+        const status = parseStatusBody(body)
+        // x/net/websocket refuses an unsupported subprotocol with a bare 403.
+        if (res.statusCode === 403 && !status) fail(Problems.badGateway(`The Kubernetes API server refused the ${o.what} subprotocols (${o.protocols.join(', ')}).`))
+        else fail(upgradeRefusal(o.what, res.statusCode ?? 502, status, body, headerValue(res.headers['retry-after'])))
+      }, () => fail(Problems.badGateway()))
+    })
+    socket.once('error', err => {
+      // ws reports its own handshake timeout as a bare Error: the API server did not answer.
+      if (/opening handshake has timed out/i.test(err.message)) fail(Problems.upstreamUnavailable(`The Kubernetes API server did not complete the ${o.what} handshake in time.`, { retryAfter: 5 }))
+      else fail(toProblem(err))
+    })
+    socket.once('open', () => {
+      if (settled) return
+      settled = true
+      socket.removeAllListeners('unexpected-response')
+      socket.removeAllListeners('error')
+      socket.on('error', () => {}) // the user installs its own handlers
+      socket.pause()
+      resolve()
+    })
+    socket.on('message', buffer)
+  })
+
+  return {
+    socket,
+    protocol: socket.protocol,
+    takeOver: () => {
+      socket.off('message', buffer)
+      return early.splice(0)
     }
   }
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { AckWindow } from '../../src/attach/ack-window.ts'
+import { AckWindow } from '../../src/attach/relay/ack-window.ts'
 
 function windowWithPings (windowBytes = 100, ackEveryBytes = 25): { w: AckWindow, pings: Buffer[] } {
   const pings: Buffer[] = []

@@ -10,14 +10,16 @@ import { WebSocket, type ClientOptions } from 'ws'
 import type { Sim, SimOptions } from '../../src/sim/index.ts'
 import type { Config } from '../../src/config.ts'
 import type { Services } from '../../src/services.ts'
-import type { Attach } from '../../src/attach/index.ts'
+import type { SessionRegistry } from '../../src/attach/registry.ts'
+import type { LogStreams } from '../../src/logs/streams.ts'
 import type { AttachConfig } from '../../src/attach/config-schema.ts'
 import { deepMerge, startStack } from './stack.ts'
 
 export interface AttachStack {
   sim: Sim
   app: FastifyInstance
-  attach: Attach
+  /** The gateway's live attach sessions and log streams. */
+  attach: { sessions: SessionRegistry, logStreams: LogStreams }
   attachConfig: AttachConfig
   config: Config
   services: Services
@@ -50,7 +52,7 @@ export async function startAttachStack (opts: { attach?: Record<string, unknown>
   return {
     sim: stack.sim,
     app: stack.app,
-    attach: stack.app.attach,
+    attach: { sessions: stack.app.attachSessions, logStreams: stack.app.logStreams },
     attachConfig: stack.config.attach,
     config: stack.config,
     services: stack.services,

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import http from 'node:http'
 import { once } from 'node:events'
 import { KubeConfig } from '@kubernetes/client-node'
-import { closeKubeConnections, openKubeRequest, readBody, watchEvents } from '../../src/kube/transport.ts'
+import { closeKubeConnections, openKubeRequest, readBody, upgradeRefusal, watchEvents } from '../../src/kube/transport.ts'
 
 function kubeConfigFor (server: string): KubeConfig {
   const kc = new KubeConfig()
@@ -62,4 +62,17 @@ test('watch events are split on newlines, not on HTTP chunks', async () => {
     closeKubeConnections(kc)
     server.close()
   }
+})
+
+test('upgradeRefusal: the kubelet\'s plain text and a 500 Status are 502 (the node), never "API server unavailable"', () => {
+  const text = upgradeRefusal('attach', 500, undefined, 'container c not found in pod p_demo')
+  assert.deepEqual([text.status, text.code, text.detail], [502, 'GW_UPSTREAM_ERROR', 'The kubelet refused the attach: container c not found in pod p_demo'])
+  const tty = upgradeRefusal('attach', 500, undefined, 'rpc error: code = InvalidArgument desc = tty and stderr cannot both be true')
+  assert.equal(tty.status, 502)
+  const dial = upgradeRefusal('attach', 500, { status: 'Failure', message: 'error dialing backend: dial tcp 10.0.0.5:10250: connect: connection refused', reason: 'InternalError', code: 500 }, '')
+  assert.deepEqual([dial.status, dial.extras.kubernetesReason], [502, 'InternalError'])
+  assert.equal(upgradeRefusal('attach', 503, { status: 'Failure', reason: 'ServiceUnavailable', code: 503 }, '').status, 503)
+  assert.equal(upgradeRefusal('attach', 404, { status: 'Failure', message: 'pods "x" not found', reason: 'NotFound', code: 404 }, '').status, 404)
+  const long = upgradeRefusal('attach', 500, undefined, 'x'.repeat(10_000))
+  assert.ok(long.detail.length < 400)
 })

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { startStack, type Stack } from '../helpers/stack.ts'
 import { openWs } from '../helpers/attach-stack.ts'
-import { KdebugClient } from '../gateway/attach-client.ts'
+import { KdebugClient } from '../helpers/attach-client.ts'
 import { GATEWAY_VERSION, USER_AGENT, withFieldManager } from '../../src/kube/user-agent.ts'
 import { managerOrUserAgent } from '../../src/sim/registry/managed-fields.ts'
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import net from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { startDropsStack, SseClient, type DropsStack } from './drops-stack.ts'
+import { startDropsStack, SseClient, type DropsStack } from '../helpers/drops-stack.ts'
 
 const tailerDrop = (namespace: string, pod: string, port = 5432): Parameters<DropsStack['sim']['drops']['tailer']>[0] =>
   ({ namespace, pod, direction: 'send', peer: 'payments', peerIP: '10.244.2.17', port })

@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync, rmSync } from 'node:fs'
 import { startAttachStack, createShellPod, createPod, openWs } from '../helpers/attach-stack.ts'
-import { KdebugClient } from './attach-client.ts'
+import { KdebugClient } from '../helpers/attach-client.ts'
 
 const bearer = { authorization: 'Bearer alice-token' }
 

@@ -1,8 +1,9 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { formatDropEntry, formatSseComment, formatSseEvent, formatSseRetry } from '../../src/drops/sse.ts'
+import { formatSseComment, formatSseEvent, formatSseRetry } from '../../src/lib/sse.ts'
+import { formatDropEntry } from '../../src/drops/hub.ts'
 import { DropRingBuffer } from '../../src/drops/ring-buffer.ts'
-import { makeDrop } from './fixtures.ts'
+import { makeDrop } from '../drops/fixtures.ts'
 
 interface Dispatched { type: string, data: string, lastEventId: string }
 

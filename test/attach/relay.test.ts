@@ -4,10 +4,13 @@ import { test, describe, after } from 'node:test'
 import assert from 'node:assert/strict'
 import type { AddressInfo } from 'node:net'
 import { WebSocket, WebSocketServer } from 'ws'
-import { RelaySession, CloseCode, KDEBUG_PROTOCOL, exitCodeOf, type ClientProtocol, type RelayOptions, type SessionEnd } from '../../src/attach/relay.ts'
-import type { ChannelProtocol } from '../../src/attach/upstream.ts'
-import { KdebugClient, ChannelClient } from './attach-client.ts'
-import { sessionLimitMs } from '../../src/routes/attach.ts'
+import { RelaySession, type RelayOptions, type SessionEnd } from '../../src/attach/relay/session.ts'
+import { CloseCode } from '../../src/attach/relay/close-codes.ts'
+import { exitCodeOf } from '../../src/attach/relay/channel.ts'
+import { KDEBUG_PROTOCOL, type ChannelProtocol, type ClientProtocol } from '../../src/attach/protocols.ts'
+import { KdebugClient, ChannelClient } from '../helpers/attach-client.ts'
+import { ManualTimers } from '../helpers/manual-timers.ts'
+import { sessionLimitMs } from '../../src/attach/limits.ts'
 
 interface Rig {
   client: WebSocket
@@ -176,7 +179,8 @@ describe('v4 upstream', () => {
     const err = await c.waitControl('error')
     assert.equal(err.status, 501)
     c.send('still here')
-    await new Promise(resolve => setTimeout(resolve, 50))
+    // frames arrive in order: a forwarded CLOSE would be the first one
+    await until(() => r.upFrames.length >= 1)
     assert.deepEqual(r.upFrames.map(f => f.toString('latin1')), ['\u0000still here'])
     c.ws.close()
     await r.done
@@ -188,7 +192,8 @@ describe('v4 upstream', () => {
     c.ws.send(Buffer.from([255, 0]))
     c.send(0, 'x')
     c.send(4, '{"Width":10,"Height":5}')
-    await new Promise(resolve => setTimeout(resolve, 50))
+    // frames arrive in order: a forwarded CLOSE would be the first one
+    await until(() => r.upFrames.length >= 2)
     assert.deepEqual(r.upFrames.map(f => f[0]), [0, 4])
     assert.ok(r.warnings.some(w => w.includes('v5 CLOSE')))
     c.ws.close()
@@ -205,24 +210,34 @@ describe('keepalive and limits', () => {
   })
 
   test('a slow reader is not mistaken for a dead one (its pongs queue behind output)', async () => {
-    const r = await rig({ relay: { pingIntervalMs: 30, highWaterMark: 64 * 1024 } })
+    const timers = new ManualTimers()
+    const r = await rig({ relay: { pingIntervalMs: 30, highWaterMark: 64 * 1024, timers } })
     r.client.pause()
     const chunk = Buffer.concat([Buffer.from([1]), Buffer.alloc(64 * 1024, 97)])
     const flood = setInterval(() => { for (let i = 0; i < 16; i++) r.up.send(chunk) }, 5)
-    // However slow the machine, first reach backpressure, then outlast ten ping intervals in it.
     let ended: SessionEnd | undefined
     r.done.then(end => { ended = end }, () => {})
-    await until(() => r.relay.stats().upstreamPaused || ended !== undefined)
-    assert.equal(ended, undefined, `the session ended before backpressure: ${JSON.stringify(ended)}`)
-    const pingsBefore = r.relay.stats()
-    await new Promise(resolve => setTimeout(resolve, 300))
-    clearInterval(flood)
-    assert.ok(pingsBefore.upstreamPaused && r.relay.stats().upstreamPaused, 'backpressure engaged and held')
-    assert.equal(r.client.readyState, WebSocket.OPEN, 'still open after 10 ping intervals')
-    // Who closes after this is a race with the 30 ms keepalive on a loaded
-    // machine; the property under test is the survival above.
-    r.client.terminate()
-    await r.done
+    try {
+      // First reach backpressure, then outlast ten ping intervals in it.
+      await until(() => r.relay.stats().upstreamPaused || ended !== undefined)
+      assert.equal(ended, undefined, `the session ended before backpressure: ${JSON.stringify(ended)}`)
+      for (let i = 0; i < 10; i++) {
+        timers.advance(30)
+        await new Promise(resolve => setImmediate(resolve)) // pongs that could arrive, do
+      }
+      assert.ok(r.relay.stats().upstreamPaused, 'backpressure engaged and held')
+      assert.equal(ended, undefined, `ended during backpressure: ${JSON.stringify(ended)}`)
+      assert.equal(r.client.readyState, WebSocket.OPEN, 'still open after 10 ping intervals')
+    } finally {
+      clearInterval(flood)
+      r.client.terminate()
+      // the relay's close handshake may need its force-close timer: let time pass until it ends
+      const isEnded = (): boolean => ended !== undefined
+      while (!isEnded()) {
+        await new Promise(resolve => setImmediate(resolve))
+        timers.advance(100)
+      }
+    }
   })
 
   test('answered pings keep an idle-free session open', async () => {
@@ -236,16 +251,23 @@ describe('keepalive and limits', () => {
   })
 
   test('idle timeout closes with 4001; activity postpones it', async () => {
-    const r = await rig({ relay: { idleTimeoutMs: 150 } })
+    const timers = new ManualTimers()
+    const r = await rig({ relay: { idleTimeoutMs: 150, timers } })
     const c = r.wrap(ws => new KdebugClient(ws))
-    const t0 = Date.now()
-    for (let i = 0; i < 4; i++) {
-      await new Promise(resolve => setTimeout(resolve, 60))
+    const t0 = timers.now()
+    for (let i = 1; i <= 4; i++) {
+      timers.advance(60)
       c.send('k')
+      await until(() => r.relay.stats().bytesIn === i) // the input reached the relay at this time
     }
+    assert.equal(c.closeInfo, undefined, 'input kept it alive past the idle timeout')
+    timers.advance(149)
+    await new Promise(resolve => setImmediate(resolve))
+    assert.equal(c.closeInfo, undefined, 'not idle yet: 149 ms since the last input')
+    timers.advance(1)
     const closed = await c.closed
     assert.equal(closed.code, CloseCode.idle)
-    assert.ok(Date.now() - t0 >= 240 + 140, 'input kept it alive')
+    assert.equal(timers.now() - t0, 4 * 60 + 150)
   })
 
   test('maximum duration closes with 4000 even while busy', async () => {

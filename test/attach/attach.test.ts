@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { floodContent } from '../../src/sim/kubelet/process-shell.ts'
 import { startAttachStack, createShellPod, openWs, type AttachStack } from '../helpers/attach-stack.ts'
-import { KdebugClient, ChannelClient } from './attach-client.ts'
+import { KdebugClient, ChannelClient } from '../helpers/attach-client.ts'
 
 let s: AttachStack
 const bearer = (as = 'alice'): Record<string, string> => ({ authorization: `Bearer ${as}-token` })

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { startAttachStack, createShellPod, openWs, type AttachStack } from '../helpers/attach-stack.ts'
-import { KdebugClient, ChannelClient } from './attach-client.ts'
+import { KdebugClient, ChannelClient } from '../helpers/attach-client.ts'
 
 let s: AttachStack
 const bearer = { authorization: 'Bearer alice-token' }

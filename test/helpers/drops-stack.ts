@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { Sim } from '../../src/sim/index.ts'
 import type { DropsConfig } from '../../src/drops/config-schema.ts'
-import { deepMerge, startStack } from '../helpers/stack.ts'
+import { deepMerge, startStack } from './stack.ts'
 
 export interface DropsStack {
   sim: Sim

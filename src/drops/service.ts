@@ -1,6 +1,6 @@
-// Wiring of the packet drop stream for the app: one upstream watch feeding
-// one hub, their metrics, and the /readyz check. buildApp registers the
-// routes with { hub, watcher, config } and calls close() from preClose.
+// The packet drop stream of one replica: one upstream watch feeding one hub,
+// their metrics, and the /readyz check. The plugin (plugin.ts) starts it when
+// the app is ready and closes it before the server waits for connections.
 import type { Registry } from 'prom-client'
 import type { Cluster } from '../kube/cluster.ts'
 import type { ReadinessCheck } from '../readiness.ts'
@@ -9,10 +9,6 @@ import { DropHub } from './hub.ts'
 import { DropWatcher, type WatcherHealth } from './watcher.ts'
 import { kubeEventsUpstream, type EventsUpstream } from './upstream.ts'
 import { createDropMetrics } from './metrics.ts'
-
-export { DropsConfigSchema, type DropsConfig } from './config-schema.ts'
-export { DropHub } from './hub.ts'
-export { DropWatcher } from './watcher.ts'
 
 interface LoggerLike {
   info: (obj: object, msg: string) => void

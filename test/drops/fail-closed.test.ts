@@ -3,7 +3,7 @@
 // empty or partial 200 — with an empty buffer as well as with drops in it.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { startDropsStack, type DropsStack } from './drops-stack.ts'
+import { startDropsStack, type DropsStack } from '../helpers/drops-stack.ts'
 
 let s: DropsStack
 before(async () => { s = await startDropsStack({}) })

@@ -2,9 +2,9 @@ import { test, describe, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { startAttachStack, createShellPod, openWs, type AttachStack } from '../helpers/attach-stack.ts'
-import { KdebugClient } from './attach-client.ts'
-import { TicketService, bindingOf } from '../../src/attach/tickets.ts'
-import { translateBearerProtocol } from '../../src/attach/index.ts'
+import { KdebugClient } from '../helpers/attach-client.ts'
+import { TicketService, bindingOf } from '../../src/tickets/service.ts'
+import { translateBearerProtocol } from '../../src/attach/protocols.ts'
 import type { Identity } from '../../src/auth/identity.ts'
 
 let s: AttachStack

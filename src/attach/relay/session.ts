@@ -1,46 +1,22 @@
-// The relay between an attach client's WebSocket and the upstream attach
-// WebSocket. It owns framing (Kubernetes channel protocols passed through,
-// or the simple `kdebug.v1` protocol translated), backpressure (a side stops
-// being read while the other side's send queue is above the high-water mark),
-// fairness (yield after a byte budget), keepalive pings, idle and duration
-// limits, and the close handshake of both sides. Protocols and close codes:
-// openapi/attach.md.
-import { StringDecoder } from 'node:string_decoder'
+// One attach session: the client's WebSocket and the upstream attach
+// WebSocket, joined. The codec (codec.ts) decides what each message means for
+// the client's protocol; this class owns the I/O: backpressure (a side stops
+// being read while the other side's send queue is above the high-water mark,
+// all in toClient/toUpstream and their flush callbacks), fairness (yield after
+// a byte budget), keepalive pings, idle and duration limits, and the close
+// handshake of both sides. Protocols and close codes: openapi/attach.md.
 import type { WebSocket, RawData } from 'ws'
-import type { KubeStatus } from '../kube/errors.ts'
-import { V4_PROTOCOL, V5_PROTOCOL, type ChannelProtocol, type EarlyMessage } from './upstream.ts'
-import type { Recorder } from './recording.ts'
+import type { KubeStatus } from '../../kube/errors.ts'
+import type { EarlyMessage } from '../../kube/transport.ts'
+import { KDEBUG_PROTOCOL, type ChannelProtocol, type ClientProtocol } from '../protocols.ts'
+import type { Recorder } from '../recording.ts'
+import { Channel, exitCodeOf, resizeFrame } from './channel.ts'
+import type { ClientCodec, ClientMessage } from './codec.ts'
+import { ChannelCodec } from './channel-codec.ts'
+import { KdebugCodec } from './kdebug-codec.ts'
+import { CloseCode } from './close-codes.ts'
 import { AckWindow } from './ack-window.ts'
-
-export const KDEBUG_PROTOCOL = 'kdebug.v1'
-export type ClientProtocol = ChannelProtocol | typeof KDEBUG_PROTOCOL
-
-const STDIN = 0
-const STDOUT = 1
-const STDERR = 2
-const ERROR = 3
-const RESIZE = 4
-const CLOSE = 255
-
-/** WebSocket close codes the gateway sends to attach clients (documented in openapi/attach.md). */
-export const CloseCode = {
-  /** The session ended: the process exited or the container detached us. */
-  normal: 1000,
-  /** The gateway is shutting down. */
-  goingAway: 1001,
-  /** The upstream connection failed or ended without a status. */
-  upstreamError: 1011,
-  /** The maximum session duration (config or policy) was reached. */
-  maxDuration: 4000,
-  /** No input or output for idleTimeoutSeconds. */
-  idle: 4001,
-  /** The client sent a message that is not valid for its protocol. */
-  badMessage: 4002,
-  /** The client did not answer pings. */
-  keepalive: 4003,
-  /** The debug session's expiresAt was reached (its TTL capped the session). */
-  sessionExpired: 4004
-} as const
+import { realTimers, type RelayTimers, type TimerHandle } from './timers.ts'
 
 export interface RelayOptions {
   client: WebSocket
@@ -70,6 +46,8 @@ export interface RelayOptions {
   /** Byte counts since the last call, for metrics. */
   onBytes?: (stdinBytes: number, outputBytes: number) => void
   onWarning?: (msg: string) => void
+  /** Time and timers (default: the real ones). */
+  timers?: RelayTimers
 }
 
 export interface SessionEnd {
@@ -105,33 +83,32 @@ function toBuffer (raw: RawData): Buffer {
   return Buffer.from(raw)
 }
 
-/** exit code from a NonZeroExitCode status, as client-go reads it. */
-export function exitCodeOf (status: KubeStatus): number | undefined {
-  if (status.reason !== 'NonZeroExitCode') return undefined
-  const cause = status.details?.causes?.find(c => c.reason === 'ExitCode')
-  const n = Number.parseInt(cause?.message ?? '', 10)
-  return Number.isInteger(n) && n >= 0 && n <= 255 ? n : undefined
+export function codecFor (o: Pick<RelayOptions, 'clientProtocol' | 'upstreamProtocol' | 'stderrAsText'>): ClientCodec {
+  const opts = { upstreamProtocol: o.upstreamProtocol, ...(o.stderrAsText !== undefined ? { stderrAsText: o.stderrAsText } : {}) }
+  return o.clientProtocol === KDEBUG_PROTOCOL ? new KdebugCodec(opts) : new ChannelCodec(opts)
 }
 
 const FORCE_CLOSE_MS = 2000
 const MAX_STATUS_CHARS = 64 * 1024
+
+type EndState = Omit<SessionEnd, 'bytesIn' | 'bytesOut' | 'durationMs'>
 
 export class RelaySession {
   readonly done: Promise<SessionEnd>
   readonly #o: RelayOptions
   readonly #client: WebSocket
   readonly #up: WebSocket
-  readonly #kdebug: boolean
-  readonly #started = Date.now()
+  readonly #codec: ClientCodec
+  readonly #t: RelayTimers
+  readonly #started: number
   readonly #lowWater: number
-  readonly #stderrDecoder = new StringDecoder('utf8')
   #resolve!: (end: SessionEnd) => void
   #bytesIn = 0
   #bytesOut = 0
   #reportedIn = 0
   #reportedOut = 0
   #statusText = ''
-  #lastActivity = Date.now()
+  #lastActivity: number
   #budget = 0
   #yields = 0
   #corked = false
@@ -152,16 +129,19 @@ export class RelaySession {
   #ending = false
   #clientClosed = false
   #upClosed = false
-  #end: Omit<SessionEnd, 'bytesIn' | 'bytesOut' | 'durationMs'> | undefined
-  #timers: NodeJS.Timeout[] = []
-  #idleTimer: NodeJS.Timeout | undefined
-  #warnedClose = false
+  #pendingLookup = false
+  #end: EndState | undefined
+  #timers: TimerHandle[] = []
+  #idleTimer: TimerHandle | undefined
 
   constructor (opts: RelayOptions) {
     this.#o = opts
     this.#client = opts.client
     this.#up = opts.upstream
-    this.#kdebug = opts.clientProtocol === KDEBUG_PROTOCOL
+    this.#codec = codecFor(opts)
+    this.#t = opts.timers ?? realTimers
+    this.#started = this.#t.now()
+    this.#lastActivity = this.#started
     this.#lowWater = Math.floor(opts.highWaterMark / 4)
     const windowBytes = opts.sendWindow ?? 0
     this.#window = windowBytes > 0
@@ -189,19 +169,15 @@ export class RelaySession {
     })
     u.on('pong', () => { this.#upAwaitPong = false })
 
-    if (this.#kdebug) this.#sendControl({ type: 'ready' })
+    this.#tell(this.#codec.ready())
     for (const m of this.#o.early ?? []) this.#guard(() => this.#fromUpstream(m.data, m.isBinary))
     if (this.#o.initialSize && this.#o.tty) this.#resize(this.#o.initialSize.cols, this.#o.initialSize.rows)
     u.resume()
 
-    const ping = setInterval(() => this.#guard(() => this.#pingTick()), this.#o.pingIntervalMs)
-    ping.unref()
-    this.#timers.push(ping)
+    this.#timers.push(this.#t.setInterval(() => this.#guard(() => this.#pingTick()), this.#o.pingIntervalMs))
     if (this.#o.maxDurationMs > 0) {
       const end = this.#o.maxDurationClose ?? { code: CloseCode.maxDuration, reason: 'maximum session duration reached' }
-      const t = setTimeout(() => this.close(end.code, end.reason), this.#o.maxDurationMs)
-      t.unref()
-      this.#timers.push(t)
+      this.#timers.push(this.#t.setTimeout(() => this.close(end.code, end.reason), this.#o.maxDurationMs))
     }
     if (this.#o.idleTimeoutMs > 0) this.#armIdle(this.#o.idleTimeoutMs)
     // Either side may have gone while the upgrade was under way: its close event is already past.
@@ -225,7 +201,7 @@ export class RelaySession {
   close (code: number, reason: string): void {
     if (this.#ending) return
     this.#finish({ closeCode: code, closeReason: reason, endedBy: 'gateway' })
-    if (this.#kdebug && code !== CloseCode.goingAway) this.#sendControl({ type: 'error', status: 408, message: reason })
+    this.#tell(this.#codec.closing(code, reason))
     this.#closeClient(code, reason)
     this.#closeUpstream()
   }
@@ -249,22 +225,24 @@ export class RelaySession {
   #fromUpstream (data: Buffer, isBinary: boolean): void {
     if (!isBinary || data.length < 2) return // the empty readiness frame, or text (base64 protocols are never offered)
     const ch = data[0] as number
-    const payload = data.subarray(1)
-    if (ch === ERROR) {
+    if (ch === Channel.error) {
       // One small Status is expected; never keep more than a bounded amount.
-      if (this.#statusText.length < MAX_STATUS_CHARS) this.#statusText += payload.toString('utf8').slice(0, MAX_STATUS_CHARS)
-      if (!this.#kdebug) this.#toClient(data, true)
+      if (this.#statusText.length < MAX_STATUS_CHARS) this.#statusText += data.subarray(1).toString('utf8').slice(0, MAX_STATUS_CHARS)
+      this.#tell(this.#codec.status(data))
       return
     }
-    if (ch !== STDOUT && ch !== STDERR) return
+    if (ch !== Channel.stdout && ch !== Channel.stderr) return
+    const payload = data.subarray(1)
     this.#bytesOut += payload.length
-    this.#lastActivity = Date.now()
+    this.#lastActivity = this.#t.now()
     this.#o.recorder?.output(payload)
     if (this.#ending && this.#clientClosed) return
-    if (!this.#kdebug) this.#toClient(data, true)
-    else if (ch === STDERR && this.#o.stderrAsText) this.#sendControl({ type: 'stderr', data: this.#stderrDecoder.write(payload) })
-    else this.#toClient(payload, true)
+    this.#tell(this.#codec.output(ch, data, payload))
     this.#afterUpstreamRead(data.length)
+  }
+
+  #tell (m: ClientMessage | undefined): void {
+    if (m !== undefined) this.#toClient(m.data, m.binary)
   }
 
   #toClient (data: Buffer | string, binary: boolean): void {
@@ -280,10 +258,6 @@ export class RelaySession {
     }
     this.#client.send(data, { binary }, this.#onClientFlushed)
     this.#window?.sent(data.length)
-  }
-
-  #sendControl (msg: Record<string, unknown>): void {
-    this.#toClient(JSON.stringify(msg), false)
   }
 
   #afterUpstreamRead (n: number): void {
@@ -326,80 +300,31 @@ export class RelaySession {
 
   #fromClient (data: Buffer, isBinary: boolean): void {
     if (this.#ending) return
-    if (this.#kdebug) {
-      if (isBinary) this.#stdin(data)
-      else this.#control(data.toString('utf8'))
-    } else {
-      if (!isBinary) { this.#protocolError('text frames are not part of the channel protocol'); return }
-      if (data.length === 0) return
-      const ch = data[0] as number
-      if (ch === CLOSE) {
-        if (this.#o.upstreamProtocol === V5_PROTOCOL) this.#toUpstream(data)
-        else this.#warnCloseUnsupported()
+    const action = this.#codec.fromClient(data, isBinary)
+    switch (action.type) {
+      case 'upstream':
+        if (action.stdin !== undefined) {
+          this.#bytesIn += action.stdin.length
+          this.#o.recorder?.input(action.stdin)
+        }
+        if (action.resize !== undefined) this.#o.recorder?.resize(action.resize.cols, action.resize.rows)
+        if (action.activity !== false) this.#lastActivity = this.#t.now()
+        this.#toUpstream(action.frame)
         return
-      }
-      if (ch === STDIN) {
-        const payload = data.subarray(1)
-        this.#bytesIn += payload.length
-        this.#o.recorder?.input(payload)
-      } else if (ch === RESIZE) {
-        this.#recordResize(data.subarray(1))
-      }
-      this.#lastActivity = Date.now()
-      this.#toUpstream(data)
-    }
-  }
-
-  #stdin (payload: Buffer): void {
-    if (payload.length === 0) return
-    const frame = Buffer.allocUnsafe(payload.length + 1)
-    frame[0] = STDIN
-    payload.copy(frame, 1)
-    this.#bytesIn += payload.length
-    this.#lastActivity = Date.now()
-    this.#o.recorder?.input(payload)
-    this.#toUpstream(frame)
-  }
-
-  #control (text: string): void {
-    let msg: unknown
-    try { msg = JSON.parse(text) } catch { this.#protocolError('control messages must be JSON'); return }
-    const m = (typeof msg === 'object' && msg !== null ? msg : {}) as Record<string, unknown>
-    if (m.type === 'resize') {
-      const { cols, rows } = m
-      const ok = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n > 0 && n <= 65535
-      if (!ok(cols) || !ok(rows)) { this.#sendControl({ type: 'error', status: 400, message: 'resize needs integer cols and rows in 1..65535' }); return }
-      this.#lastActivity = Date.now()
-      this.#resize(cols, rows)
-    } else if (m.type === 'close-stdin') {
-      if (this.#o.upstreamProtocol === V5_PROTOCOL) this.#toUpstream(Buffer.from([CLOSE, STDIN]))
-      else this.#sendControl({ type: 'error', status: 501, message: 'stdin cannot be closed: the API server speaks v4.channel.k8s.io, which has no close message' })
-    } else {
-      // Unknown types are refused but do not end the session (newer clients, older gateway).
-      this.#sendControl({ type: 'error', status: 400, message: `unknown control message type ${JSON.stringify(m.type ?? null)}` })
+      case 'reply':
+        this.#tell(action.message)
+        return
+      case 'ignore':
+        if (action.warning !== undefined) this.#o.onWarning?.(action.warning)
+        return
+      case 'invalid':
+        this.#protocolError(action.reason)
     }
   }
 
   #resize (cols: number, rows: number): void {
-    const json = JSON.stringify({ Width: cols, Height: rows })
     this.#o.recorder?.resize(cols, rows)
-    this.#toUpstream(Buffer.concat([Buffer.from([RESIZE]), Buffer.from(json)]))
-  }
-
-  #recordResize (payload: Buffer): void {
-    if (!this.#o.recorder) return
-    try {
-      const v = JSON.parse(payload.toString('utf8')) as Record<string, unknown>
-      const w = v.Width ?? v.width
-      const h = v.Height ?? v.height
-      if (typeof w === 'number' && typeof h === 'number') this.#o.recorder.resize(w, h)
-    } catch { /* the API server judges it */ }
-  }
-
-  #warnCloseUnsupported (): void {
-    if (this.#warnedClose) return
-    this.#warnedClose = true
-    this.#o.onWarning?.('client sent a v5 CLOSE but the upstream speaks v4: ignored')
+    this.#toUpstream(resizeFrame(cols, rows))
   }
 
   #toUpstream (frame: Buffer): void {
@@ -464,12 +389,11 @@ export class RelaySession {
   }
 
   #armIdle (ms: number): void {
-    this.#idleTimer = setTimeout(() => {
-      const idle = Date.now() - this.#lastActivity
+    this.#idleTimer = this.#t.setTimeout(() => {
+      const idle = this.#t.now() - this.#lastActivity
       if (idle >= this.#o.idleTimeoutMs) this.close(CloseCode.idle, 'idle timeout')
       else this.#armIdle(this.#o.idleTimeoutMs - idle)
     }, ms)
-    this.#idleTimer.unref()
   }
 
   #flushBytes (): void {
@@ -504,13 +428,13 @@ export class RelaySession {
     const exitCode = exitCodeOf(status)
     if (exitCode !== undefined) {
       this.#finish({ closeCode: CloseCode.normal, closeReason: 'session ended', endedBy: 'upstream', exitCode })
-      if (this.#kdebug) this.#sendControl({ type: 'exit', code: exitCode })
+      this.#tell(this.#codec.exited(exitCode))
       this.#closeClient(CloseCode.normal, 'session ended')
       return
     }
     const error = { status: status.code ?? 500, message: status.message ?? 'attach failed', ...(status.reason ? { reason: status.reason } : {}) }
     this.#finish({ closeCode: CloseCode.upstreamError, closeReason: 'upstream error', endedBy: 'upstream', error })
-    if (this.#kdebug) this.#sendControl({ type: 'error', ...error })
+    this.#tell(this.#codec.failed(error))
     this.#closeClient(CloseCode.upstreamError, 'upstream error')
   }
 
@@ -519,14 +443,14 @@ export class RelaySession {
     const report = (exitCode: number | undefined): void => {
       if (exitCode !== undefined) this.#end = { ...this.#end!, exitCode }
       else this.#end = { ...this.#end!, detached: true }
-      if (this.#kdebug) this.#sendControl(exitCode !== undefined ? { type: 'exit', code: exitCode } : { type: 'detached' })
+      this.#tell(exitCode !== undefined ? this.#codec.exited(exitCode) : this.#codec.detached())
       this.#closeClient(CloseCode.normal, 'session ended')
     }
     const resolver = this.#o.resolveExitCode
     // Attach never carries the exit code: without the pod-status lookup it is unknown, not 0.
     if (!resolver) { this.#closeClient(CloseCode.normal, 'session ended'); return }
     // Passthrough clients read the Status themselves: close now, look the code up for the record only.
-    if (!this.#kdebug) this.#closeClient(CloseCode.normal, 'session ended')
+    if (this.#o.clientProtocol !== KDEBUG_PROTOCOL) this.#closeClient(CloseCode.normal, 'session ended')
     this.#pendingLookup = true
     resolver().then(report, () => report(undefined)).finally(() => {
       this.#pendingLookup = false
@@ -534,11 +458,9 @@ export class RelaySession {
     })
   }
 
-  #pendingLookup = false
-
   #upstreamFailed (message: string): void {
     this.#finish({ closeCode: CloseCode.upstreamError, closeReason: 'upstream closed', endedBy: 'upstream', error: { status: 502, message } })
-    if (this.#kdebug) this.#sendControl({ type: 'error', status: 502, message })
+    this.#tell(this.#codec.failed({ status: 502, message }))
     this.#closeClient(CloseCode.upstreamError, 'upstream closed')
   }
 
@@ -551,24 +473,22 @@ export class RelaySession {
     this.#maybeDone()
   }
 
-  #finish (end: Omit<SessionEnd, 'bytesIn' | 'bytesOut' | 'durationMs'>): void {
+  #finish (end: EndState): void {
     if (this.#ending) return
     this.#ending = true
     this.#end = end
-    for (const t of this.#timers) clearInterval(t)
-    if (this.#idleTimer) clearTimeout(this.#idleTimer)
+    for (const t of this.#timers) this.#t.clear(t)
+    if (this.#idleTimer !== undefined) this.#t.clear(this.#idleTimer)
     // Nothing more will be relayed: let both sides drain their close frames.
     this.#upPausedBp = false
     this.#upPausedWindow = false
     this.#clientPausedBp = false
     if (this.#up.isPaused) this.#up.resume()
     if (this.#client.isPaused) this.#client.resume()
-    const force = setTimeout(() => {
+    this.#timers.push(this.#t.setTimeout(() => {
       if (!this.#clientClosed) this.#client.terminate()
       if (!this.#upClosed) this.#up.terminate()
-    }, FORCE_CLOSE_MS)
-    force.unref()
-    this.#timers.push(force)
+    }, FORCE_CLOSE_MS))
   }
 
   #closeClient (code: number, reason: string): void {
@@ -587,11 +507,9 @@ export class RelaySession {
 
   #maybeDone (): void {
     if (!this.#ending || !this.#clientClosed || !this.#upClosed || this.#pendingLookup) return
-    for (const t of this.#timers) clearTimeout(t)
+    for (const t of this.#timers) this.#t.clear(t)
     this.#timers = []
     this.#flushBytes()
-    this.#resolve({ ...this.#end!, bytesIn: this.#bytesIn, bytesOut: this.#bytesOut, durationMs: Date.now() - this.#started })
+    this.#resolve({ ...this.#end!, bytesIn: this.#bytesIn, bytesOut: this.#bytesOut, durationMs: this.#t.now() - this.#started })
   }
 }
-
-export { V4_PROTOCOL, V5_PROTOCOL }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { loadKubeConfig } from '../../src/kube/cluster.ts'
 import { UpstreamConnector, attachPath } from '../../src/attach/upstream.ts'
 import { isProblemError } from '../../src/errors.ts'
+import { closeKubeConnections } from '../../src/kube/transport.ts'
 import { startSim } from '../../src/sim/index.ts'
 import { createShellPod } from '../helpers/attach-stack.ts'
 
@@ -11,16 +12,47 @@ test('attachPath omits false flags, as kubectl does', () => {
     '/api/v1/namespaces/demo/pods/web/attach?container=debugger-x&stdin=true&stdout=true&tty=true')
 })
 
-test('upstream: credentials, impersonation as separate header lines, v5 negotiated, refusals as problems', async () => {
+test('upstream: credentials and impersonation as separate header lines reach the API server', async () => {
+  const { createServer } = await import('node:http')
+  const seen: string[][] = []
+  // Records the handshake's header lines, then refuses it as the API server would a missing pod.
+  const server = createServer((req, res) => {
+    seen.push(req.rawHeaders)
+    res.writeHead(404, { 'content-type': 'application/json' })
+    res.end(JSON.stringify({ kind: 'Status', status: 'Failure', message: 'pods "web" not found', reason: 'NotFound', code: 404 }))
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  const kubeconfigText = `apiVersion: v1
+kind: Config
+clusters: [{ name: c, cluster: { server: 'http://127.0.0.1:${port}', insecure-skip-tls-verify: true } }]
+users: [{ name: u, user: { token: gateway-token } }]
+contexts: [{ name: x, context: { cluster: c, user: u } }]
+current-context: x
+`
+  const kubeConfig = loadKubeConfig({ kubeconfigText })
+  try {
+    const connector = new UpstreamConnector({ kubeConfig, maxPayload: 1 << 20 })
+    const err = await connector.connect({ namespace: 'demo', pod: 'web', container: 'app', stdin: true, stdout: true, stderr: false, tty: true }, { user: 'alice', groups: ['dev', 'ops', 'system:authenticated'] }).catch(e => e as unknown)
+    assert.ok(isProblemError(err))
+    assert.equal(err.status, 404)
+    const lines = seen[0] ?? []
+    const values = (name: string): string[] => lines.flatMap((v, i) => i % 2 === 0 && v.toLowerCase() === name ? [lines[i + 1] as string] : [])
+    assert.deepEqual(values('authorization'), ['Bearer gateway-token'])
+    assert.deepEqual(values('impersonate-user'), ['alice'])
+    assert.deepEqual(values('impersonate-group'), ['dev', 'ops'], 'one line per group; system:authenticated is implied')
+    assert.deepEqual(values('sec-websocket-protocol'), ['v5.channel.k8s.io,v4.channel.k8s.io'])
+    assert.match(values('user-agent')[0] ?? '', /kdebug-gateway/)
+  } finally {
+    closeKubeConnections(kubeConfig)
+    server.close()
+  }
+})
+
+test('upstream: v5 negotiated with the sim, early frames kept, refusals as problems', async () => {
   const sim = await startSim({ startDelayMs: 5 })
   try {
     const connector = new UpstreamConnector({ kubeConfig: loadKubeConfig({ kubeconfigText: sim.kubeconfig }), maxPayload: 1 << 20 })
-    const opts = await connector.requestOptions({ user: 'alice', groups: ['dev', 'ops', 'system:authenticated'] })
-    const headers = opts.headers as Record<string, string | string[]>
-    assert.equal(headers.Authorization, 'Bearer gateway-token')
-    assert.equal(headers['Impersonate-User'], 'alice')
-    assert.deepEqual(headers['Impersonate-Group'], ['dev', 'ops'])
-
     const pod = await createShellPod(sim)
     const up = await connector.connect({ namespace: 'demo', pod, container: 'sh', stdin: true, stdout: true, stderr: true, tty: false })
     assert.equal(up.protocol, 'v5.channel.k8s.io')

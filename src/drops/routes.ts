@@ -9,16 +9,17 @@ import { Type, type Static, type TypeBoxTypeProvider } from '@fastify/type-provi
 import { problemResponses } from '../schemas/problem.ts'
 import { permissionsFor } from '../auth/permissions.ts'
 import { Problems } from '../errors.ts'
-import { DropSchema } from '../drops/types.ts'
-import { DropFilterSchema, compileDropFilter, type DropFilter } from '../drops/filter.ts'
-import { NamespaceAccess } from '../drops/access.ts'
-import type { DropHub } from '../drops/hub.ts'
-import type { DropWatcher } from '../drops/watcher.ts'
-import type { DropsConfig } from '../drops/config-schema.ts'
 import { TicketParam } from '../schemas/stream.ts'
 import { Names } from '../schemas/names.ts'
 import { auditRequest, type AuditScope } from '../audit/records.ts'
 import { callerOf } from '../plugins/decision-audit.ts'
+import { lastEventIdOf, SSE_HEADERS, wantsEventStream } from '../lib/sse.ts'
+import { DropSchema } from './types.ts'
+import { DropFilterSchema, compileDropFilter, type DropFilter } from './filter.ts'
+import { NamespaceAccess } from './access.ts'
+import type { DropHub } from './hub.ts'
+import type { DropWatcher } from './watcher.ts'
+import type { DropsConfig } from './config-schema.ts'
 
 export interface DropsRouteOptions {
   hub: DropHub
@@ -61,17 +62,6 @@ const SSE_DESCRIPTION = 'With `Accept: text/event-stream`: a live stream of `dro
   '`shutdown` events with ids for `Last-Event-ID` resume, a `retry:` hint and heartbeat comments (see openapi/drops.md). ' +
   'Otherwise a JSON page of the recent drops, newest first.'
 
-function wantsEventStream (request: FastifyRequest): boolean {
-  return (request.headers.accept ?? '').toLowerCase().includes('text/event-stream')
-}
-
-function lastEventIdOf (request: FastifyRequest, query: DropsQuery): string | undefined {
-  const header = request.headers['last-event-id']
-  const h = Array.isArray(header) ? header[0] : header
-  if (h !== undefined && h !== '') return h.slice(0, 64)
-  return query.lastEventId === '' ? undefined : query.lastEventId
-}
-
 export async function dropsRoutes (fastify: FastifyInstance, opts: DropsRouteOptions): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const { hub, watcher, config } = opts
@@ -92,7 +82,7 @@ export async function dropsRoutes (fastify: FastifyInstance, opts: DropsRouteOpt
       access.grant(namespace)
     }
     const predicate = compileDropFilter(filter)
-    const stream = wantsEventStream(request)
+    const stream = wantsEventStream(request.headers.accept)
     const scope: AuditScope = {
       audit: app.audit,
       caller: callerOf(request),
@@ -137,13 +127,8 @@ export async function dropsRoutes (fastify: FastifyInstance, opts: DropsRouteOpt
       if (v === undefined || /[\r\n]/.test(String(v))) continue
       for (const one of Array.isArray(v) ? v : [v]) head.push(`${k}: ${String(one)}`)
     }
-    head.push(
-      'content-type: text/event-stream; charset=utf-8',
-      'cache-control: no-cache',
-      // nginx would otherwise buffer the stream
-      'x-accel-buffering: no',
-      'connection: close'
-    )
+    for (const [k, v] of Object.entries(SSE_HEADERS)) head.push(`${k}: ${v}`)
+    head.push('connection: close')
     socket.write(head.join('\r\n') + '\r\n\r\n')
     // no Nagle delay between small event frames
     socket.setNoDelay(true)
@@ -153,7 +138,7 @@ export async function dropsRoutes (fastify: FastifyInstance, opts: DropsRouteOpt
       res,
       filter: predicate,
       access,
-      lastEventId: lastEventIdOf(request, query),
+      lastEventId: lastEventIdOf(request.headers['last-event-id'], query.lastEventId),
       onClose: reason => log.info({ reason, durationMs: Date.now() - opened }, 'drop stream closed')
     })
   }
