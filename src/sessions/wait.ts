@@ -2,7 +2,7 @@
 // container runs, terminates or fails to pull/start, or the time runs out.
 import type { CallOptions, DebugClient } from '../kube/debug-client.ts'
 import type { Pod } from '../kube/types.ts'
-import { containerView, isSettled } from '../sessions/state.ts'
+import { containerView, isSettled } from './state.ts'
 
 export interface WaitArgs {
   namespace: string
