@@ -28,6 +28,7 @@ import { signerFromConfig } from './security/signing.ts'
 import { auditRoutes } from './routes/audit.ts'
 import { createAttach, type Attach } from './attach/index.ts'
 import { instrumentAudit, registerCacheMetrics } from './plugins/service-metrics.ts'
+import { uiPlugin } from './ui/plugin.ts'
 
 export interface AppDeps {
   config: Config
@@ -156,6 +157,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   await app.register(debugPlugin, { prefix: '/v1', config, signer, ...(deps.clock ? { clock: deps.clock } : {}) })
   await app.register(auditRoutes, { prefix: '/v1', file: config.audit.file, replica: replicaName(config) })
   if (config.drops.enabled) await app.register(dropsRoutes, { prefix: '/v1', hub: drops.hub, watcher: drops.watcher, config: config.drops })
+  if (config.ui.enabled) await app.register(uiPlugin, { ui: config.ui, authentication: config.authentication, nodeDebugNamespace: config.sessions.nodeDebugNamespace })
 
   return app
 }

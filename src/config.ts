@@ -13,6 +13,7 @@ import { defaultPolicy } from './auth/policy-default.ts'
 import { DropsConfigSchema } from './drops/config-schema.ts'
 import { AttachConfigSchema } from './attach/config-schema.ts'
 import { LimitsConfigSchema } from './budgets/config-schema.ts'
+import { UiConfigSchema } from './ui/config-schema.ts'
 
 export const ServerConfigSchema = Type.Object({
   host: Type.String({ default: '0.0.0.0', description: 'Address to listen on.' }),
@@ -76,7 +77,8 @@ export const ConfigSchema = Type.Object({
   drops: DropsConfigSchema,
   security: SecurityConfigSchema,
   limits: LimitsConfigSchema,
-  docs: DocsConfigSchema
+  docs: DocsConfigSchema,
+  ui: UiConfigSchema
 }, { additionalProperties: false })
 
 export type Config = Static<typeof ConfigSchema>
