@@ -84,10 +84,12 @@ async function main (): Promise<void> {
     throw err
   }
   mkdirSync(DATA_DIR, { recursive: true })
-  // A fresh console build for this checkout (about a second), unless ui.dir points at one.
-  if (config.ui.enabled && config.ui.dir === undefined) await buildUi()
   const logger = pino(loggerOptions(config.logging.level))
   const kubeconfigPath = resolve(DATA_DIR, 'demo.kubeconfig')
+  // A fresh console build of this checkout into ./data/ui (about a second, while the sim starts), unless ui.dir names one.
+  const uiBuild = config.ui.enabled && config.ui.dir === undefined
+    ? buildUi({ outdir: resolve(DATA_DIR, 'ui') }).then(r => { config.ui.dir = r.outdir })
+    : Promise.resolve()
   const sim = await startSim({
     host: '127.0.0.1',
     port: Number(process.env.DEMO_SIM_PORT ?? 0),
@@ -98,6 +100,7 @@ async function main (): Promise<void> {
     streamIdleTimeoutMs: 4 * 3600_000,
     log: (msg) => logger.debug({ component: 'sim' }, msg)
   })
+  await uiBuild
   const services = await createServices(config, { kubeconfigText: sim.kubeconfig })
   const app = await buildApp({ ...services, config, logger })
   await app.listen({ host: config.server.host, port: config.server.port })

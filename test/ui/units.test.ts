@@ -2,7 +2,7 @@
 // countdowns, drop summaries, stream query strings and attach URLs.
 import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
-import { checkImage, suggestImages } from '../../ui/src/images.ts'
+import { allowedRepositories, checkImage, suggestImages } from '../../ui/src/images.ts'
 import { countdown, dropSummary } from '../../ui/src/format.ts'
 import { attachPath, attachTarget, dropsQuery, startedAttachUrl } from '../../ui/src/urls.ts'
 import { describeProblem, type Drop } from '../../ui/src/api.ts'
@@ -26,6 +26,11 @@ describe('images', () => {
     assert.deepEqual(suggestImages(developers), ['busybox:latest', 'alpine:latest', 'nicolaka/netshoot:latest', 'wbitt/network-multitool:latest', 'registry.k8s.io/e2e-test-images/agnhost:latest'])
     assert.deepEqual(suggestImages(['**@sha256:*', '*', 'registry.example.com/team/*:*']), [])
     for (const s of suggestImages(developers)) assert.equal(checkImage(s, developers).ok, true, s)
+  })
+
+  test('the short list of allowed repositories shown under the field', () => {
+    assert.deepEqual(allowedRepositories(developers), ['busybox', 'alpine', 'nicolaka/netshoot', 'wbitt/network-multitool', 'registry.k8s.io/e2e-test-images/agnhost'])
+    assert.deepEqual(allowedRepositories(['**@sha256:*', 'registry.example.com/team/*:*']), ['**', 'registry.example.com/team/*'])
   })
 })
 

@@ -33,3 +33,13 @@ export function suggestImages (patterns: readonly string[]): string[] {
   }
   return out
 }
+
+/** The repositories a rule allows, short: `docker.io/library/busybox:*` and `…@sha256:*` → `busybox`. */
+export function allowedRepositories (patterns: readonly string[]): string[] {
+  const out: string[] = []
+  for (const p of patterns) {
+    const repo = p.trim().replace(/(@sha256)?:\*$/, '').replace(/^docker\.io\/library\//, '').replace(/^docker\.io\//, '')
+    if (!out.includes(repo)) out.push(repo)
+  }
+  return out
+}

@@ -94,6 +94,9 @@ export class TerminalSession {
       }
       const msg = JSON.parse(e.data) as { type: string, code?: number, message?: string, data?: string }
       if (msg.type === 'ready') {
+        // A shell printed its prompt before we attached; kubectl says the same
+        // (kubernetes/kubectl pkg/cmd/attach/attach.go, "If you don't see a command prompt").
+        this.term.writeln('\x1b[2mIf you don\'t see a command prompt, try pressing enter.\x1b[0m')
         this.#opts.onStatus({ kind: 'connected' })
         this.#fitNow()
         this.#control({ type: 'resize', cols: this.term.cols, rows: this.term.rows })

@@ -3,7 +3,7 @@
 // reason is required when the rule requires one. The gateway decides again.
 import { useMemo, useState } from 'preact/hooks'
 import type { Allowed, DebugRequest } from '../api.ts'
-import { checkImage, suggestImages } from '../images.ts'
+import { allowedRepositories, checkImage, suggestImages } from '../images.ts'
 import { Modal } from './dialog.tsx'
 import { background } from '../background.ts'
 
@@ -78,8 +78,8 @@ export function DebugDialog (props: DebugDialogProps) {
             onInput={(e) => setImage(e.currentTarget.value)}
           />
           <datalist id='image-options'>{suggestions.map(s => <option key={s} value={s} />)}</datalist>
-          <small id='image-help' class={imageCheck && !imageCheck.ok ? 'bad' : 'hint'}>
-            {imageCheck && !imageCheck.ok ? imageCheck.message : `Allowed: ${allowed.images.join(', ')}`}
+          <small id='image-help' class={imageCheck && !imageCheck.ok ? 'bad' : 'hint'} title={allowed.images.join('\n')}>
+            {imageCheck && !imageCheck.ok ? imageCheck.message : `Allowed: ${allowedRepositories(allowed.images).join(', ')}`}
           </small>
         </label>
         {props.targets && props.targets.length > 0 && (
