@@ -135,7 +135,9 @@ test('restartPolicy Always: an exiting container goes CrashLoopBackOff, then res
 
 test('a pod pinned to a node that does not exist stays as created (no kubelet sees it)', async () => {
   await api(sim, ADMIN, 'POST', '/api/v1/namespaces/demo/pods', { body: pod('lost1', [{ name: 'c', image: 'busybox' }], { nodeName: 'node-9' }) })
-  await new Promise(resolve => setTimeout(resolve, 100))
+  // a pod created after it on a real node has gone through the kubelet, so lost1 had every chance to
+  await api(sim, ADMIN, 'POST', '/api/v1/namespaces/demo/pods', { body: pod('found1', [{ name: 'c', image: 'busybox' }], { nodeName: 'node-1' }) })
+  await waitFor(() => status('found1')?.phase === 'Running', 'found1 Running')
   assert.deepEqual(status('lost1'), { phase: 'Pending', qosClass: 'BestEffort' })
   const d = await api(sim, ADMIN, 'DELETE', '/api/v1/namespaces/demo/pods/lost1')
   assert.equal(d.status, 200)
