@@ -1,8 +1,9 @@
 // Watch over HTTP: initial ADDED, resume from a resourceVersion, selector
 // transitions, bookmarks, 410 before and after the stream starts, timeouts, drops.
-import { test, before, after } from 'node:test'
+import { test, describe, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { startSim } from '../../../src/sim/index.ts'
+import { filterEvent } from '../../../src/sim/apiserver/watch.ts'
 import type { Sim } from '../../../src/sim/index.ts'
 import { ADMIN, api, readWatch, waitFor } from '../../helpers/sim-api.ts'
 
@@ -138,4 +139,16 @@ test('a client that goes away is unsubscribed', async () => {
   } finally {
     await own.close()
   }
+})
+
+describe('watch filtering', () => {
+  test('selector transitions become ADDED / DELETED', () => {
+    const running = (o: any): boolean => o.status.phase === 'Running'
+    const a = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'a', namespace: 'ns' }, status: { phase: 'Running' } } as any
+    const pending = { ...a, status: { phase: 'Pending' } }
+    assert.equal(filterEvent({ type: 'MODIFIED', resource: 'pods', object: a, previous: pending, rv: 2 }, running)?.type, 'ADDED')
+    assert.equal(filterEvent({ type: 'MODIFIED', resource: 'pods', object: pending, previous: a, rv: 2 }, running)?.type, 'DELETED')
+    assert.equal(filterEvent({ type: 'MODIFIED', resource: 'pods', object: a, previous: a, rv: 2 }, running)?.type, 'MODIFIED')
+    assert.equal(filterEvent({ type: 'MODIFIED', resource: 'pods', object: pending, previous: pending, rv: 2 }, running), undefined)
+  })
 })

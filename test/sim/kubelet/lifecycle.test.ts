@@ -5,6 +5,7 @@ import assert from 'node:assert/strict'
 import { startSim } from '../../../src/sim/index.ts'
 import type { Sim } from '../../../src/sim/index.ts'
 import { ADMIN, api, readWatch, waitFor } from '../../helpers/sim-api.ts'
+import { normalizeImage } from '../../../src/sim/kubelet/lifecycle.ts'
 
 let sim: Sim
 before(async () => { sim = await startSim({ startDelayMs: 30, pullBackOffMs: 40, terminationDelayMs: 30, restartDelayMs: 40 }) })
@@ -142,4 +143,11 @@ test('a pod pinned to a node that does not exist stays as created (no kubelet se
   const d = await api(sim, ADMIN, 'DELETE', '/api/v1/namespaces/demo/pods/lost1')
   assert.equal(d.status, 200)
   assert.ok(d.json.metadata.deletionTimestamp, 'scheduled pods get a graceful delete')
+})
+
+test('image normalisation as the CRI reports it', () => {
+  assert.equal(normalizeImage('nginx:1.27'), 'docker.io/library/nginx:1.27')
+  assert.equal(normalizeImage('busybox'), 'docker.io/library/busybox:latest')
+  assert.equal(normalizeImage('envoyproxy/envoy:v1.31'), 'docker.io/envoyproxy/envoy:v1.31')
+  assert.equal(normalizeImage('registry.example.com:5000/a/b'), 'registry.example.com:5000/a/b:latest')
 })
