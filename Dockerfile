@@ -7,6 +7,9 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
+# The web console (/ui/, off unless ui.enabled): bundled here, served from ui/dist; no CDN at run time.
+COPY ui ./ui
+RUN npm run build:ui
 
 # Runtime dependencies only (no TypeScript, no Node-24 shim, no test tools).
 FROM node:24-slim AS deps
@@ -18,6 +21,7 @@ FROM node:24-slim AS runtime
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/ui/dist ./ui/dist
 COPY package.json ./
 # The audit log lives on a mounted volume (the root filesystem is read-only in deploy/).
 ENV KDEBUG_AUDIT_FILE=/var/lib/kdebug/audit.log

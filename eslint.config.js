@@ -1,5 +1,5 @@
 import neostandard from 'neostandard'
 
 export default [
-  ...neostandard({ ts: true, ignores: ['dist/**', 'node_modules/**', 'data/**', 'bench/results/**', 'openapi/**'] })
+  ...neostandard({ ts: true, ignores: ['dist/**', 'ui/dist/**', 'node_modules/**', 'data/**', 'bench/results/**', 'openapi/**'] })
 ]

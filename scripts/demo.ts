@@ -7,6 +7,8 @@
 // Env: KDEBUG_SERVER_HOST / KDEBUG_SERVER_PORT (default 127.0.0.1:8080), any
 // other KDEBUG_* setting, DEMO_SIM_PORT (default random), DEMO_DROP_INTERVAL_MS
 // (default 5000, 0 = off), DEMO_REAL_SHELL=1 (attach runs a real /bin/sh).
+// The web console is on (/ui/, built into ui/dist first) and attach sessions
+// are recorded, so the console can play them back.
 import { mkdirSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { pino } from 'pino'
@@ -16,6 +18,7 @@ import { loadConfig, ConfigError, type Config } from '../src/config.ts'
 import { loggerOptions } from '../src/logger.ts'
 import { createServices } from '../src/services.ts'
 import { buildApp } from '../src/app.ts'
+import { buildUi } from '../ui/build.ts'
 
 const DATA_DIR = resolve('data')
 
@@ -35,11 +38,12 @@ function startDropEmitter (sim: Sim, intervalMs: number, log: (msg: string) => v
   return () => clearInterval(timer)
 }
 
-function banner (gatewayUrl: string, sim: Sim, kubeconfigPath: string, auditFile: string): string {
+function banner (gatewayUrl: string, sim: Sim, kubeconfigPath: string, auditFile: string, ui: boolean): string {
   const t = sim.tokens
+  const consoleLine = ui ? `\n  web console      ${gatewayUrl}/ui/   (sign in with a token below)` : ''
   return `
 kdebug-gateway demo
-  gateway          ${gatewayUrl}
+  gateway          ${gatewayUrl}${consoleLine}
   simulated API    ${sim.httpsUrl}
   kubeconfig       ${kubeconfigPath}   (kubectl --kubeconfig ${kubeconfigPath} get pods -A)
   audit log        ${auditFile}   (npm run audit:verify -- ${auditFile})
@@ -66,6 +70,10 @@ async function main (): Promise<void> {
       KDEBUG_SERVER_HOST: '127.0.0.1',
       KDEBUG_AUDIT_FILE: resolve(DATA_DIR, 'audit.log'),
       KDEBUG_AUDIT_REPLICA: 'demo',
+      KDEBUG_UI_ENABLED: 'true',
+      KDEBUG_UI_NAMESPACES: 'demo,payments',
+      KDEBUG_ATTACH_RECORDING_ENABLED: 'true',
+      KDEBUG_ATTACH_RECORDING_DIR: resolve(DATA_DIR, 'recordings'),
       ...process.env
     }, process.argv.slice(2))
   } catch (err) {
@@ -78,6 +86,10 @@ async function main (): Promise<void> {
   mkdirSync(DATA_DIR, { recursive: true })
   const logger = pino(loggerOptions(config.logging.level))
   const kubeconfigPath = resolve(DATA_DIR, 'demo.kubeconfig')
+  // A fresh console build of this checkout into ./data/ui (about a second, while the sim starts), unless ui.dir names one.
+  const uiBuild = config.ui.enabled && config.ui.dir === undefined
+    ? buildUi({ outdir: resolve(DATA_DIR, 'ui') }).then(r => { config.ui.dir = r.outdir })
+    : Promise.resolve()
   const sim = await startSim({
     host: '127.0.0.1',
     port: Number(process.env.DEMO_SIM_PORT ?? 0),
@@ -88,6 +100,7 @@ async function main (): Promise<void> {
     streamIdleTimeoutMs: 4 * 3600_000,
     log: (msg) => logger.debug({ component: 'sim' }, msg)
   })
+  await uiBuild
   const services = await createServices(config, { kubeconfigText: sim.kubeconfig })
   const app = await buildApp({ ...services, config, logger })
   await app.listen({ host: config.server.host, port: config.server.port })
@@ -102,7 +115,7 @@ async function main (): Promise<void> {
 
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : config.server.port
-  process.stdout.write(banner(`http://${config.server.host}:${port}`, sim, kubeconfigPath, config.audit.file ?? '(stdout)'))
+  process.stdout.write(banner(`http://${config.server.host}:${port}`, sim, kubeconfigPath, config.audit.file ?? '(stdout)', config.ui.enabled))
 }
 
 main().catch((err: Error) => {

@@ -32,6 +32,7 @@ import { logsPlugin } from './logs/plugin.ts'
 import { ticketServiceFrom } from './tickets/service.ts'
 import { ticketsPlugin } from './tickets/plugin.ts'
 import { instrumentAudit, registerCacheMetrics } from './plugins/service-metrics.ts'
+import { uiPlugin } from './ui/plugin.ts'
 
 export interface AppDeps {
   config: Config
@@ -143,6 +144,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   await app.register(auditRoutes, { prefix: '/v1', file: config.audit.file, replica: replicaName(config) })
   // Its readiness check joins the list /readyz reads on each request (after the gateway's own two).
   await app.register(dropsPlugin, { prefix: '/v1', onReadinessCheck: check => { readinessChecks.splice(2, 0, check) } })
+  if (config.ui.enabled) await app.register(uiPlugin, { ui: config.ui, authentication: config.authentication, nodeDebugNamespace: config.sessions.nodeDebugNamespace })
 
   return app
 }

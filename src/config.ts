@@ -15,6 +15,7 @@ import { DropsConfigSchema } from './drops/config-schema.ts'
 import { AttachConfigSchema } from './attach/config-schema.ts'
 import { LimitsConfigSchema } from './budgets/config-schema.ts'
 import { SessionsConfigSchema } from './sessions/config-schema.ts'
+import { UiConfigSchema } from './ui/config-schema.ts'
 
 export const ServerConfigSchema = Type.Object({
   host: Type.String({ default: '0.0.0.0', description: 'Address to listen on.' }),
@@ -70,7 +71,8 @@ export const ConfigSchema = Type.Object({
   drops: DropsConfigSchema,
   security: SecurityConfigSchema,
   limits: LimitsConfigSchema,
-  docs: DocsConfigSchema
+  docs: DocsConfigSchema,
+  ui: UiConfigSchema
 }, { additionalProperties: false })
 
 export type Config = Static<typeof ConfigSchema>

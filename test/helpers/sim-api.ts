@@ -23,7 +23,8 @@ export async function api (sim: Sim, token: string | undefined, method: string, 
   return { status: res.status, headers: res.headers, text, json }
 }
 
-export async function waitFor<T> (fn: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 3000): Promise<T> {
+/** Polls `fn` until it returns a value (not undefined/false); the deadline only bounds a failing test. */
+export async function waitFor<T> (fn: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const v = await fn()

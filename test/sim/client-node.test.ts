@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { ApiException, CoreV1Api, KubeConfig, PatchStrategy, Watch, setHeaderOptions } from '@kubernetes/client-node'
 import { startSim } from '../../src/sim/index.ts'
 import type { Sim } from '../../src/sim/index.ts'
-import { ADMIN, api } from '../helpers/sim-api.ts'
+import { ADMIN, api, waitFor } from '../helpers/sim-api.ts'
 
 let sim: Sim
 let kc: KubeConfig
@@ -54,6 +54,7 @@ test('Watch resumes from a list resourceVersion and reports 410 for a compacted 
   const ev = (name: string): unknown => ({ apiVersion: 'v1', kind: 'Event', metadata: { name }, involvedObject: { kind: 'Pod', namespace: 'demo', name: 'web' }, reason: 'PacketDrop', message: 'x', type: 'Warning' })
   await api(sim, ADMIN, 'POST', '/api/v1/namespaces/demo/events', { body: ev('cn1') })
   const watch = new Watch(kc)
+  await waitFor(() => sim.store.watcherCount === 0, 'earlier watches to end')
   const seen: string[] = []
   let lastRV = ''
   const got = new Promise<void>((resolve, reject) => {
@@ -63,7 +64,9 @@ test('Watch resumes from a list resourceVersion and reports 410 for a compacted 
       if (seen.length === 2) resolve()
     }, (err) => { if (err) reject(err) }).then(ctl => { got.finally(() => ctl.abort()).catch(() => {}) }, reject)
   })
-  setTimeout(() => { api(sim, ADMIN, 'POST', '/api/v1/namespaces/demo/events', { body: ev('cn2') }).catch(() => {}) }, 50)
+  // cn2 is created once the watch is open, so it arrives as a live event, not from history
+  await waitFor(() => sim.store.watcherCount === 1, 'the watch to open')
+  await api(sim, ADMIN, 'POST', '/api/v1/namespaces/demo/events', { body: ev('cn2') })
   await got
   assert.deepEqual(seen, ['ADDED cn1', 'ADDED cn2'])
   assert.equal(lastRV, sim.store.get('events', 'demo', 'cn2')?.metadata.resourceVersion)

@@ -32,6 +32,9 @@ async function startTlsProxy (target: URL, key: Buffer, cert: Buffer): Promise<H
   const server = createHttpsServer({ key, cert }, (req, res) => {
     const up = httpRequest(new URL(req.url ?? '/', target), { method: req.method, headers: req.headers }, upRes => {
       res.writeHead(upRes.statusCode ?? 502, upRes.headers)
+      // Headers go out now, not with the first body byte: a watch with nothing to report yet must
+      // still answer, or client-go's reflector waits on it (and kubectl debug cannot stop its informer).
+      res.flushHeaders()
       upRes.pipe(res)
     })
     up.on('error', () => res.destroy())

@@ -93,8 +93,11 @@ test('debug -i with piped stdin waits (list+watch) and attaches over WebSocket',
 })
 
 test('get -w receives Table watch events (first with columns)', { skip }, async () => {
+  // the sim's only watchers are HTTP watches: none left from earlier kubectl runs, then kubectl's own
+  await waitFor(() => currentSim().store.watcherCount === 0, 'earlier watches to end')
   const watching = kubectl(['get', 'pods', '-n', 'demo', '-w', '--request-timeout=2s', '--context', 'admin'])
-  await new Promise(resolve => setTimeout(resolve, 500))
+  // change the pod once kubectl's watch is open, so the change arrives as a watch event
+  await waitFor(() => currentSim().store.watcherCount === 1, 'kubectl to open its watch')
   currentSim().store.mutate('pods', 'demo', 'web', p => { p.metadata.labels = { ...p.metadata.labels, touched: 'yes' } })
   const r = await watching
   const lines = r.stdout.trim().split('\n')

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net'
 import { WebSocket, WebSocketServer } from 'ws'
 import { ProcessTable, type ContainerProcess, type ProcessSpec } from '../../../src/sim/kubelet/process.ts'
 import { floodContent } from '../../../src/sim/kubelet/process-shell.ts'
+import { loopTurns } from '../../helpers/event-loop.ts'
 import { acceptsSubprotocols, negotiateSubprotocol, rejectHandshake, serveAttach, ResizeDecoder, HIGH_WATER_MARK } from '../../../src/sim/kubelet/attach.ts'
 
 // A minimal stand-in for the sim's upgrade handler: /attach/<container>?stdin=…&stdout=…&stderr=…&tty=…
@@ -80,7 +81,7 @@ class Client {
     return s ? JSON.parse(s) as Record<string, unknown> : undefined
   }
 
-  async until (pred: () => boolean, ms = 3000): Promise<void> {
+  async until (pred: () => boolean, ms = 10_000): Promise<void> {
     const deadline = Date.now() + ms
     while (!pred()) {
       if (Date.now() > deadline) throw new Error(`timeout; frames ${JSON.stringify(this.frames.map(f => [f.ch, f.data.toString()]))}`)
@@ -230,7 +231,7 @@ describe('attach session', () => {
     await d.until(() => d.text() === 'still here\n')
     d.ws.terminate()
     await d.closed
-    await new Promise(resolve => setTimeout(resolve, 20))
+    await loopTurns(50) // the server has seen the close and run its cleanup
     assert.equal(proc.exited, false)
   })
 
@@ -240,7 +241,7 @@ describe('attach session', () => {
     await c.opened
     c.send(0, 'exit 5\n')
     c.ws.send(Buffer.from([255, 0]))
-    await new Promise(resolve => setTimeout(resolve, 50))
+    await loopTurns(50) // the server has read both messages and handed them on
     assert.equal(c.ws.readyState, WebSocket.OPEN)
     assert.equal(c.status(), undefined)
     assert.equal(proc.exited, false)
@@ -254,7 +255,7 @@ describe('attach session', () => {
     const c = new Client(`/attach/${name}?stdout=true`)
     await c.opened
     c.send(0, 'exit 5\n')
-    await new Promise(resolve => setTimeout(resolve, 50))
+    await loopTurns(50) // the server has read the message and dropped it
     assert.equal(proc.exited, false)
     c.ws.close()
   })
@@ -295,15 +296,16 @@ describe('bulk output', () => {
     await c.opened
     c.ws.pause()
     c.send(0, `flood ${total}\nexit 0\n`)
-    await new Promise(resolve => setTimeout(resolve, 600))
-    const producedWhilePaused = produced
+    // Unpaused, the flood emits 1 MB per loop turn (16 chunks of 64 KiB) and would pass the bound
+    // within these turns; paused, it stops once the socket buffers are full, however slow the machine.
+    await loopTurns(300)
     const serverWs = serverSockets.get(name)
     assert.ok(serverWs)
     assert.ok(serverWs.bufferedAmount < HIGH_WATER_MARK + 256 * 1024, `bufferedAmount ${serverWs.bufferedAmount}`)
     // Kernel socket buffers absorb some output; the rest must wait.
-    assert.ok(producedWhilePaused < 32 * 1024 * 1024, `produced ${producedWhilePaused} while paused`)
-    await new Promise(resolve => setTimeout(resolve, 200))
-    assert.equal(produced, producedWhilePaused, 'producer stays paused')
+    assert.ok(produced < 32 * 1024 * 1024, `produced ${produced} while paused`)
+    await loopTurns(300)
+    assert.ok(produced < 32 * 1024 * 1024, `produced ${produced}: the producer stays paused`)
     c.ws.resume()
     await c.closed
     assert.equal(bytes, total)

@@ -5,6 +5,7 @@ import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { startSim, type Sim } from '../../../src/sim/index.ts'
 import { containerEnv, expand, fieldRefValue } from '../../../src/sim/kubelet/container-env.ts'
+import { waitFor } from '../../helpers/sim-api.ts'
 
 let sim: Sim
 before(async () => { sim = await startSim({ startDelayMs: 5 }) })
@@ -61,11 +62,10 @@ test('a container\'s processes see its env, resolved', async () => {
     })
   })
   assert.equal(res.status, 201)
-  let text = ''
-  for (let i = 0; i < 200 && !text.includes('\n'); i++) {
-    await new Promise(resolve => setTimeout(resolve, 10))
+  const text = await waitFor(async () => {
     const r = await fetch(`${sim.url}/api/v1/namespaces/demo/pods/envy/log`, { headers: ADMIN() })
-    text = r.status === 200 ? await r.text() : ''
-  }
+    const t = r.status === 200 ? await r.text() : ''
+    return t.includes('\n') ? t : undefined
+  }, 'the container output')
   assert.equal(text, 'hello world|envy|demo|node-1|blue|10.96.0.1|envy\n')
 })

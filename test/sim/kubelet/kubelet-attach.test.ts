@@ -8,6 +8,7 @@ import assert from 'node:assert/strict'
 import { WebSocket } from 'ws'
 import { startSim, type Sim } from '../../../src/sim/index.ts'
 import { createPod, createShellPod } from '../../helpers/attach-stack.ts'
+import { waitFor } from '../../helpers/sim-api.ts'
 
 let sim: Sim
 before(async () => { sim = await startSim({ startDelayMs: 5 }) })
@@ -105,7 +106,7 @@ test('a container that is not running is "not found in pod NAME_NAMESPACE" — n
   assert.equal(errorStatus(v5.frames)?.message, 'Internal error occurred: unable to upgrade connection: container c not found in pod pull-fails_demo')
   // an exited container likewise
   const done = await createPod(sim, { container: { name: 'c', image: 'busybox', command: ['sh', '-c', 'true'] } })
-  for (let i = 0; i < 200 && sim.processes.get('demo', done, 'c')?.exited !== true; i++) await new Promise(resolve => setTimeout(resolve, 10))
+  await waitFor(() => sim.processes.get('demo', done, 'c')?.exited, 'the container to exit')
   const gone = await attach(done, 'container=c&stdout=true', 'v4.channel.k8s.io')
   assert.deepEqual([gone.status, gone.body], [500, `container c not found in pod ${done}_demo`])
 })

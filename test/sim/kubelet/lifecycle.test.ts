@@ -5,6 +5,7 @@ import assert from 'node:assert/strict'
 import { startSim } from '../../../src/sim/index.ts'
 import type { Sim } from '../../../src/sim/index.ts'
 import { ADMIN, api, readWatch, waitFor } from '../../helpers/sim-api.ts'
+import { normalizeImage } from '../../../src/sim/kubelet/lifecycle.ts'
 
 let sim: Sim
 before(async () => { sim = await startSim({ startDelayMs: 30, pullBackOffMs: 40, terminationDelayMs: 30, restartDelayMs: 40 }) })
@@ -135,9 +136,18 @@ test('restartPolicy Always: an exiting container goes CrashLoopBackOff, then res
 
 test('a pod pinned to a node that does not exist stays as created (no kubelet sees it)', async () => {
   await api(sim, ADMIN, 'POST', '/api/v1/namespaces/demo/pods', { body: pod('lost1', [{ name: 'c', image: 'busybox' }], { nodeName: 'node-9' }) })
-  await new Promise(resolve => setTimeout(resolve, 100))
+  // a pod created after it on a real node has gone through the kubelet, so lost1 had every chance to
+  await api(sim, ADMIN, 'POST', '/api/v1/namespaces/demo/pods', { body: pod('found1', [{ name: 'c', image: 'busybox' }], { nodeName: 'node-1' }) })
+  await waitFor(() => status('found1')?.phase === 'Running', 'found1 Running')
   assert.deepEqual(status('lost1'), { phase: 'Pending', qosClass: 'BestEffort' })
   const d = await api(sim, ADMIN, 'DELETE', '/api/v1/namespaces/demo/pods/lost1')
   assert.equal(d.status, 200)
   assert.ok(d.json.metadata.deletionTimestamp, 'scheduled pods get a graceful delete')
+})
+
+test('image normalisation as the CRI reports it', () => {
+  assert.equal(normalizeImage('nginx:1.27'), 'docker.io/library/nginx:1.27')
+  assert.equal(normalizeImage('busybox'), 'docker.io/library/busybox:latest')
+  assert.equal(normalizeImage('envoyproxy/envoy:v1.31'), 'docker.io/envoyproxy/envoy:v1.31')
+  assert.equal(normalizeImage('registry.example.com:5000/a/b'), 'registry.example.com:5000/a/b:latest')
 })

@@ -4,6 +4,7 @@ import { createServer, get, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { ProcessTable, type ContainerProcess } from '../../../src/sim/kubelet/process.ts'
 import { serveLogs, type LogOptions } from '../../../src/sim/kubelet/logs.ts'
+import { loopTurns } from '../../helpers/event-loop.ts'
 
 // /logs/<container>?follow=…&tailLines=…&sinceSeconds=…&timestamps=…&limitBytes=…
 let server: Server
@@ -96,11 +97,12 @@ test('follow with a reader that stops reading pauses the producer', async () => 
   const res = await new Promise<import('node:http').IncomingMessage>(resolve => get(`${base}/logs/${name}?follow=true`, resolve))
   res.pause()
   proc.write(Buffer.from('flood 500000000\n'))
-  await new Promise(resolve => setTimeout(resolve, 500))
-  const atPause = produced
-  assert.ok(atPause < 64 * 1024 * 1024, `produced ${atPause}`)
-  await new Promise(resolve => setTimeout(resolve, 150))
-  assert.equal(produced, atPause)
+  // Unpaused, the flood emits 1 MB per loop turn (16 chunks of 64 KiB) and would pass the bound
+  // within these turns; paused, it stops once the socket buffers are full, however slow the machine.
+  await loopTurns(200)
+  assert.ok(produced < 64 * 1024 * 1024, `produced ${produced}`)
+  await loopTurns(200)
+  assert.ok(produced < 64 * 1024 * 1024, `produced ${produced} while the reader stayed paused`)
   res.destroy()
   proc.write(Buffer.from('\x03'))
 })

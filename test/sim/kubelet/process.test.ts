@@ -5,6 +5,7 @@ import { ProcessTable, classifyCommand, type ContainerProcess, type ProcessSpec 
 import { floodContent } from '../../../src/sim/kubelet/process-shell.ts'
 import { parseCommandLine } from '../../../src/sim/kubelet/shell-syntax.ts'
 import { OutputLog, formatLogTimestamp } from '../../../src/sim/kubelet/process-log.ts'
+import { loopTurns } from '../../helpers/event-loop.ts'
 
 function spec (over: Partial<ProcessSpec> = {}): ProcessSpec {
   return { namespace: 'demo', pod: 'web', container: 'debugger', image: 'busybox', stdin: true, tty: false, ...over }
@@ -20,7 +21,7 @@ function collect (proc: ContainerProcess): { text: () => string, stderr: () => s
     else err += chunk.toString('utf8')
     for (const w of waiters.splice(0)) w()
   })
-  const until = async (pred: (s: string) => boolean, ms = 2000): Promise<string> => {
+  const until = async (pred: (s: string) => boolean, ms = 10_000): Promise<string> => {
     const deadline = Date.now() + ms
     while (!pred(out + err)) {
       if (Date.now() > deadline) throw new Error(`timeout; got ${JSON.stringify(out + err)}`)
@@ -112,7 +113,7 @@ describe('line shell with tty', () => {
     assert.equal(c.text(), 'stderrx\b \b err\r\nerr\r\n/ # ')
     assert.equal(c.stderr(), '')
     p.write(Buffer.from('sleep 30\r'))
-    await new Promise(resolve => setTimeout(resolve, 20))
+    await c.until(s => s.endsWith('sleep 30\r\n'))
     p.write(Buffer.from('\x03'))
     await c.until(s => s.endsWith('^C\r\n/ # '))
     p.write(Buffer.from('echo $?\r'))
@@ -150,17 +151,20 @@ describe('flood and back-pressure', () => {
     let bytes = 0
     let release: (() => void) | undefined
     let producedWhileHeld = 0
+    let holdTaken!: () => void
+    const held = new Promise<void>(resolve => { holdTaken = resolve })
     p.onOutput((_s, chunk) => {
       hash.update(chunk)
       bytes += chunk.length
       if (release) producedWhileHeld += chunk.length
-      if (bytes > 1_000_000 && bytes < 1_100_000 && !release) release = p.hold?.()
+      if (bytes > 1_000_000 && bytes < 1_100_000 && !release) { release = p.hold?.(); holdTaken() }
     })
     p.write(Buffer.from('flood 3000000 50000\n'))
-    await new Promise(resolve => setTimeout(resolve, 100))
+    await held
     assert.ok(release, 'hold taken')
     const heldAt = bytes
-    await new Promise(resolve => setTimeout(resolve, 50))
+    // the generator steps once per loop turn: unheld, 20 turns would emit 20 more batches
+    await loopTurns(20)
     assert.equal(bytes, heldAt, 'no output while held')
     assert.ok(producedWhileHeld <= 50000 * 2)
     release()

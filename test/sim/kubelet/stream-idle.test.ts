@@ -1,13 +1,10 @@
 // The kubelet ends attach streams that carry no data for
-// --streaming-connection-idle-timeout; WebSocket pings do not count. And the
-// API server's compactor compacts, each interval, to the previous interval's
-// revision.
+// --streaming-connection-idle-timeout; WebSocket pings do not count.
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { WebSocket } from 'ws'
 import { startSim, type Sim } from '../../../src/sim/index.ts'
 import { createShellPod } from '../../helpers/attach-stack.ts'
-import { Store } from '../../../src/sim/storage/store.ts'
 
 const sims: Sim[] = []
 after(async () => { await Promise.all(sims.map(async s => { await s.close() })) })
@@ -31,25 +28,4 @@ test('an idle attach stream is closed without a Status; pings do not keep it ope
   assert.ok(Buffer.concat(frames.filter(f => f[0] === 1).map(f => f.subarray(1))).toString().includes('still-here'))
   assert.equal(frames.filter(f => f[0] === 3 && f.length > 1).length, 0, 'no Status on the error channel')
   assert.equal(sim.processes.get('demo', pod, 'sh')?.exited, false, 'the container runs on')
-})
-
-test('compactTo: history up to the revision is gone; reads and watches from before it are 410', () => {
-  const store = new Store()
-  const mk = (n: string): void => { store.create('events', { apiVersion: 'v1', kind: 'Event', metadata: { name: n, namespace: 'demo' } }) }
-  mk('a')
-  const rvA = store.resourceVersion
-  mk('b')
-  const rvB = store.resourceVersion
-  mk('c')
-  store.compactTo(rvB)
-  assert.equal(store.horizon, rvB)
-  assert.throws(() => store.watch(rvA, () => {}), /too old resource version/)
-  assert.throws(() => store.listAt('events', 'demo', rvA), /too old/)
-  assert.deepEqual(store.listAt('events', 'demo', rvB).map(o => o.metadata.name).sort(), ['a', 'b'])
-  const seen: string[] = []
-  const stop = store.watch(rvB, e => seen.push(e.object.metadata.name ?? ''))
-  stop()
-  assert.deepEqual(seen, ['c'])
-  store.compactTo(rvA) // never backwards
-  assert.equal(store.horizon, rvB)
 })
