@@ -25,7 +25,8 @@ import { createDrops } from './drops/index.ts'
 import { dropsRoutes } from './routes/drops.ts'
 import { debugPlugin } from './debug/plugin.ts'
 import { signerFromConfig } from './security/signing.ts'
-import { auditRoutes } from './routes/audit.ts'
+import { auditPlugin } from './audit/plugin.ts'
+import type { AuditRuntime } from './audit/runtime.ts'
 import { createAttach, type Attach } from './attach/index.ts'
 import { instrumentAudit, registerCacheMetrics } from './plugins/service-metrics.ts'
 import { uiPlugin } from './ui/plugin.ts'
@@ -34,6 +35,8 @@ export interface AppDeps {
   config: Config
   cluster: Cluster
   audit: AuditLog
+  /** Rotation, forwarders and anchor of the audit log (services.ts builds it). */
+  auditRuntime?: AuditRuntime
   authenticator: Authenticator
   authorizer: SarAuthorizer
   /** A pino logger to use; default: one built from config.logging. */
@@ -148,14 +151,14 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     isShuttingDown: () => app.lifecycle.shuttingDown,
     checks: [
       apiServerCheck(deps.cluster),
-      { name: 'audit-log', check: async () => ({ ok: audit.writable(), detail: audit.writable() ? undefined : 'audit sink not writable' }) },
+      ...(deps.auditRuntime?.readinessChecks() ?? [{ name: 'audit-log', check: async () => ({ ok: audit.writable(), detail: audit.writable() ? undefined : 'audit sink not writable' }) }]),
       ...(config.drops.enabled ? [drops.readinessCheck] : []),
       ...(deps.readinessChecks ?? [])
     ]
   })
   await app.register(whoamiRoutes, { prefix: '/v1', nodeDebugNamespace: config.sessions.nodeDebugNamespace })
   await app.register(debugPlugin, { prefix: '/v1', config, signer, ...(deps.clock ? { clock: deps.clock } : {}) })
-  await app.register(auditRoutes, { prefix: '/v1', file: config.audit.file, replica: replicaName(config) })
+  await app.register(auditPlugin, { prefix: '/v1', file: config.audit.file, replica: replicaName(config), peers: config.audit.peers, ...(deps.auditRuntime ? { runtime: deps.auditRuntime } : {}) })
   if (config.drops.enabled) await app.register(dropsRoutes, { prefix: '/v1', hub: drops.hub, watcher: drops.watcher, config: config.drops })
   if (config.ui.enabled) await app.register(uiPlugin, { ui: config.ui, authentication: config.authentication, nodeDebugNamespace: config.sessions.nodeDebugNamespace })
 
