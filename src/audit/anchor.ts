@@ -17,7 +17,7 @@
 // person looks and deletes the Lease.
 import { createHash } from 'node:crypto'
 import type { ChainHead } from './chain.ts'
-import type { Lease, LeaseListClient } from '../kube/lease-client.ts'
+import type { Lease, LeaseClient } from '../kube/lease-client.ts'
 import { isProblemError } from '../errors.ts'
 
 export const ANCHOR_LABEL = 'kdebug.io/audit-anchor'
@@ -54,14 +54,19 @@ export function anchorFromLease (lease: Lease): PublishedAnchor | null {
   return { replica: a[REPLICA_ANNOTATION] ?? lease.spec.holderIdentity ?? '', seq, hash, time: a[TIME_ANNOTATION] ?? '' }
 }
 
-/** The anchor a replica published, or null when there is none. */
-export async function fetchAnchor (leases: LeaseListClient, namespace: string, replica: string): Promise<PublishedAnchor | null> {
-  const found = await leases.list(namespace, `${ANCHOR_LABEL}=${anchorLabelValue(replica)}`)
-  for (const lease of found) {
-    const anchor = anchorFromLease(lease)
-    if (anchor !== null && anchor.replica === replica) return anchor
+/** The anchor a replica published, or null when there is none (a GET by name: `get leases` is all a verifier needs). */
+export async function fetchAnchor (leases: LeaseClient, namespace: string, replica: string): Promise<PublishedAnchor | null> {
+  let lease: Lease
+  try {
+    lease = await leases.get(namespace, anchorLeaseName(replica))
+  } catch (err) {
+    if (isProblemError(err) && err.status === 404) return null
+    throw err
   }
-  return null
+  const anchor = anchorFromLease(lease)
+  if (anchor === null) throw new Error(`Lease ${namespace}/${lease.metadata.name} holds no valid anchor`)
+  if (anchor.replica !== replica) throw new Error(`Lease ${namespace}/${lease.metadata.name} anchors replica ${anchor.replica}, not ${replica}`)
+  return anchor
 }
 
 export interface AnchorStatus {
@@ -73,7 +78,7 @@ export interface AnchorStatus {
 }
 
 export interface AuditAnchorOptions {
-  leases: LeaseListClient
+  leases: LeaseClient
   namespace: string
   replica: string
   /** The durable chain head (GroupCommitAuditLog.head). */

@@ -52,6 +52,7 @@ export const AuditConfigSchema = Type.Object({
   replica: Type.Optional(Type.String({ description: 'Name of this replica in records (default: the host name).' })),
   rotation: AuditRotationConfigSchema,
   forward: Type.Array(AuditSinkSchema, { default: [], description: 'Forwarders (at-least-once, persisted cursor each), e.g. [{"type":"webhook","url":"https://audit.example.com/in","gzip":true,"hmacKeyEnv":"KDEBUG_AUDIT_WEBHOOK_KEY"}]. Needs audit.file.' }),
+  drainSeconds: Type.Number({ minimum: 0, default: 5, description: 'On shutdown, how long forwarders may keep delivering their backlog after the log closed (keep terminationGracePeriodSeconds above server.shutdownGraceMs plus this).' }),
   anchor: AuditAnchorConfigSchema,
   peers: AuditPeersConfigSchema
 }, { additionalProperties: false, default: {} })

@@ -6,7 +6,6 @@
 // caller itself (SubjectAccessReview for `list auditlogs.kdebug.io`). The
 // peer query asks for `replicas=self`, so it never fans out again.
 import { lookup } from 'node:dns/promises'
-import { networkInterfaces } from 'node:os'
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Static } from '@sinclair/typebox'
 import type { AuditPeersConfigSchema } from './config-schema.ts'
@@ -40,12 +39,6 @@ export interface PeerDeps {
 
 const FORWARDED = /^(authorization|impersonate-.+)$/
 
-function localAddresses (): Set<string> {
-  const out = new Set<string>()
-  for (const list of Object.values(networkInterfaces())) for (const i of list ?? []) out.add(i.address)
-  return out
-}
-
 async function resolveAll (service: string): Promise<string[]> {
   return (await lookup(service, { all: true })).map((a) => a.address)
 }
@@ -58,7 +51,6 @@ export async function askPeers (cfg: AuditPeersConfig, self: string, requestUrl:
   } catch (err) {
     return [{ address: cfg.service, ok: false, error: `cannot resolve ${cfg.service}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }]
   }
-  const local = deps.resolve ? new Set<string>() : localAddresses()
   const url = new URL(requestUrl, 'http://peer')
   url.searchParams.set('replicas', 'self')
   const forward: Record<string, string> = {}
@@ -66,7 +58,7 @@ export async function askPeers (cfg: AuditPeersConfig, self: string, requestUrl:
     if (FORWARDED.test(name) && value !== undefined) forward[name] = Array.isArray(value) ? value.join(', ') : value
   }
   const doFetch = deps.fetch ?? fetch
-  const results = await Promise.all(addresses.filter((a) => !local.has(a)).map(async (address): Promise<PeerResult> => {
+  const results = await Promise.all(addresses.map(async (address): Promise<PeerResult> => {
     const host = address.includes(':') ? `[${address}]` : address
     try {
       const res = await doFetch(`${cfg.scheme}://${host}:${cfg.port}${url.pathname}${url.search}`, { headers: forward, signal: AbortSignal.timeout(cfg.timeoutMs) })
@@ -79,6 +71,6 @@ export async function askPeers (cfg: AuditPeersConfig, self: string, requestUrl:
       return { address, ok: false, error: (err as Error).name === 'TimeoutError' ? `no answer within ${cfg.timeoutMs} ms` : (err as Error).message }
     }
   }))
-  // This replica answered for itself already (the Service lists it too).
+  // This replica answered for itself already (the Service lists it too; its own answer is dropped here).
   return results.filter((r) => r.replica !== self)
 }

@@ -10,7 +10,7 @@ import { Forwarder } from './forward/forwarder.ts'
 import { webhookDelivery } from './forward/webhook.ts'
 import { streamDelivery, type LineWriter } from './forward/stdout.ts'
 import { AuditAnchor } from './anchor.ts'
-import type { LeaseListClient } from '../kube/lease-client.ts'
+import type { LeaseClient } from '../kube/lease-client.ts'
 import type { ReadinessCheck } from '../readiness.ts'
 
 export interface AuditRuntimeOptions {
@@ -19,15 +19,13 @@ export interface AuditRuntimeOptions {
   /** Where hmacKeyEnv keys are read from. */
   env?: Record<string, string | undefined>
   /** Anchor Leases (absent: no anchoring). */
-  leases?: LeaseListClient
+  leases?: LeaseClient
   clock?: () => number
   stdout?: LineWriter
   fetch?: typeof fetch
   /** Forwarder backoff waits (tests make them instant). */
   wait?: (ms: number, signal: AbortSignal) => Promise<void>
   onError?: (err: Error, context: string) => void
-  /** Drain time for forwarders on close. Default 5000. */
-  drainMs?: number
 }
 
 /** The sinks as configured, with names filled in (`audit.stdout: true` with a file is a stdout forwarder). */
@@ -121,7 +119,7 @@ export class AuditRuntime {
         }
       })
       : null
-    return new AuditRuntime(log, forwarders, anchor, opts.drainMs ?? 5000, errors)
+    return new AuditRuntime(log, forwarders, anchor, config.drainSeconds * 1000, errors)
   }
 
   /** Where failures of the writer, forwarders and anchor are reported (the app's logger). */

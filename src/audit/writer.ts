@@ -22,6 +22,17 @@
 // Records that were written before a failed fdatasync may remain in the file
 // although their appends rejected: the log may hold a record of an action that
 // was refused, never miss one that was acknowledged.
+//
+// Rotation (rotating-sink.ts) happens between batches: before a batch is
+// written, a file that is big or old enough is renamed aside, and retention's
+// deletions are noted (`audit.retention`) at the head of that batch and done
+// only after it is durable. When retention may not delete (a forwarder has not
+// acknowledged the oldest file) the disk budget is reached: appends are
+// refused with GW_AUDIT_UNAVAILABLE (503, reason audit-disk-budget) and
+// writable() is false until a forwarder catches up; the chain notes when that
+// starts (`audit.budget-reached`) and ends (`audit.budget-recovered`, with the
+// number of records refused meanwhile). Listeners (onDurable) learn every new
+// durable head: forwarders wake on it.
 
 import { performance } from 'node:perf_hooks'
 import { Problems } from '../errors.ts'

@@ -30,14 +30,9 @@ export interface LeaseClient {
   delete (namespace: string, name: string, resourceVersion: string): Promise<void>
 }
 
-export interface LeaseListClient extends LeaseClient {
-  /** LIST with a label selector (e.g. `kdebug.io/audit-anchor`). */
-  list (namespace: string, labelSelector: string): Promise<Lease[]>
-}
-
 const enc = encodeURIComponent
 
-export function kubeLeaseClient (kubeConfig: KubeConfig, options: { requestTimeoutMs?: number } = {}): LeaseListClient {
+export function kubeLeaseClient (kubeConfig: KubeConfig, options: { requestTimeoutMs?: number } = {}): LeaseClient {
   const idleMs = options.requestTimeoutMs ?? 15000
   async function call<T> (method: string, path: string, body?: unknown): Promise<T> {
     let code: number
@@ -62,10 +57,6 @@ export function kubeLeaseClient (kubeConfig: KubeConfig, options: { requestTimeo
   const base = (ns: string): string => `/apis/coordination.k8s.io/v1/namespaces/${enc(ns)}/leases`
   return {
     async get (namespace, name) { return await call<Lease>('GET', `${base(namespace)}/${enc(name)}`) },
-    async list (namespace, labelSelector) {
-      const list = await call<{ items?: Lease[] }>('GET', `${base(namespace)}?labelSelector=${enc(labelSelector)}`)
-      return (list.items ?? []).map((l) => ({ ...l, metadata: { ...l.metadata, namespace: l.metadata.namespace ?? namespace } }))
-    },
     async create (lease) { return await call<Lease>('POST', base(lease.metadata.namespace), { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', ...lease }) },
     async update (lease) {
       return await call<Lease>('PUT', `${base(lease.metadata.namespace)}/${enc(lease.metadata.name)}`, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', ...lease })

@@ -51,8 +51,17 @@ function defaultWait (ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve()
     const t = setTimeout(done, ms)
+    t.unref()
     function done (): void { clearTimeout(t); signal.removeEventListener('abort', done); resolve() }
     signal.addEventListener('abort', done, { once: true })
+  })
+}
+
+/** Until the signal aborts (new records, or close): no timer at all while idle. */
+function untilAborted (signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve()
+    else signal.addEventListener('abort', () => resolve(), { once: true })
   })
 }
 
@@ -135,7 +144,7 @@ export class Forwarder {
     while (!this.#stop.signal.aborted) {
       const head = this.#o.head().seq
       if (this.#acked >= head) {
-        await this.#wait(3_600_000, AbortSignal.any([this.#wake.signal, this.#stop.signal]))
+        await untilAborted(AbortSignal.any([this.#wake.signal, this.#stop.signal]))
         if (this.#wake.signal.aborted) this.#wake = new AbortController()
         continue
       }
@@ -143,7 +152,7 @@ export class Forwarder {
       const batch = await this.#reader.read(this.#acked, head, batchMaxRecords)
       if (batch.lines.length === 0) {
         // The head moved past what the files hold (nothing to read yet); wait for the next batch.
-        await this.#wait(50, AbortSignal.any([this.#wake.signal, this.#stop.signal]))
+        await defaultWait(50, AbortSignal.any([this.#wake.signal, this.#stop.signal]))
         continue
       }
       if (batch.gapFrom !== undefined) this.#o.onError?.(new Error(`audit forwarder ${this.name}: records from seq ${batch.gapFrom} were no longer on disk`))
