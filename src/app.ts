@@ -26,7 +26,8 @@ import { debugPlugin } from './debug/plugin.ts'
 import { sessionsPlugin } from './sessions/plugin.ts'
 import { signerFromConfig } from './security/signing.ts'
 import { compilePolicy } from './policy/policy.ts'
-import { auditRoutes } from './routes/audit.ts'
+import { auditPlugin } from './audit/plugin.ts'
+import type { AuditRuntime } from './audit/runtime.ts'
 import { attachPlugin } from './attach/plugin.ts'
 import { logsPlugin } from './logs/plugin.ts'
 import { ticketServiceFrom } from './tickets/service.ts'
@@ -38,6 +39,8 @@ export interface AppDeps {
   config: Config
   cluster: Cluster
   audit: AuditLog
+  /** Rotation, forwarders and anchor of the audit log (services.ts builds it). */
+  auditRuntime?: AuditRuntime
   authenticator: Authenticator
   authorizer: SarAuthorizer
   /** A pino logger to use; default: one built from config.logging. */
@@ -133,7 +136,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
 
   const readinessChecks: ReadinessCheck[] = [
     apiServerCheck(deps.cluster),
-    auditLogCheck(audit),
+    ...(deps.auditRuntime?.readinessChecks() ?? [auditLogCheck(audit)]),
     ...(deps.readinessChecks ?? [])
   ]
   await app.register(healthPlugin, { isShuttingDown: () => app.lifecycle.shuttingDown, checks: readinessChecks })
@@ -141,9 +144,9 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   const kube = { kubeRequestTimeoutMs: config.kube.requestTimeoutMs, impersonate: config.authorization.mode === 'impersonate' }
   await app.register(debugPlugin, { prefix: '/v1', sessions: config.sessions, ...kube, replica: replicaName(config), publicUrl: config.server.publicUrl, policy, signer, ...clock })
   await app.register(sessionsPlugin, { prefix: '/v1', sessions: config.sessions, ...kube, replica: config.audit.replica, verify: signer.verify, ...clock })
-  await app.register(auditRoutes, { prefix: '/v1', file: config.audit.file, replica: replicaName(config) })
-  // Its readiness check joins the list /readyz reads on each request (after the gateway's own two).
-  await app.register(dropsPlugin, { prefix: '/v1', onReadinessCheck: check => { readinessChecks.splice(2, 0, check) } })
+  await app.register(auditPlugin, { prefix: '/v1', file: config.audit.file, replica: replicaName(config), peers: config.audit.peers, ...(deps.auditRuntime ? { runtime: deps.auditRuntime } : {}) })
+  // Its readiness check joins the list /readyz reads on each request (after the gateway's own ones).
+  await app.register(dropsPlugin, { prefix: '/v1', onReadinessCheck: check => { readinessChecks.splice(readinessChecks.length - (deps.readinessChecks?.length ?? 0), 0, check) } })
   if (config.ui.enabled) await app.register(uiPlugin, { ui: config.ui, authentication: config.authentication, nodeDebugNamespace: config.sessions.nodeDebugNamespace })
 
   return app

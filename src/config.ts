@@ -16,6 +16,7 @@ import { AttachConfigSchema } from './attach/config-schema.ts'
 import { LimitsConfigSchema } from './budgets/config-schema.ts'
 import { SessionsConfigSchema } from './sessions/config-schema.ts'
 import { UiConfigSchema } from './ui/config-schema.ts'
+import { AuditConfigSchema, auditConfigProblem } from './audit/config-schema.ts'
 
 export const ServerConfigSchema = Type.Object({
   host: Type.String({ default: '0.0.0.0', description: 'Address to listen on.' }),
@@ -40,12 +41,6 @@ export const KubeConfigSchema = Type.Object({
   kubeconfig: Type.Optional(Type.String({ description: 'Path to a kubeconfig; unset = in-cluster service account, else $KUBECONFIG / ~/.kube/config.' })),
   context: Type.Optional(Type.String({ description: 'kubeconfig context to use (default: current-context).' })),
   requestTimeoutMs: Type.Integer({ minimum: 100, default: 15000, description: 'Timeout for one non-streaming call to the API server.' })
-}, { additionalProperties: false, default: {} })
-
-export const AuditConfigSchema = Type.Object({
-  file: Type.Union([Type.String(), Type.Null()], { default: './data/audit.log', description: 'Append-only, hash-chained JSON lines file; null disables the file sink.' }),
-  stdout: Type.Boolean({ default: false, description: 'Also write audit records to stdout (for log collectors).' }),
-  replica: Type.Optional(Type.String({ description: 'Name of this replica in records (default: the host name).' }))
 }, { additionalProperties: false, default: {} })
 
 export const SecurityConfigSchema = Type.Object({
@@ -103,7 +98,7 @@ function isObjectSchema (s: TSchema): s is TObject {
 }
 
 function leafType (s: TSchema): string {
-  if (s.anyOf) return (s.anyOf as TSchema[]).map(leafType).join(' | ')
+  if (s.anyOf) return [...new Set((s.anyOf as TSchema[]).map(leafType))].join(' | ')
   if (s.const !== undefined) return JSON.stringify(s.const)
   if (s.type === 'array') return `${leafType(s.items as TSchema)}[]`
   return String(s.type ?? 'object')
@@ -211,6 +206,8 @@ export function resolveConfig (input: unknown): Config {
     throw new ConfigError(`invalid config at ${pointerToPath(first.path)}: ${first.message}${more}`)
   }
   const config = withDefaults as Config
+  const auditProblem = auditConfigProblem(config.audit)
+  if (auditProblem !== null) throw new ConfigError(`invalid config: ${auditProblem}`)
   // Rules that type-check can still be wrong (duplicates, unreachable rules, bad image patterns).
   const policyProblems = validatePolicy(config.policy)
   if (policyProblems.length > 0) throw new ConfigError(`invalid config: ${policyProblems.join('; ')}`)

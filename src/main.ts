@@ -4,6 +4,7 @@
 import closeWithGrace from 'close-with-grace'
 import { pino } from 'pino'
 import { loadConfig, ConfigError, requireSigningKey } from './config.ts'
+import { auditUsesStdout } from './audit/runtime.ts'
 import { loggerOptions } from './logger.ts'
 import { createServices } from './services.ts'
 import { buildApp } from './app.ts'
@@ -20,7 +21,8 @@ async function main (): Promise<void> {
     }
     throw err
   }
-  const logger = pino(loggerOptions(config.logging.level))
+  // Audit records on stdout are alone there: the application log moves to stderr.
+  const logger = auditUsesStdout(config.audit) ? pino(loggerOptions(config.logging.level), pino.destination(2)) : pino(loggerOptions(config.logging.level))
   const services = await createServices(config, { env: process.env })
   const app = await buildApp({ ...services, config, logger })
 

@@ -8,7 +8,8 @@ import { Cluster, loadKubeConfig } from './kube/cluster.ts'
 import { closeKubeConnections } from './kube/transport.ts'
 import { KubeReviewClient } from './kube/reviews.ts'
 import { buildAuthenticator, buildAuthorizer } from './auth/factory.ts'
-import { createAuditLog } from './audit/writer.ts'
+import { AuditRuntime } from './audit/runtime.ts'
+import { kubeLeaseClient } from './kube/lease-client.ts'
 import type { Authenticator } from './auth/authenticator.ts'
 import type { SarAuthorizer } from './auth/authorizer.ts'
 import type { AuditLog } from './audit/types.ts'
@@ -18,6 +19,8 @@ export interface Services {
   authenticator: Authenticator
   authorizer: SarAuthorizer
   audit: AuditLog
+  /** Rotation, forwarders and anchor around the audit log (absent when a test handed in its own log). */
+  auditRuntime?: AuditRuntime
   close: () => Promise<void>
 }
 
@@ -29,6 +32,8 @@ export interface ServiceOptions {
   audit?: AuditLog
   /** Time source of the token and authorization caches (tests advance it instead of sleeping). */
   clock?: () => number
+  /** Time source of audit records, rotation by age and anchors (tests). */
+  auditClock?: () => number
 }
 
 export async function createServices (config: Config, opts: ServiceOptions = {}): Promise<Services> {
@@ -43,24 +48,30 @@ export async function createServices (config: Config, opts: ServiceOptions = {})
   const clock = opts.clock ? { clock: opts.clock } : {}
   const authenticator = buildAuthenticator(config.authentication, { reviewClient, ...clock })
   const authorizer = buildAuthorizer(config.authorization, { reviewClient, ...clock })
-  let audit = opts.audit
-  if (!audit) {
+  let runtime: AuditRuntime | undefined
+  if (!opts.audit) {
     if (config.audit.file) mkdirSync(dirname(config.audit.file), { recursive: true })
-    audit = await createAuditLog({
-      file: config.audit.file ?? undefined,
-      stdout: config.audit.stdout,
-      replica: replicaName(config)
+    runtime = await AuditRuntime.create({
+      config: config.audit,
+      replica: replicaName(config),
+      env: opts.env ?? {},
+      leases: kubeLeaseClient(kubeConfig, { requestTimeoutMs: config.kube.requestTimeoutMs }),
+      ...(opts.auditClock ? { clock: opts.auditClock } : {})
     })
+    runtime.start()
   }
-  const auditLog = audit
+  const auditLog = opts.audit ?? (runtime as AuditRuntime).log
   return {
     cluster,
     authenticator,
     authorizer,
     audit: auditLog,
+    ...(runtime ? { auditRuntime: runtime } : {}),
     close: async () => {
+      // The log closes (and forwarders drain, the anchor gets the final head) before the connections go.
+      if (runtime) await runtime.close()
+      else await auditLog.close()
       closeKubeConnections(kubeConfig)
-      await auditLog.close()
     }
   }
 }

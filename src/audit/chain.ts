@@ -3,9 +3,10 @@
 // One record is one line of JSON. Each record's `prevHash` is the hex SHA-256
 // of the previous line's exact bytes (UTF-8, without its trailing newline), so
 // editing, deleting, inserting or reordering a line breaks the chain at the
-// next record. Genesis: the first record of a file has `prevHash` = 64 zeros
-// and `seq` = 1. The chain never spans files: a new (or rotated-away) file
-// starts a new chain at genesis.
+// next record. Genesis: the first record of a log has `prevHash` = 64 zeros
+// and `seq` = 1. The chain spans rotated files: a new file's first record
+// chains to the previous file's last line and continues its seq (see
+// rotating-sink.ts), so the files of a log verify as one chain.
 //
 // Key order is canonical so the same record always yields the same bytes:
 // top-level keys in RECORD_KEY_ORDER (unknown keys after them, sorted), and

@@ -90,7 +90,7 @@ export class FileSink {
     // 'a+': every write appends (O_APPEND), and pread works for the tail.
     const fd = await this.#fs.open(this.file, 'a+', this.#mode)
     try {
-      const opened = await this.#readHead(fd)
+      const opened = await readChainHead(this.#fs, fd, this.file, true)
       await this.#syncDir()
       this.#fd = fd
       return opened
@@ -113,44 +113,17 @@ export class FileSink {
     await this.#fs.fdatasync(fd)
   }
 
+  /** Bytes in the file now (what rotation measures). */
+  async size (): Promise<number> {
+    const fd = this.#fd
+    if (fd === null) throw new Error(`audit file ${this.file} is not open`)
+    return await this.#fs.size(fd)
+  }
+
   async close (): Promise<void> {
     const fd = this.#fd
     this.#fd = null
     if (fd !== null) await this.#fs.close(fd).catch(() => {})
-  }
-
-  async #readHead (fd: number): Promise<OpenedFile> {
-    const size = await this.#fs.size(fd)
-    if (size === 0) return { head: GENESIS_HEAD }
-    // Read backwards until the buffer holds two newlines (the end of the last
-    // complete line and the one before it) or the start of the file.
-    let start = size
-    let buf = Buffer.alloc(0)
-    while (start > 0 && countNewlines(buf, 2) < 2) {
-      if (size - start >= MAX_TAIL_BYTES) throw new Error(`audit file ${this.file}: no line break in the last ${MAX_TAIL_BYTES} bytes; not an audit log? refusing to start`)
-      const len = Math.min(CHUNK, start)
-      start -= len
-      const chunk = Buffer.alloc(len)
-      await readFully(this.#fs, fd, chunk, start)
-      buf = buf.byteLength === 0 ? chunk : Buffer.concat([chunk, buf])
-    }
-    let torn: TornTail | undefined
-    const lastNl = buf.lastIndexOf(NL)
-    if (buf[buf.byteLength - 1] !== NL) {
-      const tornBytes = buf.subarray(lastNl + 1)
-      const keep = start + lastNl + 1
-      torn = { bytes: tornBytes.byteLength, sha256: hashLine(tornBytes), offset: size }
-      await this.#fs.truncate(fd, keep)
-      await this.#fs.fsync(fd)
-      if (lastNl < 0) return { head: GENESIS_HEAD, torn }
-    }
-    const prevNl = lastNl > 0 ? buf.lastIndexOf(NL, lastNl - 1) : -1
-    const line = buf.subarray(prevNl + 1, lastNl).toString('utf8')
-    try {
-      return torn ? { head: headFromLine(line), torn } : { head: headFromLine(line) }
-    } catch (err) {
-      throw new Error(`audit file ${this.file}: ${(err as Error).message}; refusing to start (run kdebug-audit-verify on it)`, { cause: err })
-    }
   }
 
   async #syncDir (): Promise<void> {
@@ -165,6 +138,63 @@ export class FileSink {
       if (dfd !== null) await this.#fs.close(dfd).catch(() => {})
     }
   }
+}
+
+/**
+ * The chain head at the end of an open file: its last complete line's seq and
+ * hash. With `repair`, a torn tail (bytes after the last newline) is truncated
+ * and reported; without, a torn tail is an error (rotated files were complete
+ * and synced before they were renamed).
+ */
+export async function readChainHead (fsx: AuditFileSystem, fd: number, file: string, repair: boolean): Promise<OpenedFile> {
+  const size = await fsx.size(fd)
+  if (size === 0) return { head: GENESIS_HEAD }
+  // Read backwards until the buffer holds two newlines (the end of the last
+  // complete line and the one before it) or the start of the file.
+  let start = size
+  let buf = Buffer.alloc(0)
+  while (start > 0 && countNewlines(buf, 2) < 2) {
+    if (size - start >= MAX_TAIL_BYTES) throw new Error(`audit file ${file}: no line break in the last ${MAX_TAIL_BYTES} bytes; not an audit log? refusing to start`)
+    const len = Math.min(CHUNK, start)
+    start -= len
+    const chunk = Buffer.alloc(len)
+    await readFully(fsx, fd, chunk, start)
+    buf = buf.byteLength === 0 ? chunk : Buffer.concat([chunk, buf])
+  }
+  let torn: TornTail | undefined
+  const lastNl = buf.lastIndexOf(NL)
+  if (buf[buf.byteLength - 1] !== NL) {
+    if (!repair) throw new Error(`audit file ${file}: the last line has no newline`)
+    const tornBytes = buf.subarray(lastNl + 1)
+    const keep = start + lastNl + 1
+    torn = { bytes: tornBytes.byteLength, sha256: hashLine(tornBytes), offset: size }
+    await fsx.truncate(fd, keep)
+    await fsx.fsync(fd)
+    if (lastNl < 0) return { head: GENESIS_HEAD, torn }
+  }
+  const prevNl = lastNl > 0 ? buf.lastIndexOf(NL, lastNl - 1) : -1
+  const line = buf.subarray(prevNl + 1, lastNl).toString('utf8')
+  try {
+    return torn ? { head: headFromLine(line), torn } : { head: headFromLine(line) }
+  } catch (err) {
+    throw new Error(`audit file ${file}: ${(err as Error).message}; refusing to start (run kdebug-audit-verify on it)`, { cause: err })
+  }
+}
+
+/** The first line of an open file (without its newline), or null when it has no complete line. */
+export async function readFirstLine (fsx: AuditFileSystem, fd: number): Promise<string | null> {
+  const size = await fsx.size(fd)
+  let buf = Buffer.alloc(0)
+  let pos = 0
+  while (pos < size && pos < MAX_TAIL_BYTES) {
+    const chunk = Buffer.alloc(Math.min(CHUNK, size - pos))
+    await readFully(fsx, fd, chunk, pos)
+    pos += chunk.byteLength
+    buf = buf.byteLength === 0 ? chunk : Buffer.concat([buf, chunk])
+    const nl = buf.indexOf(NL)
+    if (nl >= 0) return buf.subarray(0, nl).toString('utf8')
+  }
+  return null
 }
 
 function countNewlines (buf: Buffer, max: number): number {

@@ -1,11 +1,14 @@
-// Reads records back for `GET /v1/audit`: streams the file forward (constant
-// memory apart from the result), filters, and keeps the newest `limit`
-// matches (or the oldest after `afterSeq`, for paging forward). Lines that do
-// not parse are skipped here — verify.ts is the tool that judges the file.
+// Reads records back for `GET /v1/audit`: streams the files of the log
+// forward (rotated ones, then the active one; constant memory apart from the
+// result), filters, and keeps the newest `limit` matches (or the oldest after
+// `afterSeq`, for paging forward). Rotated files whose seq range (known from
+// their names) cannot match afterSeq/beforeSeq are skipped. Lines that do not
+// parse are skipped here — verify.ts is the tool that judges the files.
 
 import { createReadStream } from 'node:fs'
 import { createInterface } from 'node:readline'
 import type { AuditRecord } from './types.ts'
+import { listAuditFiles } from './files.ts'
 
 export interface AuditQuery {
   /** Only records with seq > afterSeq; returns the OLDEST `limit` of them (page forward). */
@@ -47,37 +50,58 @@ function matches (r: AuditRecord, q: AuditQuery): boolean {
   return true
 }
 
+/** Queries one file. */
 export async function queryAuditFile (file: string, q: AuditQuery = {}): Promise<AuditQueryResult> {
+  return await queryFiles([file], q)
+}
+
+/** Queries a rotated log: the rotated files beside `activeFile`, then it. */
+export async function queryAuditLog (activeFile: string, q: AuditQuery = {}): Promise<AuditQueryResult> {
+  const { rotated, active } = await listAuditFiles(activeFile)
+  const files: string[] = []
+  rotated.forEach((r, i) => {
+    const nextFirst = rotated[i + 1]?.firstSeq ?? Infinity
+    if (q.afterSeq !== undefined && nextFirst - 1 <= q.afterSeq) return
+    if (q.beforeSeq !== undefined && r.firstSeq >= q.beforeSeq) return
+    files.push(r.file)
+  })
+  files.push(active)
+  return await queryFiles(files, q)
+}
+
+async function queryFiles (files: string[], q: AuditQuery): Promise<AuditQueryResult> {
   const limit = Math.max(1, Math.min(q.limit ?? 100, 10_000))
   const forward = q.afterSeq !== undefined
   const out: AuditRecord[] = []
   let more = false
-  const rl = createInterface({ input: createReadStream(file), crlfDelay: Infinity })
-  try {
-    for await (const line of rl) {
-      if (line === '') continue
-      let r: AuditRecord
-      try {
-        r = JSON.parse(line) as AuditRecord
-      } catch {
-        continue
-      }
-      if (typeof r !== 'object' || r === null || !matches(r, q)) continue
-      out.push(r)
-      if (out.length > limit) {
-        more = true
-        if (forward) {
-          out.pop()
-          break
+  for (const file of files) {
+    const rl = createInterface({ input: createReadStream(file), crlfDelay: Infinity })
+    try {
+      for await (const line of rl) {
+        if (line === '') continue
+        let r: AuditRecord
+        try {
+          r = JSON.parse(line) as AuditRecord
+        } catch {
+          continue
         }
-        out.shift()
+        if (typeof r !== 'object' || r === null || !matches(r, q)) continue
+        out.push(r)
+        if (out.length > limit) {
+          more = true
+          if (forward) {
+            out.pop()
+            return { records: out, more }
+          }
+          out.shift()
+        }
       }
+    } catch (err) {
+      // A file may be renamed by rotation or deleted by retention while we read the list.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    } finally {
+      rl.close()
     }
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], more: false }
-    throw err
-  } finally {
-    rl.close()
   }
   return { records: out, more }
 }

@@ -22,6 +22,17 @@
 // Records that were written before a failed fdatasync may remain in the file
 // although their appends rejected: the log may hold a record of an action that
 // was refused, never miss one that was acknowledged.
+//
+// Rotation (rotating-sink.ts) happens between batches: before a batch is
+// written, a file that is big or old enough is renamed aside, and retention's
+// deletions are noted (`audit.retention`) at the head of that batch and done
+// only after it is durable. When retention may not delete (a forwarder has not
+// acknowledged the oldest file) the disk budget is reached: appends are
+// refused with GW_AUDIT_UNAVAILABLE (503, reason audit-disk-budget) and
+// writable() is false until a forwarder catches up; the chain notes when that
+// starts (`audit.budget-reached`) and ends (`audit.budget-recovered`, with the
+// number of records refused meanwhile). Listeners (onDurable) learn every new
+// durable head: forwarders wake on it.
 
 import { performance } from 'node:perf_hooks'
 import { Problems } from '../errors.ts'
@@ -30,6 +41,9 @@ import type { ChainHead } from './chain.ts'
 import { FileSink } from './file-sink.ts'
 import type { AuditFileSystem, OpenedFile } from './file-sink.ts'
 import { MemorySink } from './memory-sink.ts'
+import { describeRetired, RotatingFileSink } from './rotating-sink.ts'
+import type { RetiredFile } from './rotating-sink.ts'
+import type { AuditRotationConfig } from './config-schema.ts'
 import { redactSecrets } from './redact.ts'
 import { StreamSink } from './stdout-sink.ts'
 import type { LineStream } from './stdout-sink.ts'
@@ -50,11 +64,15 @@ export interface AuditLogOptions {
   /** Least time between two recovery attempts after a failure. Default 1000. */
   recoveryIntervalMs?: number
   /** Failures and recoveries, for the app's logger/metrics (the record itself is in the chain). */
-  onError?: (err: Error, context: 'write' | 'recover' | 'mirror') => void
+  onError?: (err: Error, context: 'write' | 'recover' | 'mirror' | 'budget' | 'retention') => void
 }
 
 export interface CreateAuditLogOptions extends AuditLogOptions {
   file?: string
+  /** Rotate the file (without: one file that grows forever). */
+  rotation?: AuditRotationConfig
+  /** The lowest seq every forwarder acknowledged: retention keeps what is above it. */
+  acknowledgedSeq?: () => number
   /** Also (or only) write the lines to stdout (no fsync). */
   stdout?: boolean
   /** Test seams. */
@@ -75,6 +93,12 @@ interface PrimarySink {
   open (): Promise<OpenedFile | null>
   write (data: Uint8Array): Promise<void>
   close (): Promise<void>
+  /** Rotation (the file sink): see rotating-sink.ts. */
+  shouldRotate?: (nowMs: number) => boolean
+  budgetBlocked?: (nowMs: number) => string | null
+  rotate?: () => Promise<RetiredFile[]>
+  retire?: (files: RetiredFile[]) => Promise<void>
+  rotatedFiles?: () => number
 }
 
 interface Pending {
@@ -83,6 +107,8 @@ interface Pending {
   id: string
   resolve: (r: AuditRecord) => void
   reject: (e: unknown) => void
+  /** Written even when the disk budget is reached (the notes that say so). */
+  force?: boolean
 }
 
 export class GroupCommitAuditLog implements AuditLog {
@@ -106,6 +132,10 @@ export class GroupCommitAuditLog implements AuditLog {
   #closed = false
   #isoMs = NaN
   #iso = ''
+  /** Why records are refused (the disk budget is reached), or null. */
+  #blocked: string | null = null
+  #refusedWhileBlocked = 0
+  readonly #listeners = new Set<(head: ChainHead) => void>()
   readonly #stats: AuditLogStats = { records: 0, batches: 0, failures: 0, lastBatchRecords: 0, maxBatchRecords: 0 }
 
   constructor (primary: PrimarySink, mirror: StreamSink | undefined, opts: AuditLogOptions) {
@@ -141,7 +171,30 @@ export class GroupCommitAuditLog implements AuditLog {
   }
 
   writable (): boolean {
-    return this.#failure === null && !this.#closed
+    return this.#failure === null && !this.#closed && this.#budgetReason() === null
+  }
+
+  /** Why the log refuses records now, or null when it is writable. */
+  unavailableReason (): string | null {
+    if (this.#closed) return 'the audit log is closed'
+    if (this.#failure) return `the audit sink failed: ${describeError(this.#failure)}`
+    return this.#budgetReason()
+  }
+
+  /** The disk budget is reached (records are refused until a forwarder catches up). */
+  budgetReached (): boolean {
+    return this.#budgetReason() !== null
+  }
+
+  /** Rotated files on disk besides the active one. */
+  rotatedFiles (): number {
+    return this.#primary.rotatedFiles?.() ?? 0
+  }
+
+  /** Called after every durable batch with the new head (forwarders wake on it). Returns an unsubscribe. */
+  onDurable (listener: (head: ChainHead) => void): () => void {
+    this.#listeners.add(listener)
+    return () => { this.#listeners.delete(listener) }
   }
 
   async append (entry: AuditEntry): Promise<AuditRecord> {
@@ -150,7 +203,32 @@ export class GroupCommitAuditLog implements AuditLog {
       await this.#tryRecover()
       if (this.#failure) throw unavailable(this.#failure)
     }
+    this.#checkBudget()
     return this.#enqueue(entry)
+  }
+
+  #budgetReason (): string | null {
+    return this.#primary.budgetBlocked?.(this.#clock()) ?? null
+  }
+
+  /** Refuses while the disk budget is reached; notes in the chain when that starts and ends. */
+  #checkBudget (): void {
+    const reason = this.#budgetReason()
+    if (reason !== null) {
+      if (this.#blocked === null) {
+        this.#blocked = reason
+        this.#note({ requestId: 'audit', action: 'audit.budget-reached', phase: 'event', actor: SYSTEM_ACTOR, outcome: { status: 503, error: reason } }, true)
+        this.#onError(new Error(reason), 'budget')
+      }
+      this.#refusedWhileBlocked++
+      throw budgetProblem(reason)
+    }
+    if (this.#blocked !== null) {
+      const refused = this.#refusedWhileBlocked
+      this.#blocked = null
+      this.#refusedWhileBlocked = 0
+      this.#note({ requestId: 'audit', action: 'audit.budget-recovered', phase: 'event', actor: SYSTEM_ACTOR, outcome: { status: 0, refused, error: `${refused} record(s) were refused with 503 while the disk budget was reached` } })
+    }
   }
 
   async close (): Promise<void> {
@@ -165,20 +243,20 @@ export class GroupCommitAuditLog implements AuditLog {
     await this.#primary.close()
   }
 
-  #enqueue (entry: AuditEntry): Promise<AuditRecord> {
+  #enqueue (entry: AuditEntry, force = false): Promise<AuditRecord> {
     // Copy now (the caller may mutate its object after append() returns); the
     // copy has sorted keys, so serialising it needs no second pass.
     const clean = redactSecrets(entry)
     const now = this.#clock()
     if (now !== this.#isoMs) { this.#isoMs = now; this.#iso = new Date(now).toISOString() } // many records share a millisecond under load
     return new Promise((resolve, reject) => {
-      this.#queue.push({ entry: clean, time: this.#iso, id: this.#newId(now), resolve, reject })
+      this.#queue.push({ entry: clean, time: this.#iso, id: this.#newId(now), resolve, reject, ...(force ? { force } : {}) })
       this.#schedule()
     })
   }
 
-  #note (entry: AuditEntry): Promise<void> {
-    return this.#enqueue(entry).then(() => {}, (err: unknown) => this.#onError(asError(err), 'write'))
+  #note (entry: AuditEntry, force = false): Promise<void> {
+    return this.#enqueue(entry, force).then(() => {}, (err: unknown) => this.#onError(asError(err), 'write'))
   }
 
   #schedule (): void {
@@ -208,6 +286,44 @@ export class GroupCommitAuditLog implements AuditLog {
   }
 
   async #writeBatch (batch: Pending[]): Promise<void> {
+    let retired: RetiredFile[] = []
+    try {
+      const now = this.#primary.shouldRotate ? this.#clock() : 0
+      if (this.#primary.shouldRotate?.(now) === true) {
+        const reason = this.#primary.budgetBlocked?.(now) ?? null
+        if (reason !== null) {
+          // Budget reached: only the notes that say so are written (a few lines over the budget).
+          const problem = budgetProblem(reason)
+          for (const p of batch) if (p.force !== true) p.reject(problem)
+          batch = batch.filter((p) => p.force === true)
+        } else if (this.#primary.rotate) {
+          retired = await this.#primary.rotate()
+          batch = [...retired.map((f) => this.#pending(retentionNote(f))), ...batch]
+        }
+      }
+    } catch (err) {
+      this.#fail(asError(err), batch)
+      this.#inFlight = null
+      return
+    }
+    await this.#writeLines(batch)
+    if (retired.length > 0 && this.#failure === null && this.#primary.retire) {
+      // Deleted only once their notes are durable; a failure leaves them for the next rotation.
+      await this.#primary.retire(retired).catch((err: unknown) => this.#onError(asError(err), 'retention'))
+    }
+    // Whatever queued during the write has waited long enough: no linger.
+    if (this.#queue.length > 0) this.#flush()
+  }
+
+  /** A pending entry nobody waits for (notes the writer adds to a batch itself). */
+  #pending (entry: AuditEntry): Pending {
+    const clean = redactSecrets(entry)
+    const now = this.#clock()
+    const fail = (err: unknown): void => this.#onError(asError(err), 'write')
+    return { entry: clean, time: new Date(now).toISOString(), id: this.#newId(now), resolve: () => {}, reject: fail }
+  }
+
+  async #writeLines (batch: Pending[]): Promise<void> {
     let head = this.#head
     const lines: string[] = []
     const done: Array<{ p: Pending, record: AuditRecord }> = []
@@ -238,13 +354,12 @@ export class GroupCommitAuditLog implements AuditLog {
       this.#stats.lastBatchRecords = done.length
       this.#stats.maxBatchRecords = Math.max(this.#stats.maxBatchRecords, done.length)
       for (const { p, record } of done) p.resolve(record)
+      if (done.length > 0) for (const l of this.#listeners) l({ ...head })
     } catch (err) {
       this.#fail(asError(err), done.map((d) => d.p))
     } finally {
       this.#inFlight = null
     }
-    // Whatever queued during the write has waited long enough: no linger.
-    if (this.#queue.length > 0) this.#flush()
   }
 
   #fail (err: Error, batch: Pending[]): void {
@@ -301,6 +416,20 @@ export class GroupCommitAuditLog implements AuditLog {
   }
 }
 
+function retentionNote (f: RetiredFile): AuditEntry {
+  return {
+    requestId: 'audit',
+    action: 'audit.retention',
+    phase: 'event',
+    actor: SYSTEM_ACTOR,
+    outcome: { status: 0, error: 'rotated file deleted by retention (audit.rotation.maxFiles); every forwarder had acknowledged it', ...describeRetired(f) }
+  }
+}
+
+function budgetProblem (reason: string): Error {
+  return Problems.auditUnavailable(`Mutating requests are refused: ${reason}.`, { reason: 'audit-disk-budget', retryAfter: 30 })
+}
+
 function tornNote (opened: OpenedFile): AuditEntry {
   return {
     requestId: 'audit',
@@ -338,7 +467,9 @@ export async function createAuditLog (opts: CreateAuditLogOptions): Promise<Grou
   let primary: PrimarySink
   let mirror: StreamSink | undefined
   if (opts.file) {
-    primary = new FileSink(opts.fs ? { file: opts.file, fs: opts.fs } : { file: opts.file })
+    primary = opts.rotation
+      ? new RotatingFileSink({ file: opts.file, rotation: opts.rotation, ...(opts.fs ? { fs: opts.fs } : {}), ...(opts.acknowledgedSeq ? { acknowledgedSeq: opts.acknowledgedSeq } : {}) })
+      : new FileSink(opts.fs ? { file: opts.file, fs: opts.fs } : { file: opts.file })
     mirror = stream
   } else {
     const only = stream as StreamSink

@@ -10,7 +10,7 @@ import { NoClusterError, openKubeRequest, readBody } from './transport.ts'
 export interface Lease {
   apiVersion?: string
   kind?: string
-  metadata: { name: string, namespace: string, resourceVersion?: string, uid?: string, labels?: Record<string, string> }
+  metadata: { name: string, namespace: string, resourceVersion?: string, uid?: string, labels?: Record<string, string>, annotations?: Record<string, string> }
   spec: {
     holderIdentity?: string | null
     leaseDurationSeconds?: number

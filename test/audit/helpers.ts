@@ -70,3 +70,71 @@ export function errno (code: string): NodeJS.ErrnoException {
 export function readLines (file: string): string[] {
   return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l !== '')
 }
+
+export interface ReceivedBatch {
+  headers: Record<string, string | string[] | undefined>
+  raw: Buffer
+  body: { replica: string, records: Array<Record<string, unknown>> }
+}
+
+export interface Receiver {
+  url: string
+  batches: ReceivedBatch[]
+  /** Every record by `${replica}/${seq}` → its JSON (dedupe as a receiver would). */
+  bySeq: Map<string, string>
+  /** Answer 503 to everything while true. */
+  failing: boolean
+  /** Records that arrived again with other content than before (must stay empty). */
+  conflicts: string[]
+  /** Records that arrived more than once (same content): at-least-once. */
+  duplicates: number
+  /** Resolves once `n` distinct records arrived. */
+  waitFor: (n: number) => Promise<void>
+  close: () => Promise<void>
+}
+
+/** A webhook receiver on loopback: decodes gzip, keeps every batch, dedupes records by replica + seq. */
+export async function startReceiver (port = 0): Promise<Receiver> {
+  const { createServer } = await import('node:http')
+  const { gunzipSync } = await import('node:zlib')
+  const waiters: Array<{ n: number, resolve: () => void }> = []
+  const r: Receiver = {
+    url: '',
+    batches: [],
+    bySeq: new Map(),
+    failing: false,
+    conflicts: [],
+    duplicates: 0,
+    waitFor: async (n) => {
+      if (r.bySeq.size >= n) return
+      await new Promise<void>((resolve) => waiters.push({ n, resolve }))
+    },
+    close: async () => {}
+  }
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      if (r.failing) { res.writeHead(503).end(); return }
+      const raw = Buffer.concat(chunks)
+      const json = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw
+      const body = JSON.parse(json.toString('utf8')) as ReceivedBatch['body']
+      r.batches.push({ headers: req.headers, raw, body })
+      for (const rec of body.records) {
+        const key = `${body.replica}/${String(rec.seq)}`
+        const text = JSON.stringify(rec)
+        const seen = r.bySeq.get(key)
+        if (seen !== undefined && seen !== text) r.conflicts.push(key)
+        else if (seen !== undefined) r.duplicates++
+        else r.bySeq.set(key, text)
+      }
+      for (const w of [...waiters]) if (r.bySeq.size >= w.n) { waiters.splice(waiters.indexOf(w), 1); w.resolve() }
+      res.writeHead(204).end()
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
+  const address = server.address()
+  r.url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/audit`
+  r.close = async () => { server.closeAllConnections(); await new Promise<void>((resolve) => server.close(() => resolve())) }
+  return r
+}

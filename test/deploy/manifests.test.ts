@@ -163,14 +163,38 @@ function commonChecks (objects: () => KObject[], name: string): void {
     assert.equal(config.server.host, '0.0.0.0', 'listens on the pod IP, not loopback')
   })
 
-  test('terminationGracePeriodSeconds outlasts the preStop sleep plus server.shutdownGraceMs', () => {
+  test('terminationGracePeriodSeconds outlasts the preStop sleep plus server.shutdownGraceMs plus the audit forwarders\' drain', () => {
     const d = only<IDeployment>(objects(), 'Deployment', GATEWAY)
     const config = configOf(objects(), `${name}-grace`)
     const sleepMs = (gatewayContainer(d).lifecycle?.preStop?.sleep?.seconds ?? 0) * 1000
     const graceMs = (podSpec(d).terminationGracePeriodSeconds ?? 30) * 1000
-    assert.ok(graceMs > sleepMs + config.server.shutdownGraceMs, `${graceMs} > ${sleepMs} + ${config.server.shutdownGraceMs}`)
+    const drainMs = config.audit.drainSeconds * 1000
+    assert.ok(graceMs > sleepMs + config.server.shutdownGraceMs + drainMs, `${graceMs} > ${sleepMs} + ${config.server.shutdownGraceMs} + ${drainMs}`)
     assert.ok(graceMs > sleepMs + SHUTDOWN_GRACE_DEFAULT, 'also with the default shutdown grace')
     assert.ok(gatewayContainer(d).lifecycle?.preStop?.exec === undefined, 'no exec hook: the image needs no shell')
+  })
+
+  test('audit: the disk budget fits the audit volume; the peers Service is headless and selects the gateway pods', () => {
+    const d = only<IDeployment>(objects(), 'Deployment', GATEWAY)
+    const config = configOf(objects(), `${name}-audit-budget`)
+    const file = config.audit.file as string
+    const mount = gatewayContainer(d).volumeMounts?.find(m => m.mountPath === dirname(file))
+    const volume = podSpec(d).volumes?.find(v => v.name === mount?.name)
+    const limit = volume?.emptyDir?.sizeLimit
+    if (limit !== undefined) {
+      const m = /^(\d+)(Mi|Gi)$/.exec(String(limit))
+      assert.ok(m, `sizeLimit ${String(limit)} in Mi or Gi`)
+      const bytes = Number(m[1]) * (m[2] === 'Gi' ? 1024 ** 3 : 1024 ** 2)
+      const budget = config.audit.rotation.maxBytes * (config.audit.rotation.maxFiles + 1)
+      assert.ok(budget < bytes, `disk budget ${budget} < audit volume ${bytes} (else the kubelet evicts the pod before the gateway refuses)`)
+    }
+    const service = config.audit.peers.service
+    assert.ok(service !== null, 'audit.peers.service is set')
+    const svc = only<IService>(objects(), 'Service', service.split('.')[0] as string)
+    assert.equal(svc.spec?.clusterIP, 'None')
+    assert.ok(selects(svc.spec?.selector, d.spec?.template.metadata?.labels))
+    assert.equal(svc.spec?.ports?.[0]?.port, config.audit.peers.port)
+    assert.equal(portNumber(gatewayContainer(d), svc.spec?.ports?.[0]?.targetPort as string), config.audit.peers.port)
   })
 
   test('the config file and env load into a valid config; the audit log is on a writable volume', () => {
@@ -205,6 +229,8 @@ function commonChecks (objects: () => KObject[], name: string): void {
       known.add('KDEBUG_ATTACH_TICKET_SECRET')
       known.add('KDEBUG_ATTACH_RECORDING_DIR')
     }
+    // Keys the config names by variable (audit.forward[].hmacKeyEnv: a Secret, never in the file).
+    for (const sink of configOf(objects(), `${name}-env`).audit.forward) if (sink.type === 'webhook' && sink.hmacKeyEnv) known.add(sink.hmacKeyEnv)
     const c = gatewayContainer(only<IDeployment>(objects(), 'Deployment', GATEWAY))
     for (const e of c.env ?? []) assert.ok(known.has(e.name), `${e.name} is not a config key`)
   })
@@ -250,7 +276,7 @@ function commonChecks (objects: () => KObject[], name: string): void {
     assert.ok(gatewayContainer(d).resources?.requests?.cpu, 'CPU utilisation needs a CPU request')
   })
 
-  test('NetworkPolicy: ingress only to the gateway port; egress only to the API server ports and DNS', () => {
+  test('NetworkPolicy: ingress only to the gateway port; egress only to the API server ports, DNS, the audit receiver and the other replicas', () => {
     const c = gatewayContainer(only<IDeployment>(objects(), 'Deployment', GATEWAY))
     const config = configOf(objects(), `${name}-np`)
     const np = only<INetworkPolicy>(objects(), 'NetworkPolicy', GATEWAY)
@@ -264,9 +290,17 @@ function commonChecks (objects: () => KObject[], name: string): void {
       }
     }
     const egress = np.spec?.egress ?? []
+    const podLabels = only<IDeployment>(objects(), 'Deployment', GATEWAY).spec?.template.metadata?.labels
     for (const rule of egress) {
       assert.ok(rule.ports && rule.ports.length > 0, 'every egress rule names ports')
-      for (const p of rule.ports) assert.ok([443, 6443, 53].includes(p.port as number), `egress port ${p.port}`)
+      const toPeers = rule.to !== undefined && rule.to.length > 0 && rule.to.every(t => t.namespaceSelector === undefined && t.ipBlock === undefined && selects(t.podSelector?.matchLabels, podLabels))
+      for (const p of rule.ports) {
+        if (toPeers) assert.equal(p.port, config.audit.peers.port, 'to the other replicas: their HTTP port only (audit peers)')
+        else assert.ok([443, 6443, 53].includes(p.port as number), `egress port ${p.port}`)
+      }
+    }
+    if (config.audit.peers.service !== null) {
+      assert.ok(egress.some(r => r.to?.some(t => selects(t.podSelector?.matchLabels, podLabels)) && r.ports?.some(p => p.port === config.audit.peers.port)), 'the other replicas are reachable for replicas=all')
     }
     const dns = egress.find(r => r.ports?.some(p => p.port === 53))
     assert.deepEqual(dns?.ports?.map(p => p.protocol).sort(), ['TCP', 'UDP'])
@@ -323,6 +357,7 @@ describe('deploy/ base', { skip: missing }, () => {
       'Role/kdebug-gateway-leases',
       'RoleBinding/kdebug-gateway-leases',
       'Service/kdebug-gateway',
+      'Service/kdebug-gateway-peers',
       'ServiceAccount/kdebug-gateway',
       'ValidatingAdmissionPolicy/kdebug-gateway-pods.kdebug.io',
       'ValidatingAdmissionPolicyBinding/kdebug-gateway-pods.kdebug.io'
@@ -348,6 +383,8 @@ describe('deploy/ base', { skip: missing }, () => {
     assert.equal(config.authentication.mode, 'tokenreview')
     assert.equal(config.audit.file, '/var/lib/kdebug/audit.log')
     assert.equal(config.audit.stdout, true)
+    assert.ok(config.audit.anchor.intervalSeconds > 0, 'the chain head is anchored')
+    assert.equal(config.audit.anchor.namespace, 'kdebug')
     assert.equal(config.sessions.nodeDebugNamespace, 'kdebug')
     assert.deepEqual(config.policy, defaultPolicy, 'deploy/configmap.yaml policy differs from src/policy/default.ts: update one of them')
   })

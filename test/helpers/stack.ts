@@ -63,7 +63,8 @@ export async function startStack (opts: StackOptions = {}): Promise<Stack> {
   const config = resolveConfig(deepMerge({
     server: { host: '127.0.0.1', port: 0 },
     logging: { level: 'silent' },
-    audit: { file: auditFile, replica: 'test-1' }
+    // Anchoring off by default: tests of it turn it on (it writes a Lease in the sim).
+    audit: { file: auditFile, replica: 'test-1', anchor: { intervalSeconds: 0 } }
   }, deepMerge(opts.config ?? {}, opts.configure?.(dir) ?? {})))
   const services = await createServices(config, { kubeconfigText: sim.kubeconfig, audit: opts.audit, ...(opts.clock ? { clock: opts.clock } : {}) })
   const app = await buildApp({ ...services, config, logger: opts.logger, clock: opts.clock })
