@@ -4,6 +4,9 @@
 import { run } from './run.ts'
 import { processTerminal } from './terminal.ts'
 
+// `kdebug sessions | head -1`: a reader that went away is no error worth a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0); throw err })
+
 const code = await run({
   argv: process.argv.slice(2),
   programPath: process.argv[1],

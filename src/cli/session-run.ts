@@ -2,7 +2,7 @@
 // flags (pure), create the session through the gateway, then — as `kubectl
 // debug` does — attach with -i, or run `-- COMMAND` once and print its output,
 // or just report the session.
-import { oneOf, parsePairs, parseSeconds, type OptionSpecs } from './args.ts'
+import { oneOf, parseDuration, parsePairs, parseSeconds, type OptionSpecs } from './args.ts'
 import { attach } from './attach-flow.ts'
 import { bool, list, println, str, type CommandContext } from './command.ts'
 import { CliError, UsageError } from './errors.ts'
@@ -72,14 +72,10 @@ export function commonBody (ctx: CommandContext, mode: RunMode): Record<string, 
   const rest = ctx.args.rest
   if (rest && rest.length > 0) body.command = rest
   const wait = str(ctx, 'wait')
-  const waitSeconds = wait !== undefined ? Math.ceil(parseSecondsOrZero(wait)) : (mode.interactive || mode.oneShot ? 60 : 0)
+  const waitSeconds = wait !== undefined ? Math.ceil(parseDuration(wait, 'wait')) : (mode.interactive || mode.oneShot ? 60 : 0)
   if (waitSeconds > 300) throw new UsageError('--wait is at most 5m', ctx.args.command)
   if (waitSeconds > 0) body.wait = waitSeconds
   return body
-}
-
-function parseSecondsOrZero (text: string): number {
-  return text === '0' ? 0 : parseSeconds(text, 'wait')
 }
 
 interface CreateAnswer {
