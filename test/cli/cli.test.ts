@@ -20,6 +20,15 @@ before(async () => {
 })
 after(async () => { await s.close() })
 
+/** Each CLI run is a Node start-up (~0.5 s of CPU); on a loaded machine a test of several takes a while. */
+const SLOW = { timeout: 300_000 }
+
+/** The run succeeded; its stdout. */
+function ok (r: { code: number, stdout: string, stderr: string }): string {
+  assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`)
+  return r.stdout
+}
+
 /** A loopback port nobody listens on. */
 async function closedPort (): Promise<number> {
   const srv = createServer()
@@ -37,7 +46,7 @@ function sessionOf (stderr: string): { id: string, container: string } {
 }
 
 describe('one-shot commands', () => {
-  test('debug -- COMMAND prints the output and exits 0; logs reads it again', async () => {
+  test('debug -- COMMAND prints the output and exits 0; logs reads it again', SLOW, async () => {
     const r = await runCli(['debug', 'web', '-n', 'demo', '--image', 'busybox', '--target', 'app', '--reason', 'cli one-shot', '--', 'echo', 'hello from the cli'], as('alice'))
     assert.equal(r.code, 0, r.stderr)
     assert.equal(r.stdout, 'hello from the cli\n')
@@ -83,7 +92,7 @@ describe('refusals: one line on stderr, a distinct exit code, no token anywhere'
     assert.ok(!r.stderr.includes('secret-but-wrong-token'))
   })
 
-  test('a conflict (ending an ephemeral container) is exit 1', async () => {
+  test('a conflict (ending an ephemeral container) is exit 1', SLOW, async () => {
     const created = await runCli(['debug', 'web', '-n', 'demo', '--image', 'busybox', '--reason', 'to end', '--', 'true'], as('alice'))
     assert.equal(created.code, 0, created.stderr)
     const r = await runCli(['end', sessionOf(created.stderr).id, '-n', 'demo'], as('alice'))
@@ -91,7 +100,7 @@ describe('refusals: one line on stderr, a distinct exit code, no token anywhere'
     assert.match(oneLine(r.stderr), /\(409\)/)
   })
 
-  test('usage errors are exit 2 with a pointer to help; no server is a usage error', async () => {
+  test('usage errors are exit 2 with a pointer to help; no server is a usage error', SLOW, async () => {
     const bad = await runCli(['debug', 'web', '--bogus'], as('alice'))
     assert.equal(bad.code, EXIT.usage)
     assert.match(bad.stderr, /^error: .*--bogus.*\nSee 'kdebug debug --help'\.\n$/)
@@ -109,17 +118,17 @@ describe('refusals: one line on stderr, a distinct exit code, no token anywhere'
 })
 
 describe('structured output, sessions and end', () => {
-  test('whoami -o json and -n NS -o yaml', async () => {
+  test('whoami -o json and -n NS -o yaml', SLOW, async () => {
     const json = await runCli(['whoami', '-o', 'json'], as('alice'))
     assert.equal(json.code, 0, json.stderr)
     const me = JSON.parse(json.stdout)
     assert.equal(me.user, 'alice')
     assert.ok(me.groups.includes('dev'))
-    const yaml = parseYaml((await runCli(['whoami', '-n', 'demo', '-o', 'yaml'], as('alice'))).stdout)
+    const yaml = parseYaml(ok(await runCli(['whoami', '-n', 'demo', '-o', 'yaml'], as('alice'))))
     assert.deepEqual([yaml.namespace, yaml.can.ephemeral, yaml.can.node], ['demo', true, false])
   })
 
-  test('copy, sessions in json/yaml/table, end: the copy is deleted', async () => {
+  test('copy, sessions in json/yaml/table, end: the copy is deleted', SLOW, async () => {
     const created = await runCli(['copy', 'api', '-n', 'demo', '--image', 'busybox', '--reason', 'cli copy', '--ttl', '15m'], as('carol'))
     assert.equal(created.code, 0, created.stderr)
     const m = /^session (\S+): copy demo\/(\S+) container (\S+) \(/.exec(created.stdout)
@@ -127,14 +136,14 @@ describe('structured output, sessions and end', () => {
     const [, id, copyPod] = m as unknown as [string, string, string]
     assert.match(created.stdout, new RegExp(`end it with: kdebug end ${id} -n demo`))
 
-    const list = JSON.parse((await runCli(['sessions', '-n', 'demo', '-o', 'json'], as('carol'))).stdout)
+    const list = JSON.parse(ok(await runCli(['sessions', '-n', 'demo', '-o', 'json'], as('carol'))))
     const mine = list.items.find((x: { id: string }) => x.id === id)
     assert.deepEqual([mine.kind, mine.pod, mine.requestedBy], ['copy', copyPod, 'carol'])
-    const all = parseYaml((await runCli(['sessions', '-A', '--mine', '-o', 'yaml'], as('carol'))).stdout)
+    const all = parseYaml(ok(await runCli(['sessions', '-A', '--mine', '-o', 'yaml'], as('carol'))))
     assert.ok(all.items.some((x: { id: string }) => x.id === id))
-    const table = await runCli(['sessions', '-A'], as('carol'))
-    assert.match(table.stdout, /^ID\s+NAMESPACE\s+KIND\s+POD\s+CONTAINER\s+STATE\s+REQUESTED-BY\s+AGE\s+EXPIRES-IN\n/)
-    assert.match(table.stdout, new RegExp(`\\n${id}\\s+demo\\s+copy\\s+${copyPod}\\s+\\S+\\s+\\S+\\s+carol\\s+\\S+\\s+1[45]m\\n`))
+    const table = ok(await runCli(['sessions', '-A'], as('carol')))
+    assert.match(table, /^ID\s+NAMESPACE\s+KIND\s+POD\s+CONTAINER\s+STATE\s+REQUESTED-BY\s+AGE\s+EXPIRES-IN\n/)
+    assert.match(table, new RegExp(`\\n${id}\\s+demo\\s+copy\\s+${copyPod}\\s+\\S+\\s+\\S+\\s+carol\\s+\\S+\\s+1[45]m\\n`))
 
     const ended = await runCli(['end', id], as('carol'))
     assert.equal(ended.code, 0, ended.stderr)
@@ -160,15 +169,14 @@ describe('drops', () => {
     type: 'Warning'
   })
 
-  test('the list with --since, as json; -w prints new drops as they come', async () => {
+  test('the list with --since, as json; -w prints new drops as they come', SLOW, async () => {
     const now = Date.now()
     s.sim.store.create('events', event('cli.old', 'old-peer', new Date(now - 3600_000).toISOString()))
     s.sim.store.create('events', event('cli.new', 'new-peer', new Date(now - 5_000).toISOString().replace(/\.\d+Z$/, 'Z')))
     let peers: string[] = []
     for (let i = 0; i < 200 && !peers.includes('new-peer'); i++) {
       const r = await runCli(['drops', '-n', 'demo', '--since', '10m', '-o', 'json'], as('alice'))
-      assert.equal(r.code, 0, r.stderr)
-      peers = JSON.parse(r.stdout).items.map((d: { peer: string }) => d.peer)
+      peers = JSON.parse(ok(r)).items.map((d: { peer: string }) => d.peer)
     }
     assert.ok(peers.includes('new-peer'), peers.join())
     assert.ok(!peers.includes('old-peer'), 'older than --since')
@@ -206,10 +214,10 @@ describe('credentials from the kubeconfig', () => {
     return file
   }
 
-  test('the current user\'s token, and the context\'s namespace as the default', async () => {
+  test('the current user\'s token, and the context\'s namespace as the default', SLOW, async () => {
     const file = kubeconfig({ token: s.sim.tokens.alice })
     const r = await runCli(['whoami', '-o', 'json'], { KDEBUG_SERVER: s.url, KUBECONFIG: file })
-    assert.equal(JSON.parse(r.stdout).user, 'alice')
+    assert.equal(JSON.parse(ok(r)).user, 'alice')
     const sessions = await runCli(['sessions', '-o', 'json', '--kubeconfig', file], { KDEBUG_SERVER: s.url })
     assert.equal(sessions.code, 0, sessions.stderr)
     assert.ok(JSON.parse(sessions.stdout).items.every((x: { namespace: string }) => x.namespace === 'demo'))
@@ -233,7 +241,7 @@ describe('credentials from the kubeconfig', () => {
   })
 })
 
-test('kubectl runs it as a plugin: kubectl kdebug whoami', async () => {
+test('kubectl runs it as a plugin: kubectl kdebug whoami', SLOW, async () => {
   const bin = join(s.dir, 'bin')
   mkdirSync(bin)
   symlinkSync(CLI_MAIN, join(bin, 'kubectl-kdebug'))
@@ -247,9 +255,11 @@ test('kubectl runs it as a plugin: kubectl kdebug whoami', async () => {
 })
 
 describe('interactive: -it through a real pseudo-terminal (tmux)', () => {
+  // Start-up, the create (waiting for the container) and the attach, on a machine that may be busy.
+  const STARTUP_MS = 120_000
   const cmd = (user: string, args: string): string => `KDEBUG_SERVER=${s.url} KDEBUG_TOKEN=${s.sim.tokens[user] ?? ''} KUBECONFIG=/nonexistent ${process.execPath} ${CLI_MAIN} ${args}`
 
-  test('a shell: typed input, the window size and its changes, the exit code', async (t) => {
+  test('a shell: typed input, the window size and its changes, the exit code', SLOW, async (t) => {
     if (!hasTmux()) {
       assert.ok(process.env.CI !== 'true', 'tmux must be installed in CI (.ci/run)')
       t.skip('tmux is not installed')
@@ -257,7 +267,7 @@ describe('interactive: -it through a real pseudo-terminal (tmux)', () => {
     }
     const tmux = TmuxSession.start(cmd('alice', 'debug web -n demo --image busybox --target app --reason "cli tty" -it'), 100, 30)
     try {
-      await tmux.waitFor(/If you don't see a command prompt, try pressing enter\./)
+      await tmux.waitFor(/If you don't see a command prompt, try pressing enter\./, STARTUP_MS)
       tmux.keys('Enter')
       await tmux.waitFor(/\/ #$/)
       tmux.type('stty size')
@@ -284,7 +294,7 @@ describe('interactive: -it through a real pseudo-terminal (tmux)', () => {
     }
   })
 
-  test('Ctrl-D ends the shell (EOF on its terminal) and the CLI exits 0', async (t) => {
+  test('Ctrl-D ends the shell (EOF on its terminal) and the CLI exits 0', SLOW, async (t) => {
     if (!hasTmux()) {
       assert.ok(process.env.CI !== 'true', 'tmux must be installed in CI (.ci/run)')
       t.skip('tmux is not installed')
@@ -292,7 +302,7 @@ describe('interactive: -it through a real pseudo-terminal (tmux)', () => {
     }
     const tmux = TmuxSession.start(cmd('alice', 'debug web -n demo --image busybox --reason "cli eof" -it'), 80, 24)
     try {
-      await tmux.waitFor(/try pressing enter/)
+      await tmux.waitFor(/try pressing enter/, STARTUP_MS)
       tmux.keys('Enter')
       await tmux.waitFor(/\/ #$/)
       tmux.keys('C-d')

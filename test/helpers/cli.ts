@@ -40,7 +40,7 @@ export function startCli (args: string[], env: Record<string, string | undefined
   const exited = new Promise<number | null>(resolve => child.once('exit', code => resolve(code)))
   return {
     output: () => out,
-    waitFor: async (re, timeoutMs = 15000) => {
+    waitFor: async (re, timeoutMs = 60000) => {
       if (re.test(out)) return
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => { listeners.delete(check); reject(new Error(`timed out waiting for ${String(re)}; output: ${out}`)) }, timeoutMs)
@@ -88,7 +88,7 @@ export class TmuxSession {
   resize (cols: number, rows: number): void { this.#tmux('resize-window', '-x', String(cols), '-y', String(rows)) }
 
   /** Polls the screen until it matches (a pty has no end-of-output event). */
-  async waitFor (re: RegExp, timeoutMs = 20000): Promise<RegExpMatchArray> {
+  async waitFor (re: RegExp, timeoutMs = 60000): Promise<RegExpMatchArray> {
     const deadline = Date.now() + timeoutMs
     for (;;) {
       const m = this.screen().match(re)
