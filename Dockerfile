@@ -3,7 +3,10 @@
 FROM node:24-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# --ignore-scripts: the package's prepare script is the build, which needs the
+# sources copied below (it runs there). The image's Node 24 runs it; the `node`
+# devDependency only brings Node 24 to machines that lack it.
+RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
