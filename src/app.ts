@@ -12,6 +12,7 @@ import problemPlugin from './plugins/problem.ts'
 import { bodyDepthGuard, clientErrorHandler, frameworkErrorHandler, MAX_PARAM_LENGTH, urlLengthGuard } from './plugins/framework-errors.ts'
 import metricsPlugin, { createMetrics, type GatewayMetrics } from './plugins/metrics.ts'
 import openapiPlugin from './plugins/openapi.ts'
+import corsPlugin, { createOriginPolicy, websocketOrigin } from './plugins/cors.ts'
 import { requestIdFor, REQUEST_ID_HEADER } from './plugins/request-id.ts'
 import { auditBudgetGate, createRequestAudit, requestAuditStart } from './plugins/decision-audit.ts'
 import { Budgets } from './budgets/index.ts'
@@ -129,6 +130,9 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   await app.register(problemPlugin)
   await app.register(openapiPlugin, { docs: config.docs.enabled })
   await app.register(metricsPlugin, { metrics })
+  // One allowlist for CORS and WebSocket origins; preflights are answered before auth (they carry no credentials).
+  const origins = createOriginPolicy(config.server.cors, config.server.publicUrl)
+  await app.register(corsPlugin, { config: config.server.cors, origins })
   // One signer for the process: what the debug routes sign, attach and logs verify.
   const signer = signerFromConfig(config.security)
   const attach = createAttach({ config: config.attach, verify: signer.verify, ...(deps.clock ? { now: deps.clock } : {}) })
@@ -140,6 +144,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     ticketAuthenticator: attach.ticketAuthenticator
   })
   await app.register(auditBudgetGate)
+  await app.register(websocketOrigin, { origins })
   await app.register(attach.plugin, { prefix: '/v1' })
 
   const drops = await createDrops({ cluster: deps.cluster, config: config.drops, metricsRegistry: app.metrics.registry, logger: app.log })

@@ -1,6 +1,6 @@
 // GET /v1/namespaces/{namespace}/pods/{pod}/attach — interactive attach over
 // WebSocket. Everything that can fail does so BEFORE the upgrade, as a normal
-// problem response: origin, authentication (auth plugin: header, ticket or the
+// problem response: origin (src/plugins/cors.ts), authentication (auth plugin: header, ticket or the
 // bearer subprotocol), authorization, policy (the container judged as if it
 // were being created; gateway sessions only for their requester, never after
 // their expiry — src/policy/stream-access.ts), the attach.start audit record and
@@ -127,15 +127,6 @@ interface Prepared {
   abandon (reason: string): Promise<void>
 }
 
-function originAllowed (request: FastifyRequest, allowed: readonly string[]): boolean {
-  const origin = request.headers.origin
-  if (origin === undefined) return true // not a browser
-  if (allowed.includes('*') || allowed.includes(origin)) return true
-  // Same origin cannot be cross-site WebSocket hijacking.
-  const host = request.headers.host
-  return host !== undefined && (origin === `${request.protocol}://${host}`)
-}
-
 /** The longest a session may last: the configured maximum capped by the policy rule's TTL (0 = no limit). */
 export function sessionLimitMs (configSeconds: number, ruleMaxTtlSeconds: number | undefined): number {
   const caps = [configSeconds, ruleMaxTtlSeconds ?? 0].filter(s => s > 0)
@@ -193,11 +184,6 @@ export async function attachRoutes (fastify: FastifyInstance, opts: AttachRouteO
     // Refusals before the upgrade (origin, ticket, protocol, shutdown, budget) are audited under this action.
     config: { ticket: true, auditAction: 'attach.start' },
     schema: { params: AttachParamsSchema, querystring: AttachQuerySchema },
-    onRequest: async (request) => {
-      if (!originAllowed(request, config.allowedOrigins)) {
-        throw Problems.originForbidden(`Origin ${request.headers.origin ?? ''} may not open attach sessions (attach.allowedOrigins).`)
-      }
-    },
     preHandler: async (request) => {
       if (!request.ws) throw Problems.badRequest('Upgrade request required: attach is a WebSocket endpoint (see openapi/attach.md).')
       if (registry.closing) throw Problems.unavailable('The gateway is shutting down; reconnect to another replica.', { retryAfter: 1 })
