@@ -30,6 +30,7 @@ async function openapiPlugin (app: FastifyInstance, opts: { docs: boolean }): Pr
       tags: [
         { name: 'identity', description: 'Who the gateway thinks you are' },
         { name: 'debug', description: 'Debug sessions' },
+        { name: 'pods', description: 'Pods to pick from' },
         { name: 'streams', description: 'Attach, logs, drops, tickets' },
         { name: 'health', description: 'Probes and metrics' }
       ]
