@@ -26,6 +26,9 @@ import { createDrops } from './drops/index.ts'
 import { dropsRoutes } from './routes/drops.ts'
 import { debugPlugin } from './debug/plugin.ts'
 import { podsPlugin } from './pods/plugin.ts'
+import { SessionFinder } from './debug/finder.ts'
+import { kubeDebugClient } from './kube/debug-client.ts'
+import { compilePolicy } from './auth/policy.ts'
 import { signerFromConfig } from './security/signing.ts'
 import { auditPlugin } from './audit/plugin.ts'
 import type { AuditRuntime } from './audit/runtime.ts'
@@ -162,7 +165,14 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
       ...(deps.readinessChecks ?? [])
     ]
   })
-  await app.register(whoamiRoutes, { prefix: '/v1', nodeDebugNamespace: config.sessions.nodeDebugNamespace })
+  const sessionFinder = new SessionFinder({ client: kubeDebugClient(deps.cluster.kubeConfig, { requestTimeoutMs: config.kube.requestTimeoutMs }), verify: signer.verify, ...(deps.clock ? { clock: deps.clock } : {}) })
+  await app.register(whoamiRoutes, {
+    prefix: '/v1',
+    nodeDebugNamespace: config.sessions.nodeDebugNamespace,
+    policy: compilePolicy(config.policy),
+    defaultTtlSeconds: config.sessions.defaultTtlSeconds,
+    liveSessions: async (user) => (await sessionFinder.liveCount(user)).count
+  })
   await app.register(debugPlugin, { prefix: '/v1', config, signer, ...(deps.clock ? { clock: deps.clock } : {}) })
   await app.register(podsPlugin, { prefix: '/v1', verify: signer.verify, impersonate: config.authorization.mode === 'impersonate', requestTimeoutMs: config.kube.requestTimeoutMs, ...(deps.clock ? { clock: deps.clock } : {}) })
   await app.register(auditPlugin, { prefix: '/v1', file: config.audit.file, replica: replicaName(config), peers: config.audit.peers, ...(deps.auditRuntime ? { runtime: deps.auditRuntime } : {}) })

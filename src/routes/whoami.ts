@@ -3,17 +3,24 @@
 // from the same SubjectAccessReviews the actions themselves use.
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { PrincipalSchema, WhoamiQuerySchema, WhoamiSchema, type Whoami } from '../schemas/identity.ts'
+import { AllowedSchema, PrincipalSchema, WhoamiQuerySchema, WhoamiSchema, type Whoami } from '../schemas/identity.ts'
 import { problemResponses } from '../schemas/problem.ts'
 import { permissionsFor, WHOAMI_ACTIONS } from '../auth/permissions.ts'
+import type { CompiledPolicy } from '../auth/policy.ts'
+import { allowedIn } from '../whoami/allowed.ts'
 
 export interface WhoamiRouteOptions {
   nodeDebugNamespace: string
+  policy: CompiledPolicy
+  defaultTtlSeconds: number
+  /** The caller's live sessions, counted as the create path counts them (SessionFinder.liveCount). */
+  liveSessions: (user: string) => Promise<number>
 }
 
 export async function whoamiRoutes (fastify: FastifyInstance, opts: WhoamiRouteOptions): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   app.addSchema(PrincipalSchema)
+  app.addSchema(AllowedSchema)
   app.addSchema(WhoamiSchema)
 
   app.get('/whoami', {
@@ -41,7 +48,16 @@ export async function whoamiRoutes (fastify: FastifyInstance, opts: WhoamiRouteO
         const results = await Promise.all(permissionsFor(action, target).map(a => app.authorizer.authorize(id, a)))
         return [action, results.every(r => r.allowed)] as const
       }))
-      body.can = Object.fromEntries(entries) as Whoami['can']
+      const can = Object.fromEntries(entries) as NonNullable<Whoami['can']>
+      body.can = can
+      body.allowed = await allowedIn({
+        policy: opts.policy,
+        subject: id,
+        namespace: ns,
+        can,
+        defaultTtlSeconds: opts.defaultTtlSeconds,
+        liveSessions: async () => await opts.liveSessions(id.user)
+      })
     }
     return body
   })
