@@ -59,17 +59,18 @@ export async function debugRoutes (fastify: FastifyInstance, opts: DebugRouteOpt
   const { debug, sessions } = opts
 
   // The three creates share everything but their summary, path parameters and body.
-  const createSchema = <P extends TSchema>(summary: string, params: P, body: TSchema) => ({
-    tags: ['debug'], summary, params, querystring: DryRunQuerySchema, headers: IdempotencyHeadersSchema, body: Type.Ref(body), response: createResponses
+  const createSchema = <P extends TSchema>(operationId: string, summary: string, params: P, body: TSchema) => ({
+    tags: ['debug'], operationId, summary, params, querystring: DryRunQuerySchema, headers: IdempotencyHeadersSchema, body: Type.Ref(body), response: createResponses
   })
 
   app.post('/namespaces/:namespace/pods/:pod/ephemeral-containers', {
-    schema: createSchema('Add an ephemeral debug container (kubectl debug POD --image …)', PodParamsSchema, EphemeralRequestSchema)
+    schema: createSchema('createEphemeralContainer', 'Add an ephemeral debug container (kubectl debug POD --image …)', PodParamsSchema, EphemeralRequestSchema)
   }, async (request, reply) => send(reply, await debug.createEphemeral(callerOf(request), request.params, request.body as never, createOptions(request, reply))))
 
   app.get('/namespaces/:namespace/pods/:pod/ephemeral-containers', {
     schema: {
       tags: ['debug'],
+      operationId: 'listEphemeralContainers',
       summary: 'The pod\'s ephemeral containers with their state, and who/why for the ones the gateway added',
       params: PodParamsSchema,
       response: { 200: Type.Ref(EphemeralListSchema), ...problemResponses(404) }
@@ -77,10 +78,10 @@ export async function debugRoutes (fastify: FastifyInstance, opts: DebugRouteOpt
   }, async (request) => await sessions.ephemeralContainers(callerOf(request), request.params.namespace, request.params.pod))
 
   app.post('/namespaces/:namespace/pods/:pod/copies', {
-    schema: createSchema('Create a debug copy of the pod (kubectl debug POD --copy-to …)', PodParamsSchema, CopyRequestSchema)
+    schema: createSchema('createPodCopy', 'Create a debug copy of the pod (kubectl debug POD --copy-to …)', PodParamsSchema, CopyRequestSchema)
   }, async (request, reply) => send(reply, await debug.createCopy(callerOf(request), request.params, request.body as never, createOptions(request, reply))))
 
   app.post('/nodes/:node/debug-pods', {
-    schema: createSchema('Create a node debug pod (kubectl debug node/NODE …)', NodeParamsSchema, NodeDebugRequestSchema)
+    schema: createSchema('createNodeDebugPod', 'Create a node debug pod (kubectl debug node/NODE …)', NodeParamsSchema, NodeDebugRequestSchema)
   }, async (request, reply) => send(reply, await debug.createNodePod(callerOf(request), request.params, request.body as never, createOptions(request, reply))))
 }

@@ -25,12 +25,12 @@ export const ReadinessSchema = Type.Object({
 export async function healthRoutes (app: FastifyInstance, opts: HealthRouteOptions): Promise<void> {
   app.get('/healthz', {
     config: { auth: false },
-    schema: { tags: ['health'], summary: 'Liveness', security: [], response: { 200: Type.Object({ status: Type.Literal('ok') }) } }
+    schema: { tags: ['health'], operationId: 'getLiveness', summary: 'Liveness', security: [], response: { 200: Type.Object({ status: Type.Literal('ok') }) } }
   }, async () => ({ status: 'ok' as const }))
 
   app.get('/readyz', {
     config: { auth: false },
-    schema: { tags: ['health'], summary: 'Readiness', security: [], response: { 200: ReadinessSchema, 503: ReadinessSchema } }
+    schema: { tags: ['health'], operationId: 'getReadiness', summary: 'Readiness', security: [], response: { 200: ReadinessSchema, 503: ReadinessSchema } }
   }, async (_request, reply) => {
     if (opts.isShuttingDown()) {
       return reply.code(503).send({ status: 'shutting-down', checks: [] })

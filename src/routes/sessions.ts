@@ -18,6 +18,7 @@ export async function sessionRoutes (fastify: FastifyInstance, opts: SessionRout
   app.get('/sessions', {
     schema: {
       tags: ['debug'],
+      operationId: 'listSessions',
       summary: 'Debug sessions the gateway created, in namespaces where you may list pods',
       querystring: SessionsQuerySchema,
       response: { 200: Type.Ref(SessionListSchema), ...problemResponses() }
@@ -27,6 +28,7 @@ export async function sessionRoutes (fastify: FastifyInstance, opts: SessionRout
   app.get('/sessions/:id', {
     schema: {
       tags: ['debug'],
+      operationId: 'getSession',
       summary: 'One debug session',
       params: SessionParamsSchema,
       querystring: SessionQuerySchema,
@@ -37,6 +39,7 @@ export async function sessionRoutes (fastify: FastifyInstance, opts: SessionRout
   app.delete('/sessions/:id', {
     schema: {
       tags: ['debug'],
+      operationId: 'deleteSession',
       summary: 'End a session: deletes a copy or node pod (ephemeral containers cannot be removed: 409)',
       params: SessionParamsSchema,
       querystring: SessionQuerySchema,
