@@ -176,7 +176,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   await app.register(debugPlugin, { prefix: '/v1', config, signer, ...(deps.clock ? { clock: deps.clock } : {}) })
   await app.register(podsPlugin, { prefix: '/v1', verify: signer.verify, impersonate: config.authorization.mode === 'impersonate', requestTimeoutMs: config.kube.requestTimeoutMs, ...(deps.clock ? { clock: deps.clock } : {}) })
   await app.register(auditPlugin, { prefix: '/v1', file: config.audit.file, replica: replicaName(config), peers: config.audit.peers, ...(deps.auditRuntime ? { runtime: deps.auditRuntime } : {}) })
-  if (config.drops.enabled) await app.register(dropsRoutes, { prefix: '/v1', hub: drops.hub, watcher: drops.watcher, config: config.drops })
+  if (config.drops.enabled) await app.register(dropsRoutes, { prefix: '/v1', hub: drops.hub, watcher: drops.watcher, config: config.drops, ...(deps.clock ? { clock: deps.clock } : {}) })
   if (config.ui.enabled) await app.register(uiPlugin, { ui: config.ui, authentication: config.authentication, nodeDebugNamespace: config.sessions.nodeDebugNamespace })
 
   return app
