@@ -93,6 +93,8 @@ async function main (): Promise<void> {
       KDEBUG_AUDIT_ROTATION_MAX_BYTES: '65536',
       KDEBUG_AUDIT_ROTATION_MAX_FILES: '20',
       KDEBUG_AUDIT_ANCHOR_INTERVAL_SECONDS: '10',
+      // A portal under development on its usual port may call the demo gateway.
+      KDEBUG_SERVER_CORS_ORIGINS: 'http://localhost:3000',
       ...env
     }, process.argv.slice(2))
   } catch (err) {

@@ -12,6 +12,7 @@ import problemPlugin from './plugins/problem.ts'
 import { bodyDepthGuard, clientErrorHandler, frameworkErrorHandler, MAX_PARAM_LENGTH, urlLengthGuard } from './plugins/framework-errors.ts'
 import metricsPlugin, { createMetrics, type GatewayMetrics } from './plugins/metrics.ts'
 import openapiPlugin from './plugins/openapi.ts'
+import corsPlugin, { createOriginPolicy, websocketOrigin } from './plugins/cors.ts'
 import { requestIdFor, REQUEST_ID_HEADER } from './plugins/request-id.ts'
 import { auditBudgetGate, createRequestAudit, requestAuditStart } from './plugins/decision-audit.ts'
 import { Budgets } from './budgets/index.ts'
@@ -24,6 +25,9 @@ import { loggerOptions } from './logger.ts'
 import { dropsPlugin } from './drops/plugin.ts'
 import { debugPlugin } from './debug/plugin.ts'
 import { sessionsPlugin } from './sessions/plugin.ts'
+import { SessionFinder } from './sessions/finder.ts'
+import { podsPlugin } from './pods/plugin.ts'
+import { kubeDebugClient } from './kube/debug-client.ts'
 import { signerFromConfig } from './security/signing.ts'
 import { compilePolicy } from './policy/policy.ts'
 import { auditPlugin } from './audit/plugin.ts'
@@ -116,6 +120,9 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   await app.register(problemPlugin)
   await app.register(openapiPlugin, { docs: config.docs.enabled })
   await app.register(metricsPlugin, { metrics })
+  // One allowlist for CORS and WebSocket origins; preflights are answered before auth (they carry no credentials).
+  const origins = createOriginPolicy(config.server.cors, config.server.publicUrl)
+  await app.register(corsPlugin, { config: config.server.cors, origins })
   // One signer for the process: what the debug routes sign, attach and logs verify.
   const signer = signerFromConfig(config.security)
   // One compiled policy for the process: every create, attach and log stream is judged by it.
@@ -131,6 +138,8 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   })
   await app.register(auditBudgetGate)
   await app.register(ticketsPlugin, { prefix: '/v1', tickets })
+  // Every WebSocket upgrade's Origin against the same allowlist as CORS (after auth, so refusals name the caller).
+  await app.register(websocketOrigin, { origins })
   await app.register(attachPlugin, { prefix: '/v1', policy, verify: signer.verify, ...clock })
   await app.register(logsPlugin, { prefix: '/v1', policy, verify: signer.verify, ...clock })
 
@@ -140,13 +149,22 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     ...(deps.readinessChecks ?? [])
   ]
   await app.register(healthPlugin, { isShuttingDown: () => app.lifecycle.shuttingDown, checks: readinessChecks })
-  await app.register(whoamiPlugin, { prefix: '/v1', nodeDebugNamespace: config.sessions.nodeDebugNamespace })
+  // whoami's `allowed.sessions.used` counts live sessions exactly as the create path does.
+  const sessionFinder = new SessionFinder({ client: kubeDebugClient(deps.cluster.kubeConfig, { requestTimeoutMs: config.kube.requestTimeoutMs }), verify: signer.verify, ...clock })
+  await app.register(whoamiPlugin, {
+    prefix: '/v1',
+    nodeDebugNamespace: config.sessions.nodeDebugNamespace,
+    policy,
+    defaultTtlSeconds: config.sessions.defaultTtlSeconds,
+    liveSessions: async (user) => (await sessionFinder.liveCount(user)).count
+  })
   const kube = { kubeRequestTimeoutMs: config.kube.requestTimeoutMs, impersonate: config.authorization.mode === 'impersonate' }
   await app.register(debugPlugin, { prefix: '/v1', sessions: config.sessions, ...kube, replica: replicaName(config), publicUrl: config.server.publicUrl, policy, signer, ...clock })
   await app.register(sessionsPlugin, { prefix: '/v1', sessions: config.sessions, ...kube, replica: config.audit.replica, verify: signer.verify, ...clock })
+  await app.register(podsPlugin, { prefix: '/v1', verify: signer.verify, impersonate: config.authorization.mode === 'impersonate', requestTimeoutMs: config.kube.requestTimeoutMs, ...clock })
   await app.register(auditPlugin, { prefix: '/v1', file: config.audit.file, replica: replicaName(config), peers: config.audit.peers, ...(deps.auditRuntime ? { runtime: deps.auditRuntime } : {}) })
   // Its readiness check joins the list /readyz reads on each request (after the gateway's own ones).
-  await app.register(dropsPlugin, { prefix: '/v1', onReadinessCheck: check => { readinessChecks.splice(readinessChecks.length - (deps.readinessChecks?.length ?? 0), 0, check) } })
+  await app.register(dropsPlugin, { prefix: '/v1', ...clock, onReadinessCheck: check => { readinessChecks.splice(readinessChecks.length - (deps.readinessChecks?.length ?? 0), 0, check) } })
   if (config.ui.enabled) await app.register(uiPlugin, { ui: config.ui, authentication: config.authentication, nodeDebugNamespace: config.sessions.nodeDebugNamespace })
 
   return app

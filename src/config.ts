@@ -17,6 +17,7 @@ import { LimitsConfigSchema } from './budgets/config-schema.ts'
 import { SessionsConfigSchema } from './sessions/config-schema.ts'
 import { UiConfigSchema } from './ui/config-schema.ts'
 import { AuditConfigSchema, auditConfigProblem } from './audit/config-schema.ts'
+import { CorsConfigSchema, validateCorsConfig } from './plugins/cors-config.ts'
 
 export const ServerConfigSchema = Type.Object({
   host: Type.String({ default: '0.0.0.0', description: 'Address to listen on.' }),
@@ -26,7 +27,8 @@ export const ServerConfigSchema = Type.Object({
   requestTimeoutMs: Type.Integer({ minimum: 0, default: 330000, description: 'Hard limit for one HTTP request (covers `wait` of up to 300 s). 0 disables.' }),
   keepAliveTimeoutMs: Type.Integer({ minimum: 1000, default: 72000, description: 'Idle keep-alive; longer than common load balancer idle timeouts (60 s) so the LB closes first.' }),
   shutdownGraceMs: Type.Integer({ minimum: 100, default: 10000, description: 'Time to finish in-flight requests on SIGTERM before exiting.' }),
-  trustProxy: Type.Boolean({ default: false, description: 'Trust X-Forwarded-* headers (only behind a proxy you control).' })
+  trustProxy: Type.Boolean({ default: false, description: 'Trust X-Forwarded-* headers (only behind a proxy you control).' }),
+  cors: CorsConfigSchema
 }, { additionalProperties: false, default: {} })
 
 export const LoggingConfigSchema = Type.Object({
@@ -209,8 +211,8 @@ export function resolveConfig (input: unknown): Config {
   const auditProblem = auditConfigProblem(config.audit)
   if (auditProblem !== null) throw new ConfigError(`invalid config: ${auditProblem}`)
   // Rules that type-check can still be wrong (duplicates, unreachable rules, bad image patterns).
-  const policyProblems = validatePolicy(config.policy)
-  if (policyProblems.length > 0) throw new ConfigError(`invalid config: ${policyProblems.join('; ')}`)
+  const problems = [...validatePolicy(config.policy), ...validateCorsConfig(config.server.cors)]
+  if (problems.length > 0) throw new ConfigError(`invalid config: ${problems.join('; ')}`)
   return config
 }
 

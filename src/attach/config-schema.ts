@@ -12,10 +12,6 @@ export const AttachRecordingConfigSchema = Type.Object({
 export type AttachRecordingConfig = Static<typeof AttachRecordingConfigSchema>
 
 export const AttachConfigSchema = Type.Object({
-  allowedOrigins: Type.Array(Type.String({ minLength: 1 }), {
-    default: [],
-    description: 'Browser origins (scheme://host[:port]) that may open attach WebSockets; `*` allows any. Requests without Origin (CLIs, bots) and same-origin requests are always allowed.'
-  }),
   pingIntervalSeconds: Type.Number({ exclusiveMinimum: 0, default: 20, description: 'WebSocket ping to both the client and the API server, so idle load balancers keep the session; a peer that misses a whole interval (and is not behind on reading) is dropped.' }),
   idleTimeoutSeconds: Type.Number({ minimum: 0, default: 1800, description: 'Close a session (4001) after this long without stdin or output; pings do not count, as they do not for the kubelet\'s --streaming-connection-idle-timeout (default 4 h), which would otherwise end the stream without a status: keep this below it. 0 disables.' }),
   maxDurationSeconds: Type.Number({ minimum: 0, default: 4 * 3600, description: 'Longest session (capped further by the policy rule\'s maxTtlSeconds). 0 = only the policy cap.' }),

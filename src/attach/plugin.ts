@@ -95,7 +95,7 @@ async function attachScope (fastify: FastifyInstance, opts: AttachPluginOptions 
     metrics: attachMetrics(fastify.metrics.registry),
     impersonate: fastify.config.authorization.mode === 'impersonate'
   })
-  await fastify.register(attachRoutes, { service, allowedOrigins: config.allowedOrigins })
+  await fastify.register(attachRoutes, { service })
 }
 
 async function attach (app: FastifyInstance, opts: AttachPluginOptions): Promise<void> {

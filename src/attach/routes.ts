@@ -1,5 +1,6 @@
 // GET /v1/namespaces/{namespace}/pods/{pod}/attach — interactive attach over
-// WebSocket. Thin: the origin check, then AttachService.prepare before the
+// WebSocket. Thin: (the Origin is checked for every upgrade by
+// src/plugins/cors.ts) AttachService.prepare before the
 // upgrade (every refusal a problem response) and AttachService.start after it.
 // WebSocket routes are hidden from the generated OpenAPI: openapi/attach.md
 // documents protocols and close codes.
@@ -14,17 +15,6 @@ import { CloseCode } from './relay/close-codes.ts'
 
 export interface AttachRouteOptions {
   service: AttachService
-  /** Browser origins that may open sessions (attach.allowedOrigins). */
-  allowedOrigins: readonly string[]
-}
-
-export function originAllowed (request: FastifyRequest, allowed: readonly string[]): boolean {
-  const origin = request.headers.origin
-  if (origin === undefined) return true // not a browser
-  if (allowed.includes('*') || allowed.includes(origin)) return true
-  // Same origin cannot be cross-site WebSocket hijacking.
-  const host = request.headers.host
-  return host !== undefined && (origin === `${request.protocol}://${host}`)
 }
 
 export async function attachRoutes (fastify: FastifyInstance, opts: AttachRouteOptions): Promise<void> {
@@ -37,11 +27,6 @@ export async function attachRoutes (fastify: FastifyInstance, opts: AttachRouteO
     // Refusals before the upgrade (origin, ticket, protocol, shutdown, budget) are audited under this action.
     config: { ticket: true, auditAction: 'attach.start' },
     schema: { params: AttachParamsSchema, querystring: AttachQuerySchema },
-    onRequest: async (request) => {
-      if (!originAllowed(request, opts.allowedOrigins)) {
-        throw Problems.originForbidden(`Origin ${request.headers.origin ?? ''} may not open attach sessions (attach.allowedOrigins).`)
-      }
-    },
     preHandler: async (request) => {
       if (!request.ws) throw Problems.badRequest('Upgrade request required: attach is a WebSocket endpoint (see openapi/attach.md).')
       const { namespace, pod } = request.params as AttachParams

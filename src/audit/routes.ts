@@ -68,6 +68,7 @@ export async function auditRoutes (fastify: FastifyInstance, opts: AuditRouteOpt
   app.get('/audit', {
     schema: {
       tags: ['identity'],
+      operationId: 'queryAudit',
       summary: 'Query the audit log of this replica, or of all replicas (needs `list auditlogs.kdebug.io`)',
       querystring: AuditQuerySchema,
       response: { 200: Type.Ref(AuditPageSchema), ...problemResponses(400, 404) }

@@ -3,7 +3,7 @@
 // (plugin/pkg/auth/authorizer/rbac and kubectl's requests). One table, used by every route and by /v1/whoami.
 import type { ResourceAttributes } from './identity.ts'
 
-export type GatewayAction = 'ephemeral' | 'copy' | 'node' | 'attach' | 'logs' | 'drops' | 'sessions.delete'
+export type GatewayAction = 'ephemeral' | 'copy' | 'node' | 'attach' | 'logs' | 'drops' | 'sessions.delete' | 'pods.list'
 
 export interface ActionTarget {
   namespace?: string
@@ -45,6 +45,8 @@ export function permissionsFor (action: GatewayAction, t: ActionTarget): Resourc
       ]
     case 'sessions.delete':
       return [{ verb: 'delete', resource: 'pods', namespace: ns, name: t.pod }]
+    case 'pods.list':
+      return [{ verb: 'list', resource: 'pods', namespace: ns }]
   }
 }
 

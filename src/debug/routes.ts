@@ -51,19 +51,19 @@ export async function debugRoutes (fastify: FastifyInstance, opts: DebugRouteOpt
   const { debug } = opts
 
   // The three creates share everything but their summary, path parameters and body.
-  const createSchema = <P extends TSchema>(summary: string, params: P, body: TSchema) => ({
-    tags: ['debug'], summary, params, querystring: DryRunQuerySchema, headers: IdempotencyHeadersSchema, body: Type.Ref(body), response: createResponses
+  const createSchema = <P extends TSchema>(operationId: string, summary: string, params: P, body: TSchema) => ({
+    tags: ['debug'], operationId, summary, params, querystring: DryRunQuerySchema, headers: IdempotencyHeadersSchema, body: Type.Ref(body), response: createResponses
   })
 
   app.post('/namespaces/:namespace/pods/:pod/ephemeral-containers', {
-    schema: createSchema('Add an ephemeral debug container (kubectl debug POD --image …)', PodParamsSchema, EphemeralRequestSchema)
+    schema: createSchema('createEphemeralContainer', 'Add an ephemeral debug container (kubectl debug POD --image …)', PodParamsSchema, EphemeralRequestSchema)
   }, async (request, reply) => send(reply, await debug.createEphemeral(callerOf(request), request.params, request.body as never, createOptions(request, reply))))
 
   app.post('/namespaces/:namespace/pods/:pod/copies', {
-    schema: createSchema('Create a debug copy of the pod (kubectl debug POD --copy-to …)', PodParamsSchema, CopyRequestSchema)
+    schema: createSchema('createPodCopy', 'Create a debug copy of the pod (kubectl debug POD --copy-to …)', PodParamsSchema, CopyRequestSchema)
   }, async (request, reply) => send(reply, await debug.createCopy(callerOf(request), request.params, request.body as never, createOptions(request, reply))))
 
   app.post('/nodes/:node/debug-pods', {
-    schema: createSchema('Create a node debug pod (kubectl debug node/NODE …)', NodeParamsSchema, NodeDebugRequestSchema)
+    schema: createSchema('createNodeDebugPod', 'Create a node debug pod (kubectl debug node/NODE …)', NodeParamsSchema, NodeDebugRequestSchema)
   }, async (request, reply) => send(reply, await debug.createNodePod(callerOf(request), request.params, request.body as never, createOptions(request, reply))))
 }

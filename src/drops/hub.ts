@@ -48,6 +48,8 @@ export interface SubscribeOptions {
   access: NamespaceAccess
   /** From Last-Event-ID: replay what came after it, or `event: reset` when it is no longer held. */
   lastEventId?: string
+  /** Without lastEventId: first replay the held drops that happened at or after this time (epoch ms; `since`). */
+  fromMs?: number
   /** Called once when the subscriber is gone, with why. */
   onClose?: (reason: SubscriberCloseReason) => void
 }
@@ -60,6 +62,12 @@ type Frame = string | Buffer
 interface Queued { namespace: string, frame: Frame }
 
 const HEARTBEAT = formatSseComment('heartbeat')
+
+/** The drop's latest occurrence is at or after fromMs (a drop without a time is not history). */
+function happenedSince (drop: Drop, fromMs: number): boolean {
+  const t = drop.time === null ? NaN : Date.parse(drop.time)
+  return Number.isFinite(t) && t >= fromMs
+}
 
 // drops that may wait for a permission check even with a tiny replay buffer
 const MIN_PENDING = 1024
@@ -248,7 +256,9 @@ export class DropHub {
    */
   subscribe (opts: SubscribeOptions): Subscriber {
     const current = this.buffer.idFor(this.buffer.lastSeq)
-    const missed = opts.lastEventId === undefined ? [] : this.buffer.since(opts.lastEventId)
+    const missed = opts.lastEventId !== undefined
+      ? this.buffer.since(opts.lastEventId)
+      : opts.fromMs !== undefined ? this.#history(opts.fromMs) : []
     const from = missed === 'too-old' || missed.length === 0 ? this.buffer.lastSeq : (missed[0] as DropEntry).seq - 1
     const sub: Subscriber = new Subscriber(this, opts, from, () => { this.#remove(sub, sub.closed ? sub.closeReason : 'client') })
     this.#subs.add(sub)
@@ -257,7 +267,9 @@ export class DropHub {
 
     if (opts.lastEventId === undefined) {
       // an id without data still sets the client's Last-Event-ID, so a reconnect resumes from here
+      // (after the history below: its entries carry their own ids)
       sub.write(`retry: ${this.#o.retryMs}\nid: ${current}\n\n`)
+      if (missed !== 'too-old' && missed.length > 0) this.replay(sub, missed)
       return sub
     }
     sub.write(formatSseRetry(this.#o.retryMs))
@@ -269,9 +281,20 @@ export class DropHub {
     return sub
   }
 
-  /** Latest state of each held drop the filter and access allow, newest first. */
-  async recent (opts: { limit: number, filter: DropPredicate, access: NamespaceAccess }): Promise<Drop[]> {
+  /**
+   * Held entries, oldest first, from the first whose drop happened at or after fromMs (its latest
+   * occurrence) on: a contiguous run, replayed exactly like a Last-Event-ID resume from there.
+   */
+  #history (fromMs: number): DropEntry[] {
     const entries = this.buffer.entries()
+    const first = entries.findIndex(e => happenedSince(e.drop, fromMs))
+    return first === -1 ? [] : entries.slice(first)
+  }
+
+  /** Latest state of each held drop the filter and access allow, newest first; with fromMs only drops that happened since. */
+  async recent (opts: { limit: number, filter: DropPredicate, access: NamespaceAccess, fromMs?: number }): Promise<Drop[]> {
+    const all = this.buffer.entries()
+    const entries = opts.fromMs === undefined ? all : all.filter(e => happenedSince(e.drop, opts.fromMs as number))
     // Only namespaces whose drops the filter keeps need a permission answer.
     const namespaces = new Set(entries.filter(e => opts.filter(e.drop)).map(e => e.drop.namespace))
     await Promise.all([...namespaces].map(async ns => { if (opts.access.allows(ns) === undefined) await opts.access.check(ns) }))

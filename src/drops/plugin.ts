@@ -15,6 +15,8 @@ export interface DropsPluginOptions {
   onReadinessCheck?: (check: ReadinessCheck) => void
   /** Replaces the API server (tests). */
   upstream?: EventsUpstream
+  /** Milliseconds since the epoch, for `since` (tests move it; default Date.now). */
+  clock?: () => number
 }
 
 export async function dropsPlugin (app: FastifyInstance, opts: DropsPluginOptions): Promise<void> {
@@ -31,5 +33,5 @@ export async function dropsPlugin (app: FastifyInstance, opts: DropsPluginOption
   // Streams get their `shutdown` event and close before the server waits for connections.
   app.addHook('preClose', async () => { await drops.close() })
   opts.onReadinessCheck?.(drops.readinessCheck)
-  await app.register(dropsRoutes, { hub: drops.hub, watcher: drops.watcher, config })
+  await app.register(dropsRoutes, { hub: drops.hub, watcher: drops.watcher, config, ...(opts.clock ? { clock: opts.clock } : {}) })
 }

@@ -20,19 +20,26 @@ import { NamespaceAccess } from './access.ts'
 import type { DropHub } from './hub.ts'
 import type { DropWatcher } from './watcher.ts'
 import type { DropsConfig } from './config-schema.ts'
+import { DurationSchema, parseDurationMs } from '../lib/duration.ts'
 
 export interface DropsRouteOptions {
   hub: DropHub
   watcher: DropWatcher
   config: DropsConfig
+  /** Milliseconds since the epoch, for `since` (tests move it; default Date.now). */
+  clock?: () => number
 }
 
 export const DropsQuerySchema = Type.Composite([DropFilterSchema, Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'JSON mode: most drops returned (newest first).' }),
   lastEventId: Type.Optional(Type.String({ maxLength: 64, description: 'SSE: resume after this event id, for clients that cannot send the Last-Event-ID header (the header wins).' })),
+  since: Type.Optional(DurationSchema('Only drops that happened this long ago or later (`10m`, `1h`), from what this replica holds (drops.bufferSize). SSE: sent first, then live; ignored when resuming with Last-Event-ID.')),
   ticket: TicketParam
 })])
 export type DropsQuery = Static<typeof DropsQuerySchema>
+
+/** The namespaced route takes its namespace from the path only (no duplicate `namespace` query parameter). */
+export const NamespacedDropsQuerySchema = Type.Omit(DropsQuerySchema, ['namespace'])
 
 export const DropListSchema = Type.Object({
   items: Type.Array(Type.Ref(DropSchema), { description: 'Latest state of each recent drop, newest first.' }),
@@ -65,11 +72,14 @@ const SSE_DESCRIPTION = 'With `Accept: text/event-stream`: a live stream of `dro
 export async function dropsRoutes (fastify: FastifyInstance, opts: DropsRouteOptions): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const { hub, watcher, config } = opts
+  const clock = opts.clock ?? Date.now
   app.addSchema(DropSchema)
   app.addSchema(DropListSchema)
 
   async function serve (request: FastifyRequest, reply: FastifyReply, query: DropsQuery, namespace?: string): Promise<DropList | undefined> {
-    const { limit, lastEventId: _l, ticket: _t, ...filterQuery } = query
+    const { limit, lastEventId: _l, ticket: _t, since, ...filterQuery } = query
+    const sinceMs = since === undefined ? undefined : parseDurationMs(since)
+    const fromMs = sinceMs === undefined ? undefined : clock() - sinceMs
     const filter: DropFilter = namespace === undefined ? filterQuery : { ...filterQuery, namespace }
     const access = new NamespaceAccess({
       identity: request.identity,
@@ -96,7 +106,7 @@ export async function dropsRoutes (fastify: FastifyInstance, opts: DropsRouteOpt
       await access.checkCluster()
       // A read of other people's traffic metadata: audited like any stream (refusals by the decision-audit plugin).
       await auditRequest(scope, {})
-      const items = await hub.recent({ limit, filter: predicate, access })
+      const items = await hub.recent({ limit, filter: predicate, access, ...(fromMs !== undefined ? { fromMs } : {}) })
       if (access.failed) throw Problems.unavailable('Authorization is unavailable: cannot decide which namespaces\' drops you may see. Retry shortly.', { retryAfter: 5 })
       const rv = watcher.resourceVersion
       return { items, ...(rv ? { resourceVersion: rv } : {}), watch: { healthy: watcher.health().connected } }
@@ -139,6 +149,7 @@ export async function dropsRoutes (fastify: FastifyInstance, opts: DropsRouteOpt
       filter: predicate,
       access,
       lastEventId: lastEventIdOf(request.headers['last-event-id'], query.lastEventId),
+      ...(fromMs !== undefined ? { fromMs } : {}),
       onClose: reason => log.info({ reason, durationMs: Date.now() - opened }, 'drop stream closed')
     })
   }
@@ -147,6 +158,7 @@ export async function dropsRoutes (fastify: FastifyInstance, opts: DropsRouteOpt
     config: { ticket: true, auditAction: 'drops.subscribe' },
     schema: {
       tags: ['streams'],
+      operationId: 'listDrops',
       summary: 'Packet drops in every namespace where you may list and watch events (SSE or JSON)',
       description: SSE_DESCRIPTION,
       querystring: DropsQuerySchema,
@@ -158,10 +170,11 @@ export async function dropsRoutes (fastify: FastifyInstance, opts: DropsRouteOpt
     config: { ticket: true, auditAction: 'drops.subscribe' },
     schema: {
       tags: ['streams'],
+      operationId: 'listNamespaceDrops',
       summary: 'Packet drops in one namespace (SSE or JSON)',
       description: SSE_DESCRIPTION,
       params: NamespaceParamsSchema,
-      querystring: DropsQuerySchema,
+      querystring: NamespacedDropsQuerySchema,
       response: { 200: DropsResponse200, ...problemResponses(429) }
     }
   }, async (request, reply) => await serve(request, reply, request.query, request.params.namespace))

@@ -23,12 +23,12 @@ export const ReadinessSchema = Type.Object({
 export async function healthRoutes (app: FastifyInstance, opts: HealthRouteOptions): Promise<void> {
   app.get('/healthz', {
     config: { auth: false },
-    schema: { tags: ['health'], summary: 'Liveness', security: [], response: { 200: Type.Object({ status: Type.Literal('ok') }) } }
+    schema: { tags: ['health'], operationId: 'getLiveness', summary: 'Liveness', security: [], response: { 200: Type.Object({ status: Type.Literal('ok') }) } }
   }, async () => ({ status: 'ok' as const }))
 
   app.get('/readyz', {
     config: { auth: false },
-    schema: { tags: ['health'], summary: 'Readiness', security: [], response: { 200: ReadinessSchema, 503: ReadinessSchema } }
+    schema: { tags: ['health'], operationId: 'getReadiness', summary: 'Readiness', security: [], response: { 200: ReadinessSchema, 503: ReadinessSchema } }
   }, async (_request, reply) => {
     const readiness = await opts.health.readiness()
     return reply.code(readiness.status === 'ready' ? 200 : 503).send(readiness)

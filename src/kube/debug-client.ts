@@ -74,6 +74,13 @@ export interface PodList {
   resourceVersion: string
 }
 
+export interface PodPage {
+  items: Pod[]
+  resourceVersion: string
+  /** Absent on the last page. */
+  continue?: string
+}
+
 export interface PodWatchEvent {
   type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | string
   object: Pod
@@ -95,6 +102,12 @@ export interface DebugClient {
    */
   watchPod (namespace: string, name: string, from: { resourceVersion: string, timeoutSeconds: number, signal: AbortSignal },
     onEvent: (event: PodWatchEvent) => boolean, opts?: CallOptions): Promise<void>
+}
+
+/** Pod listing for callers that page themselves (the pod picker). */
+export interface PodPager {
+  /** One page of a namespace's pods (`limit` + `continue`, as `kubectl get pods --chunk-size`). */
+  listPodsPage (namespace: string, page: { limit: number, continue?: string }, opts?: CallOptions): Promise<PodPage>
 }
 
 export interface KubeDebugClientOptions {
@@ -122,7 +135,7 @@ export function impersonationHeaderValues (who: Principal | undefined): HeaderVa
 const ns = (name: string): string => nameSegment('namespace', name)
 const podName = (name: string): string => nameSegment('pod', name)
 
-export function kubeDebugClient (kubeConfig: KubeConfig, options: KubeDebugClientOptions = {}): DebugClient {
+export function kubeDebugClient (kubeConfig: KubeConfig, options: KubeDebugClientOptions = {}): DebugClient & PodPager {
   const timeoutMs = options.requestTimeoutMs ?? 15000
 
   async function open (method: string, path: string, init: { query?: URLSearchParams, body?: unknown, contentType?: string, opts?: CallOptions, idleMs?: number }): Promise<http.IncomingMessage> {
@@ -187,6 +200,13 @@ export function kubeDebugClient (kubeConfig: KubeConfig, options: KubeDebugClien
       if (opts.preconditions) body.preconditions = opts.preconditions
       if (opts.gracePeriodSeconds !== undefined) body.gracePeriodSeconds = opts.gracePeriodSeconds
       await call<unknown>('DELETE', `/api/v1/namespaces/${ns(namespace)}/pods/${podName(name)}`, { body, opts })
+    },
+    async listPodsPage (namespace, page, opts) {
+      const q = new URLSearchParams({ limit: String(page.limit) })
+      if (page.continue !== undefined && page.continue !== '') q.set('continue', page.continue)
+      const list = await call<{ items?: Pod[], metadata?: { resourceVersion?: string, continue?: string } }>('GET', `/api/v1/namespaces/${ns(namespace)}/pods`, { query: q, opts })
+      const next = list.metadata?.continue
+      return { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? '', ...(next ? { continue: next } : {}) }
     },
     async listPods (query, opts) {
       // Paged like kubectl get (--chunk-size 500): the API server answers each page from one

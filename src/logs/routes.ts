@@ -18,6 +18,7 @@ export async function logsRoutes (fastify: FastifyInstance, opts: { service: Log
     config: { ticket: true, auditAction: 'logs.read' },
     schema: {
       tags: ['streams'],
+      operationId: 'readContainerLogs',
       summary: 'Stream a container\'s output (chunked text/plain, or SSE with Accept: text/event-stream)',
       description: 'Authorized as `get pods/log`, then judged like attaching: the container\'s effective privilege in its pod against the caller\'s policy rule, gateway sessions only for their requester (or `attachOthers`), 410 after a session\'s expiry. With `follow=true` the stream stays open until the container exits or the client disconnects.',
       params: LogsParamsSchema,

@@ -6,6 +6,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import { ProblemSchema } from '../schemas/problem.ts'
+import { optionalDefaults } from './openapi-defaults.ts'
 
 export const API_VERSION = '0.1.0'
 
@@ -30,10 +31,13 @@ async function openapiPlugin (app: FastifyInstance, opts: { docs: boolean }): Pr
       tags: [
         { name: 'identity', description: 'Who the gateway thinks you are' },
         { name: 'debug', description: 'Debug sessions' },
+        { name: 'pods', description: 'Pods to pick from' },
         { name: 'streams', description: 'Attach, logs, drops, tickets' },
         { name: 'health', description: 'Probes and metrics' }
       ]
     },
+    // Generated clients may leave out what has a default (./openapi-defaults.ts).
+    transformObject: (documents) => optionalDefaults('openapiObject' in documents ? documents.openapiObject : documents.swaggerObject),
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) }
   })
   if (opts.docs) {

@@ -19,6 +19,7 @@ export async function sessionRoutes (fastify: FastifyInstance, opts: SessionRout
   app.get('/sessions', {
     schema: {
       tags: ['debug'],
+      operationId: 'listSessions',
       summary: 'Debug sessions the gateway created, in namespaces where you may list pods',
       querystring: SessionsQuerySchema,
       response: { 200: Type.Ref(SessionListSchema), ...problemResponses() }
@@ -28,6 +29,7 @@ export async function sessionRoutes (fastify: FastifyInstance, opts: SessionRout
   app.get('/sessions/:id', {
     schema: {
       tags: ['debug'],
+      operationId: 'getSession',
       summary: 'One debug session',
       params: SessionParamsSchema,
       querystring: SessionQuerySchema,
@@ -38,6 +40,7 @@ export async function sessionRoutes (fastify: FastifyInstance, opts: SessionRout
   app.delete('/sessions/:id', {
     schema: {
       tags: ['debug'],
+      operationId: 'deleteSession',
       summary: 'End a session: deletes a copy or node pod (ephemeral containers cannot be removed: 409)',
       params: SessionParamsSchema,
       querystring: SessionQuerySchema,
@@ -48,6 +51,7 @@ export async function sessionRoutes (fastify: FastifyInstance, opts: SessionRout
   app.get('/namespaces/:namespace/pods/:pod/ephemeral-containers', {
     schema: {
       tags: ['debug'],
+      operationId: 'listEphemeralContainers',
       summary: 'The pod\'s ephemeral containers with their state, and who/why for the ones the gateway added',
       params: PodParamsSchema,
       response: { 200: Type.Ref(EphemeralListSchema), ...problemResponses(404) }

@@ -44,6 +44,7 @@ export async function streamTicketRoutes (fastify: FastifyInstance, opts: { tick
     config: { auditAction: 'ticket.issue' },
     schema: {
       tags: ['streams'],
+      operationId: 'createStreamTicket',
       summary: 'A single-use, short-lived ticket for one stream URL (for browsers: WebSocket and EventSource cannot send headers)',
       body: StreamTicketRequestSchema,
       response: { 201: StreamTicketSchema, ...problemResponses(429) }

@@ -15,6 +15,7 @@ export async function whoamiRoutes (fastify: FastifyInstance, opts: WhoamiRouteO
   app.get('/whoami', {
     schema: {
       tags: ['identity'],
+      operationId: 'getWhoami',
       summary: 'The effective identity, delegation, and allowed actions in a namespace',
       querystring: WhoamiQuerySchema,
       response: { 200: WhoamiSchema, ...problemResponses() }

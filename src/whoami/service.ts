@@ -6,11 +6,19 @@ import type { SarAuthorizer } from '../auth/authorizer.ts'
 import type { Identity } from '../auth/identity.ts'
 import { permissionsFor, WHOAMI_ACTIONS } from '../auth/permissions.ts'
 import type { Whoami } from '../schemas/identity.ts'
+import type { CompiledPolicy } from '../policy/policy.ts'
+import { allowedIn } from './allowed.ts'
 
 export interface WhoamiServiceOptions {
   authorizer: SarAuthorizer
   /** Where node debug pods run: the namespace the `node` permission is checked in. */
   nodeDebugNamespace: string
+  /** The app's one compiled policy: `allowed` is what its evaluate() would let the caller do. */
+  policy: CompiledPolicy
+  /** sessions.defaultTtlSeconds, as the create path passes it. */
+  defaultTtlSeconds: number
+  /** The caller's live sessions, counted as the create path counts them (SessionFinder.liveCount). */
+  liveSessions: (user: string) => Promise<number>
 }
 
 export class WhoamiService {
@@ -31,7 +39,16 @@ export class WhoamiService {
     if (id.actor) body.actor = { user: id.actor.user, groups: id.actor.groups }
     if (namespace) {
       body.namespace = namespace
-      body.can = await this.#can(id, namespace)
+      const can = await this.#can(id, namespace)
+      body.can = can
+      body.allowed = await allowedIn({
+        policy: this.#o.policy,
+        subject: id,
+        namespace,
+        can,
+        defaultTtlSeconds: this.#o.defaultTtlSeconds,
+        liveSessions: async () => await this.#o.liveSessions(id.user)
+      })
     }
     return body
   }

@@ -8,7 +8,7 @@ import { KdebugClient, ChannelClient } from '../helpers/attach-client.ts'
 let s: AttachStack
 const bearer = (as = 'alice'): Record<string, string> => ({ authorization: `Bearer ${as}-token` })
 
-before(async () => { s = await startAttachStack({ attach: { allowedOrigins: ['https://portal.example'] } }) })
+before(async () => { s = await startAttachStack({ config: { server: { cors: { origins: ['https://portal.example'] } } } }) })
 after(async () => { await s.close() })
 
 function attachUrl (pod: string, q = 'container=sh'): string {
