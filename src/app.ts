@@ -16,17 +16,18 @@ import { requestIdFor, REQUEST_ID_HEADER } from './plugins/request-id.ts'
 import { auditBudgetGate, createRequestAudit, requestAuditStart } from './plugins/decision-audit.ts'
 import { Budgets } from './budgets/index.ts'
 import authPlugin from './auth/plugin.ts'
-import { healthRoutes } from './routes/health.ts'
+import { healthPlugin } from './health/plugin.ts'
+import { apiServerCheck, auditLogCheck } from './health/checks.ts'
 import type { ReadinessCheck } from './readiness.ts'
-import { whoamiRoutes } from './routes/whoami.ts'
+import { whoamiPlugin } from './whoami/plugin.ts'
 import { loggerOptions } from './logger.ts'
-import { SingleFlightCache } from './auth/single-flight.ts'
 import { createDrops } from './drops/index.ts'
 import { dropsRoutes } from './routes/drops.ts'
 import { debugPlugin } from './debug/plugin.ts'
 import { signerFromConfig } from './security/signing.ts'
 import { auditPlugin } from './audit/plugin.ts'
 import type { AuditRuntime } from './audit/runtime.ts'
+import { compilePolicy } from './policy/policy.ts'
 import { createAttach, type Attach } from './attach/index.ts'
 import { instrumentAudit, registerCacheMetrics } from './plugins/service-metrics.ts'
 import { uiPlugin } from './ui/plugin.ts'
@@ -56,21 +57,6 @@ declare module 'fastify' {
     lifecycle: { shuttingDown: boolean }
     /** Attach sessions, log streams and stream tickets. */
     attach: Attach
-  }
-}
-
-const API_SERVER_PING_CACHE_MS = 2000
-
-/** Caches the API server ping briefly, single-flight, so busy probes cannot hammer a slow API server. */
-function apiServerCheck (cluster: Cluster): ReadinessCheck {
-  const cache = new SingleFlightCache<string, { ok: boolean, detail?: string }>({ max: 1 })
-  const ping = async (): Promise<{ ok: boolean, detail?: string }> => await cluster.ping().then(
-    version => ({ ok: true, detail: version }),
-    () => ({ ok: false, detail: 'API server unreachable' })
-  )
-  return {
-    name: 'kubernetes-api',
-    check: async () => await cache.get('ping', async () => ({ value: await ping(), ttlMs: API_SERVER_PING_CACHE_MS }))
   }
 }
 
@@ -131,7 +117,9 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   await app.register(metricsPlugin, { metrics })
   // One signer for the process: what the debug routes sign, attach and logs verify.
   const signer = signerFromConfig(config.security)
-  const attach = createAttach({ config: config.attach, verify: signer.verify, ...(deps.clock ? { now: deps.clock } : {}) })
+  // One compiled policy for the process: every create, attach and log stream is judged by it.
+  const policy = compilePolicy(config.policy)
+  const attach = createAttach({ config: config.attach, verify: signer.verify, policy, ...(deps.clock ? { now: deps.clock } : {}) })
   app.decorate('attach', attach)
   await app.register(authPlugin, {
     authenticator: deps.authenticator,
@@ -147,17 +135,17 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   // Streams get their `shutdown` event and close before the server waits for connections.
   app.addHook('preClose', async () => { await drops.close() })
 
-  await app.register(healthRoutes, {
+  await app.register(healthPlugin, {
     isShuttingDown: () => app.lifecycle.shuttingDown,
     checks: [
       apiServerCheck(deps.cluster),
-      ...(deps.auditRuntime?.readinessChecks() ?? [{ name: 'audit-log', check: async () => ({ ok: audit.writable(), detail: audit.writable() ? undefined : 'audit sink not writable' }) }]),
+      ...(deps.auditRuntime?.readinessChecks() ?? [auditLogCheck(audit)]),
       ...(config.drops.enabled ? [drops.readinessCheck] : []),
       ...(deps.readinessChecks ?? [])
     ]
   })
-  await app.register(whoamiRoutes, { prefix: '/v1', nodeDebugNamespace: config.sessions.nodeDebugNamespace })
-  await app.register(debugPlugin, { prefix: '/v1', config, signer, ...(deps.clock ? { clock: deps.clock } : {}) })
+  await app.register(whoamiPlugin, { prefix: '/v1', nodeDebugNamespace: config.sessions.nodeDebugNamespace })
+  await app.register(debugPlugin, { prefix: '/v1', config, policy, signer, ...(deps.clock ? { clock: deps.clock } : {}) })
   await app.register(auditPlugin, { prefix: '/v1', file: config.audit.file, replica: replicaName(config), peers: config.audit.peers, ...(deps.auditRuntime ? { runtime: deps.auditRuntime } : {}) })
   if (config.drops.enabled) await app.register(dropsRoutes, { prefix: '/v1', hub: drops.hub, watcher: drops.watcher, config: config.drops })
   if (config.ui.enabled) await app.register(uiPlugin, { ui: config.ui, authentication: config.authentication, nodeDebugNamespace: config.sessions.nodeDebugNamespace })

@@ -1,7 +1,7 @@
 // The README's configuration table, rendered from the config schema so the
 // two cannot disagree (a test compares them).
 import { describeConfig } from './config.ts'
-import { defaultPolicyYaml } from './auth/policy-default.ts'
+import { defaultPolicyYaml } from './policy/default.ts'
 
 export const TABLE_START = '<!-- config-table:start -->'
 export const TABLE_END = '<!-- config-table:end -->'

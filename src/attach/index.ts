@@ -3,7 +3,7 @@
 // plugin (the ticket authenticator) and the plugin itself, which needs the
 // app's config, cluster, audit, metrics and auth decorations:
 //
-//   const attach = createAttach({ config: config.attach })
+//   const attach = createAttach({ config: config.attach, verify, policy })
 //   await app.register(authPlugin, { …, ticketAuthenticator: attach.ticketAuthenticator })
 //   await app.register(attach.plugin, { prefix: '/v1' })
 //
@@ -14,7 +14,7 @@ import type { IncomingMessage } from 'node:http'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import websocket from '@fastify/websocket'
 import type { WebSocketServer } from 'ws'
-import { compilePolicy } from '../auth/policy.ts'
+import type { CompiledPolicy } from '../policy/policy.ts'
 import { kubeDebugClient } from '../kube/debug-client.ts'
 import { StreamJudge } from '../policy/stream-access.ts'
 import type { VerifyFn } from '../debug/sessions.ts'
@@ -60,6 +60,8 @@ export interface CreateAttachOptions {
   now?: () => number
   /** Verifies the signature on gateway session metadata (the same signer the debug routes sign with). */
   verify: VerifyFn
+  /** The app's one compiled policy: attach and logs are judged by it like the creates. */
+  policy: CompiledPolicy
 }
 
 export interface Attach {
@@ -121,7 +123,7 @@ export function createAttach (opts: CreateAttachOptions): Attach {
     })
 
     const connector = new UpstreamConnector({ kubeConfig: fastify.cluster.kubeConfig, maxPayload: config.maxPayloadBytes })
-    const policy = compilePolicy(fastify.config.policy)
+    const { policy } = opts
     const client = kubeDebugClient(fastify.cluster.kubeConfig, { requestTimeoutMs: fastify.config.kube.requestTimeoutMs })
     const judge = new StreamJudge({ policy, verify: opts.verify, readPod: async (ns, name) => await client.getPod(ns, name), ...(opts.now ? { clock: opts.now } : {}) })
     const impersonate = fastify.config.authorization.mode === 'impersonate'

@@ -20,7 +20,7 @@ import type { TicketAuthenticator } from '../auth/plugin.ts'
 import { Problems } from '../errors.ts'
 import { problemResponses } from '../schemas/problem.ts'
 import type { AuditTarget } from '../audit/types.ts'
-import { auditRequest } from '../debug/audit.ts'
+import { auditRequest } from '../audit/records.ts'
 import { callerOf } from '../plugins/decision-audit.ts'
 
 const PREFIX = 'kdt1'

@@ -4,6 +4,7 @@
 // outage is never mistaken for either a valid or an invalid token.
 import type { AuthMethod, Principal } from './identity.ts'
 import type { CacheStats } from './single-flight.ts'
+import { ALL_AUTHENTICATED } from '../kube/user-info.ts'
 
 export interface Authenticator {
   readonly method: AuthMethod
@@ -12,7 +13,7 @@ export interface Authenticator {
   stats?(): CacheStats
 }
 
-export const ALL_AUTHENTICATED = 'system:authenticated'
+export { ALL_AUTHENTICATED }
 
 /** The API server's authenticator chain adds system:authenticated to every authenticated user; modes that don't ask it do the same. */
 export function withAuthenticatedGroup (groups: readonly string[]): string[] {

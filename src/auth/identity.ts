@@ -1,13 +1,9 @@
 // Who a request acts as. `user`/`groups` are the *effective* identity (what
 // authorization and the cluster see); `actor` is set when a bot delegated,
 // and names who really called.
+import type { Principal, ResourceAttributes } from '../kube/user-info.ts'
 
-export interface Principal {
-  user: string
-  uid?: string
-  groups: string[]
-  extra?: Record<string, string[]>
-}
+export type { Principal, ResourceAttributes }
 
 export type AuthMethod = 'tokenreview' | 'oidc' | 'static' | 'ticket'
 
@@ -15,17 +11,6 @@ export interface Identity extends Principal {
   method: AuthMethod
   /** The authenticated caller when the request carried Impersonate-* headers that were honoured. */
   actor?: Principal
-}
-
-/** Kubernetes resource attributes as checked by SubjectAccessReview. */
-export interface ResourceAttributes {
-  verb: string
-  group?: string
-  version?: string
-  resource: string
-  subresource?: string
-  namespace?: string
-  name?: string
 }
 
 /** `patch pods/ephemeralcontainers "web" in namespace demo` — how a 403 names the missing permission. */

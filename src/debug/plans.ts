@@ -3,7 +3,8 @@
 // the mutation, and where the session shows up in the answer.
 import type { ResourceAttributes } from '../auth/identity.ts'
 import { permissionsFor } from '../auth/permissions.ts'
-import type { PolicyAction, PolicyRequest } from '../auth/policy.ts'
+import type { PolicyAction } from '../policy/config-schema.ts'
+import type { PolicyRequest } from '../policy/policy.ts'
 import type { AuditTarget } from '../audit/types.ts'
 import { Problems, isProblemError } from '../errors.ts'
 import type { CallOptions, DebugClient } from '../kube/debug-client.ts'

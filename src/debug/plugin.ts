@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../config.ts'
 import type { Identity } from '../auth/identity.ts'
-import { compilePolicy } from '../auth/policy.ts'
+import type { CompiledPolicy } from '../policy/policy.ts'
 import { kubeDebugClient, type DebugClient } from '../kube/debug-client.ts'
 import { DEBUG_SHARED_SCHEMAS } from '../schemas/debug.ts'
 import { loggableError } from '../plugins/error-log.ts'
@@ -21,6 +21,8 @@ import { UserLock } from './user-lock.ts'
 
 export interface DebugPluginOptions {
   config: Config
+  /** The app's one compiled policy. */
+  policy: CompiledPolicy
   /** Default: raw REST client on app.cluster's kubeconfig. */
   client?: DebugClient
   /** Run the TTL reaper (default true). */
@@ -57,7 +59,7 @@ export async function debugPlugin (app: FastifyInstance, opts: DebugPluginOption
     client,
     audit: app.audit,
     authorizer: app.authorizer,
-    policy: compilePolicy(config.policy),
+    policy: opts.policy,
     finder,
     userLock,
     signer,

@@ -4,7 +4,8 @@
 // resulting pod is judged as a whole (effective privilege): for an ephemeral
 // container the target pod with the container added, for a copy the copy with
 // everything it carries over from its source. Pure.
-import type { PolicyAction, PolicyRequest } from '../auth/policy.ts'
+import type { PolicyAction } from '../policy/config-schema.ts'
+import type { PolicyRequest } from '../policy/policy.ts'
 import type { EffectiveTarget } from '../policy/effective.ts'
 import type { Container, EphemeralContainer, Pod } from '../kube/spec/index.ts'
 

@@ -7,13 +7,13 @@
 // naming one of its containers) run after it is read, still before anything
 // is written or audited as a request.
 import type { Identity, Principal, ResourceAttributes } from '../auth/identity.ts'
-import type { CompiledPolicy } from '../auth/policy.ts'
+import type { CompiledPolicy } from '../policy/policy.ts'
 import type { AuditRequestSummary, AuditLog } from '../audit/types.ts'
 import { Problems, isProblemError, type ProblemError } from '../errors.ts'
 import type { DebugClient, CallOptions } from '../kube/debug-client.ts'
 import { DEFAULT_PROFILE, isSpecError, type Attribution, type Pod } from '../kube/spec/index.ts'
 import type { CopyRequest, CreateResponse, EphemeralRequest, NodeDebugRequest, Session } from '../schemas/debug.ts'
-import { auditActor, auditDenied, auditOutcome, auditRequest, type AuditScope, type Caller } from './audit.ts'
+import { auditActor, auditDenied, auditOutcome, auditRequest, type AuditScope, type Caller } from '../audit/records.ts'
 import type { SessionFinder } from './finder.ts'
 import { idempotencyKeyHash, newSessionId, requestHash, sessionCreatedAt } from './ids.ts'
 import { copyPlan, ephemeralPlan, nodePlan, type Built, type Plan, type PlanDeps, type SessionFields } from './plans.ts'
@@ -22,7 +22,7 @@ import { waitForContainer } from './wait.ts'
 import type { MetadataSigner } from '../security/signing.ts'
 import type { UserLock } from './user-lock.ts'
 
-export type { Caller } from './audit.ts'
+export type { Caller } from '../audit/records.ts'
 
 export const ATTACH_PROTOCOLS = ['kdebug.v1', 'v5.channel.k8s.io', 'v4.channel.k8s.io']
 /** Stands in for the signature in dry runs (never verifies). */

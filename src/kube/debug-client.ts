@@ -9,8 +9,8 @@
 // their reason and causes.
 import type http from 'node:http'
 import type { KubeConfig } from '@kubernetes/client-node'
-import type { Principal } from '../auth/identity.ts'
-import { impersonationHeadersFor } from '../auth/delegation.ts'
+import type { Principal } from './user-info.ts'
+import { impersonationHeadersFor } from './impersonation.ts'
 import { Problems } from '../errors.ts'
 import { parseStatusBody, problemFromStatus, toProblem } from './errors.ts'
 import { nameSegment } from './path-segment.ts'

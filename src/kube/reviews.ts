@@ -6,7 +6,7 @@
 // reviewed token, the request headers or the raw ApiException message.
 import { ApiException, AuthenticationV1Api, AuthorizationV1Api, type KubeConfig, type V1SubjectAccessReview, type V1TokenReview } from '@kubernetes/client-node'
 import { ProblemError, Problems } from '../errors.ts'
-import type { Principal, ResourceAttributes } from '../auth/identity.ts'
+import type { Principal, ResourceAttributes } from './user-info.ts'
 import { parseStatusBody, toProblem } from './errors.ts'
 
 export interface TokenReviewResult {

@@ -16,7 +16,7 @@ import type { AuditActor, AuditEntry, AuditLog, AuditTarget } from '../audit/typ
 import { RequestAuditTracker } from '../audit/request-tracker.ts'
 import { SYSTEM_ACTOR } from '../audit/writer.ts'
 import { anonymousKey, tooMany, type Budgets, type BudgetKey } from '../budgets/index.ts'
-import { auditActor, type Caller } from '../debug/audit.ts'
+import { auditActor, type Caller } from '../audit/records.ts'
 import type { ProblemError } from '../errors.ts'
 import { clientRequestIdOf } from './request-id.ts'
 

@@ -7,7 +7,7 @@
 // gateway refuses at the door). Attribution counts only when it is verified
 // (signed by a replica); anything else is an ordinary container. judgeStream
 // is pure; StreamJudge adds the one read it needs (the pod).
-import type { CompiledPolicy, PolicySubject } from '../auth/policy.ts'
+import type { CompiledPolicy, PolicySubject } from './policy.ts'
 import { Problems } from '../errors.ts'
 import type { Pod } from '../kube/spec/index.ts'
 import { isExpired, sessionsOfPod, type FoundSession, type VerifyFn } from '../debug/sessions.ts'

@@ -17,7 +17,7 @@ import type { DropWatcher } from '../drops/watcher.ts'
 import type { DropsConfig } from '../drops/config-schema.ts'
 import { TicketParam } from '../schemas/stream.ts'
 import { Names } from '../schemas/names.ts'
-import { auditRequest, type AuditScope } from '../debug/audit.ts'
+import { auditRequest, type AuditScope } from '../audit/records.ts'
 import { callerOf } from '../plugins/decision-audit.ts'
 
 export interface DropsRouteOptions {

@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs'
 import { Writable } from 'node:stream'
 import { pino } from 'pino'
 import { startAttachStack, createShellPod, openWs, type AttachStack } from '../helpers/attach-stack.ts'
-import { defaultPolicy } from '../../src/auth/policy-default.ts'
-import type { Policy } from '../../src/auth/policy.ts'
+import { defaultPolicy } from '../../src/policy/default.ts'
+import type { Policy } from '../../src/policy/config-schema.ts'
 
 type Rec = Record<string, any>
 

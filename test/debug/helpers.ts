@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
 import { startStack, type Stack, type StackOptions } from '../helpers/stack.ts'
-import { defaultPolicy } from '../../src/auth/policy-default.ts'
-import type { Policy } from '../../src/auth/policy.ts'
+import { defaultPolicy } from '../../src/policy/default.ts'
+import type { Policy } from '../../src/policy/config-schema.ts'
 import type { AuditRecord } from '../../src/audit/types.ts'
 
 /** The default policy, plus: carol may not debug node-2; sre may use the sim's never-pulling registry. */

@@ -15,7 +15,7 @@ import type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2'
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1'
 import type { IValidatingAdmissionPolicy, IValidatingAdmissionPolicyBinding } from 'kubernetes-models/admissionregistration.k8s.io/v1'
 import { describeConfig, loadConfig, type Config } from '../../src/config.ts'
-import { defaultPolicy } from '../../src/auth/policy-default.ts'
+import { defaultPolicy } from '../../src/policy/default.ts'
 import { kubectlMissing, kustomize, only, parseManifests, readRepoFile, unknownFields, validateSchema, type KObject } from './helpers.ts'
 
 const missing = kubectlMissing()
@@ -386,7 +386,7 @@ describe('deploy/ base', { skip: missing }, () => {
     assert.ok(config.audit.anchor.intervalSeconds > 0, 'the chain head is anchored')
     assert.equal(config.audit.anchor.namespace, 'kdebug')
     assert.equal(config.sessions.nodeDebugNamespace, 'kdebug')
-    assert.deepEqual(config.policy, defaultPolicy, 'deploy/configmap.yaml policy differs from src/auth/policy-default.ts: update one of them')
+    assert.deepEqual(config.policy, defaultPolicy, 'deploy/configmap.yaml policy differs from src/policy/default.ts: update one of them')
   })
 
   test('the base NetworkPolicy admits the gateway port from any source', () => {

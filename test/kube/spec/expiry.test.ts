@@ -3,8 +3,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { buildEphemeralContainer, wrapForExpiry } from '../../../src/kube/spec/index.ts'
-import { compilePolicy } from '../../../src/auth/policy.ts'
-import { defaultPolicy } from '../../../src/auth/policy-default.ts'
+import { compilePolicy } from '../../../src/policy/policy.ts'
+import { defaultPolicy } from '../../../src/policy/default.ts'
 import { classifyCommand } from '../../../src/sim/kubelet/process.ts'
 import type { Pod } from '../../../src/kube/spec/index.ts'
 

@@ -19,7 +19,7 @@
 // granted to named groups only.
 
 import { stringify } from 'yaml'
-import { DEFAULT_EXPIRY_WRAPPERS, type Policy } from './policy.ts'
+import { DEFAULT_EXPIRY_WRAPPERS, type Policy } from './config-schema.ts'
 
 export const COMMON_DEBUG_IMAGES = [
   'docker.io/library/busybox',

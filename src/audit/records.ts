@@ -1,7 +1,7 @@
 // Audit records of the debug actions: who (the real caller, and the user a bot
 // acted for), what was asked (a summary, never the body), and what happened.
 import type { Identity } from '../auth/identity.ts'
-import type { AuditActor, AuditEntry, AuditLog, AuditRecord, AuditRequestSummary, AuditTarget } from '../audit/types.ts'
+import type { AuditActor, AuditEntry, AuditLog, AuditRecord, AuditRequestSummary, AuditTarget } from './types.ts'
 import { Problems, isProblemError } from '../errors.ts'
 
 export interface Caller {

@@ -2,15 +2,21 @@ import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
 import { Value } from '@sinclair/typebox/value'
 import { parse as parseYaml } from 'yaml'
-import { PolicySchema, compilePolicy, evaluatePolicy, normalizeCapability, validatePolicy } from '../../src/auth/policy.ts'
-import type { Policy, PolicyDecision, PolicyRequest, PolicyRule } from '../../src/auth/policy.ts'
-import { defaultPolicy, defaultPolicyYaml } from '../../src/auth/policy-default.ts'
-import { compileImagePattern, expandImagePattern, normalizeImage } from '../../src/auth/image-ref.ts'
+import { compilePolicy, normalizeCapability, validatePolicy } from '../../src/policy/policy.ts'
+import type { PolicyDecision, PolicyRequest, PolicySubject } from '../../src/policy/policy.ts'
+import { PolicySchema, type Policy, type PolicyRule } from '../../src/policy/config-schema.ts'
+import { defaultPolicy, defaultPolicyYaml } from '../../src/policy/default.ts'
+import { compileImagePattern, expandImagePattern, normalizeImage } from '../../src/policy/image-ref.ts'
 
 const DIGEST = 'sha256:' + 'ab'.repeat(32)
 const alice = { user: 'alice', groups: ['dev', 'system:authenticated'] }
 const sam = { user: 'sam', groups: ['sre'] }
 const eve = { user: 'eve', groups: ['system:authenticated'] }
+
+/** The one entry point, compiled per call here because most cases build their own policy. */
+function evaluatePolicy (policy: Policy, subject: PolicySubject, request: PolicyRequest): PolicyDecision {
+  return compilePolicy(policy).evaluate(subject, request)
+}
 
 function req (over: Partial<PolicyRequest> = {}): PolicyRequest {
   return { action: 'ephemeral', namespace: 'demo', images: ['busybox:1.36'], capabilities: [], privileged: false, profile: 'general', reason: 'debugging', ...over }
@@ -299,8 +305,8 @@ describe('schema, validation and the default policy', () => {
     assert.equal(c.evaluate(sam, req({ capabilities: ['ALL'] })).allowed, false)
     const d = c.evaluate(sam, req())
     assert.equal(d.allowed && d.ttlSeconds, 3600)
-    assert.equal(c.matchRule(sam, { namespace: 'x' })?.name, 'sre')
-    assert.equal(c.matchRule(eve, { namespace: 'x' }), undefined)
+    assert.equal(d.allowed && d.rule, 'sre')
+    assert.equal(denied(c.evaluate(eve, req({ namespace: 'x' }))).field, 'subject')
   })
 })
 

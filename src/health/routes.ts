@@ -1,13 +1,11 @@
-// Liveness and readiness. /healthz says the process serves HTTP; /readyz says
-// this replica should get traffic: API server reachable, audit log writable,
-// not shutting down, plus any checks other components register (drop watch).
-import type { ReadinessCheck } from '../readiness.ts'
+// GET /healthz and /readyz: thin — the schema, the service, the reply. Both
+// answer without authentication (probes carry no token).
 import { Type } from '@fastify/type-provider-typebox'
 import type { FastifyInstance } from 'fastify'
+import type { HealthService } from './service.ts'
 
 export interface HealthRouteOptions {
-  checks: ReadinessCheck[]
-  isShuttingDown: () => boolean
+  health: HealthService
 }
 
 const CheckResultSchema = Type.Object({
@@ -32,14 +30,7 @@ export async function healthRoutes (app: FastifyInstance, opts: HealthRouteOptio
     config: { auth: false },
     schema: { tags: ['health'], summary: 'Readiness', security: [], response: { 200: ReadinessSchema, 503: ReadinessSchema } }
   }, async (_request, reply) => {
-    if (opts.isShuttingDown()) {
-      return reply.code(503).send({ status: 'shutting-down', checks: [] })
-    }
-    const checks = await Promise.all(opts.checks.map(async c => {
-      const r = await c.check().catch((err: Error) => ({ ok: false, detail: err.message }))
-      return { name: c.name, ok: r.ok, critical: c.critical !== false, ...(r.detail ? { detail: r.detail } : {}) }
-    }))
-    const ready = checks.every(c => c.ok || !c.critical)
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks })
+    const readiness = await opts.health.readiness()
+    return reply.code(readiness.status === 'ready' ? 200 : 503).send(readiness)
   })
 }
