@@ -24,6 +24,7 @@ import { loggerOptions } from './logger.ts'
 import { createDrops } from './drops/index.ts'
 import { dropsRoutes } from './routes/drops.ts'
 import { debugPlugin } from './debug/plugin.ts'
+import { sessionsPlugin } from './sessions/plugin.ts'
 import { signerFromConfig } from './security/signing.ts'
 import { auditPlugin } from './audit/plugin.ts'
 import type { AuditRuntime } from './audit/runtime.ts'
@@ -145,7 +146,10 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     ]
   })
   await app.register(whoamiPlugin, { prefix: '/v1', nodeDebugNamespace: config.sessions.nodeDebugNamespace })
-  await app.register(debugPlugin, { prefix: '/v1', config, policy, signer, ...(deps.clock ? { clock: deps.clock } : {}) })
+  const clock = deps.clock ? { clock: deps.clock } : {}
+  const kube = { kubeRequestTimeoutMs: config.kube.requestTimeoutMs, impersonate: config.authorization.mode === 'impersonate' }
+  await app.register(debugPlugin, { prefix: '/v1', sessions: config.sessions, ...kube, replica: replicaName(config), publicUrl: config.server.publicUrl, policy, signer, ...clock })
+  await app.register(sessionsPlugin, { prefix: '/v1', sessions: config.sessions, ...kube, replica: config.audit.replica, verify: signer.verify, ...clock })
   await app.register(auditPlugin, { prefix: '/v1', file: config.audit.file, replica: replicaName(config), peers: config.audit.peers, ...(deps.auditRuntime ? { runtime: deps.auditRuntime } : {}) })
   if (config.drops.enabled) await app.register(dropsRoutes, { prefix: '/v1', hub: drops.hub, watcher: drops.watcher, config: config.drops })
   if (config.ui.enabled) await app.register(uiPlugin, { ui: config.ui, authentication: config.authentication, nodeDebugNamespace: config.sessions.nodeDebugNamespace })

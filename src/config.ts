@@ -16,6 +16,7 @@ import { AttachConfigSchema } from './attach/config-schema.ts'
 import { LimitsConfigSchema } from './budgets/config-schema.ts'
 import { UiConfigSchema } from './ui/config-schema.ts'
 import { AuditConfigSchema, auditConfigProblem } from './audit/config-schema.ts'
+import { SessionsConfigSchema } from './sessions/config-schema.ts'
 
 export const ServerConfigSchema = Type.Object({
   host: Type.String({ default: '0.0.0.0', description: 'Address to listen on.' }),
@@ -40,14 +41,6 @@ export const KubeConfigSchema = Type.Object({
   kubeconfig: Type.Optional(Type.String({ description: 'Path to a kubeconfig; unset = in-cluster service account, else $KUBECONFIG / ~/.kube/config.' })),
   context: Type.Optional(Type.String({ description: 'kubeconfig context to use (default: current-context).' })),
   requestTimeoutMs: Type.Integer({ minimum: 100, default: 15000, description: 'Timeout for one non-streaming call to the API server.' })
-}, { additionalProperties: false, default: {} })
-
-export const SessionsConfigSchema = Type.Object({
-  nodeDebugNamespace: Type.String({ default: 'kdebug', description: 'Namespace for node debug pods when the request names none.' }),
-  defaultTtlSeconds: Type.Integer({ minimum: 60, default: 3600, description: 'TTL of a debug session when the request names none (policy may cap it).' }),
-  reaperIntervalSeconds: Type.Integer({ minimum: 1, default: 30, description: 'How often each replica deletes expired copies and node pods.' }),
-  userLeaseNamespace: Type.Union([Type.String({ minLength: 1, maxLength: 63 }), Type.Null()], { default: 'kdebug', description: 'Namespace of the per-user coordination.k8s.io Leases that serialize one user\'s creates across replicas (so the session limit holds); the gateway needs get/create/update/delete leases there (deploy/lease-role.yaml). null: only per replica (a single replica).' }),
-  userLeaseSeconds: Type.Integer({ minimum: 5, maximum: 600, default: 60, description: 'Lifetime of a per-user lease a crashed replica left behind; must exceed the longest count+create (audit write + one API call: kube.requestTimeoutMs).' })
 }, { additionalProperties: false, default: {} })
 
 export const SecurityConfigSchema = Type.Object({

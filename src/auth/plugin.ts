@@ -7,16 +7,11 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Problems, type ProblemError } from '../errors.ts'
 import type { Identity, ResourceAttributes } from './identity.ts'
-import type { Authenticator } from './authenticator.ts'
+import type { Authenticator, TicketAuthenticator } from './authenticator.ts'
 import type { SarAuthorizer } from './authorizer.ts'
 import { applyDelegation, type HeaderMap } from './delegation.ts'
 
 /** Seam for stream tickets (`?ticket=` on routes with `config: { ticket: true }`); implemented with attach. */
-export interface TicketAuthenticator {
-  /** The identity the ticket was issued to (delegation already applied), or undefined when invalid/expired/used. */
-  authenticate (ticket: string, request: FastifyRequest): Promise<Identity | undefined>
-}
-
 export interface AuthPluginOptions {
   authenticator: Authenticator
   authorizer: SarAuthorizer

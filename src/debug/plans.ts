@@ -8,14 +8,13 @@ import type { PolicyRequest } from '../policy/policy.ts'
 import type { AuditTarget } from '../audit/types.ts'
 import { Problems, isProblemError } from '../errors.ts'
 import type { CallOptions, DebugClient } from '../kube/debug-client.ts'
-import {
-  buildEphemeralContainer, buildNodeDebugPod, buildPodCopy, checkCommon, DEFAULT_PROFILE, signEphemeralContainer, signPod,
-  type Attribution, type Container, type EphemeralPatch, type ExpiryWrap, type Pod, type SignFn, type SpecWarning
-} from '../kube/spec/index.ts'
+import { buildEphemeralContainer, buildNodeDebugPod, buildPodCopy, checkCommon, DEFAULT_PROFILE, type ExpiryWrap } from './kubectl/index.ts'
+import { signEphemeralContainer, signPod, type Attribution, type SignFn } from '../sessions/attribution.ts'
+import type { Container, EphemeralPatch, Pod, SpecWarning } from '../kube/types.ts'
 import type { CopyRequest, EphemeralRequest, NodeDebugRequest } from '../schemas/debug.ts'
-import type { SessionFinder } from './finder.ts'
+import type { SessionFinder } from '../sessions/finder.ts'
 import { policyInput } from './policy-input.ts'
-import { ephemeralSessions, podSession, type FoundSession, type VerifyFn } from './sessions.ts'
+import { ephemeralSessions, podSession, type FoundSession, type VerifyFn } from '../sessions/found.ts'
 
 export interface PlanDeps {
   client: DebugClient

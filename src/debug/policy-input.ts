@@ -7,7 +7,7 @@
 import type { PolicyAction } from '../policy/config-schema.ts'
 import type { PolicyRequest } from '../policy/policy.ts'
 import type { EffectiveTarget } from '../policy/effective.ts'
-import type { Container, EphemeralContainer, Pod } from '../kube/spec/index.ts'
+import type { Container, EphemeralContainer, Pod } from '../kube/types.ts'
 
 export interface PolicyInputArgs {
   action: PolicyAction

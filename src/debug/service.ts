@@ -10,14 +10,16 @@ import type { Identity, Principal, ResourceAttributes } from '../auth/identity.t
 import type { CompiledPolicy } from '../policy/policy.ts'
 import type { AuditRequestSummary, AuditLog } from '../audit/types.ts'
 import { Problems, isProblemError, type ProblemError } from '../errors.ts'
-import type { DebugClient, CallOptions } from '../kube/debug-client.ts'
-import { DEFAULT_PROFILE, isSpecError, type Attribution, type Pod } from '../kube/spec/index.ts'
+import { callOptionsFor, type DebugClient, type CallOptions } from '../kube/debug-client.ts'
+import { DEFAULT_PROFILE, isSpecError } from './kubectl/index.ts'
+import type { Attribution } from '../sessions/attribution.ts'
+import type { Pod } from '../kube/types.ts'
 import type { CopyRequest, CreateResponse, EphemeralRequest, NodeDebugRequest, Session } from '../schemas/debug.ts'
 import { auditActor, auditDenied, auditOutcome, auditRequest, type AuditScope, type Caller } from '../audit/records.ts'
-import type { SessionFinder } from './finder.ts'
-import { idempotencyKeyHash, newSessionId, requestHash, sessionCreatedAt } from './ids.ts'
+import type { SessionFinder } from '../sessions/finder.ts'
+import { idempotencyKeyHash, newSessionId, requestHash, sessionCreatedAt } from '../sessions/ids.ts'
 import { copyPlan, ephemeralPlan, nodePlan, type Built, type Plan, type PlanDeps, type SessionFields } from './plans.ts'
-import type { FoundSession } from './sessions.ts'
+import type { FoundSession } from '../sessions/found.ts'
 import { waitForContainer } from './wait.ts'
 import type { MetadataSigner } from '../security/signing.ts'
 import type { UserLock } from './user-lock.ts'
@@ -135,10 +137,7 @@ export class DebugService {
   }
 
   callOptions (identity: Principal, signal?: AbortSignal): CallOptions {
-    const o: CallOptions = {}
-    if (this.#o.impersonate) o.as = identity
-    if (signal) o.signal = signal
-    return o
+    return callOptionsFor(identity, this.#o.impersonate, signal)
   }
 
   async createEphemeral (caller: Caller, params: { namespace: string, pod: string }, body: EphemeralRequest, opts: CreateOptions = {}): Promise<ServiceReply<CreateResponse>> {

@@ -18,7 +18,7 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { Problems, isProblemError } from '../errors.ts'
 import type { Lease, LeaseClient } from '../kube/lease-client.ts'
-import { MANAGED_BY, MANAGED_BY_LABEL } from '../kube/spec/index.ts'
+import { MANAGED_BY, MANAGED_BY_LABEL } from '../sessions/attribution.ts'
 
 export interface UserLockOptions {
   /** Without a lease client only this replica's creates are serialized (one replica, tests). */

@@ -1,8 +1,8 @@
 // `wait`: kubectl's waitForContainer on a watch (not polling): until the
 // container runs, terminates or fails to pull/start, or the time runs out.
 import type { CallOptions, DebugClient } from '../kube/debug-client.ts'
-import type { Pod } from '../kube/spec/index.ts'
-import { containerView, isSettled } from './state.ts'
+import type { Pod } from '../kube/types.ts'
+import { containerView, isSettled } from '../sessions/state.ts'
 
 export interface WaitArgs {
   namespace: string

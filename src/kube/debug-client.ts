@@ -15,7 +15,7 @@ import { Problems } from '../errors.ts'
 import { parseStatusBody, problemFromStatus, toProblem } from './errors.ts'
 import { nameSegment } from './path-segment.ts'
 import { NoClusterError, openKubeRequest, readBody, watchEvents, type HeaderValues } from './transport.ts'
-import type { EphemeralPatch, Node, Pod } from './spec/index.ts'
+import type { EphemeralPatch, Node, Pod } from './types.ts'
 
 export interface CallOptions {
   /** Send the call as this user (authorization mode `impersonate`). */
@@ -23,6 +23,14 @@ export interface CallOptions {
   signal?: AbortSignal
   /** Receives the API server's `Warning` headers (admission warnings such as PodSecurity `warn`, deprecations). */
   onWarning?: (text: string) => void
+}
+
+/** The options of a call made for `identity`: as that user in authorization mode `impersonate`, else as the gateway. */
+export function callOptionsFor (identity: Principal, impersonate: boolean, signal?: AbortSignal): CallOptions {
+  const o: CallOptions = {}
+  if (impersonate) o.as = identity
+  if (signal) o.signal = signal
+  return o
 }
 
 /**

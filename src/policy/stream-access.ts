@@ -9,8 +9,8 @@
 // is pure; StreamJudge adds the one read it needs (the pod).
 import type { CompiledPolicy, PolicySubject } from './policy.ts'
 import { Problems } from '../errors.ts'
-import type { Pod } from '../kube/spec/index.ts'
-import { isExpired, sessionsOfPod, type FoundSession, type VerifyFn } from '../debug/sessions.ts'
+import type { Pod } from '../kube/types.ts'
+import { isExpired, sessionsOfPod, type FoundSession, type VerifyFn } from '../sessions/found.ts'
 
 export interface StreamAccessInput {
   policy: CompiledPolicy

@@ -29,7 +29,7 @@ import type { AttachMetrics } from '../attach/metrics.ts'
 import { TicketParam } from '../schemas/stream.ts'
 import { Names } from '../schemas/names.ts'
 import type { DebugClient } from '../kube/debug-client.ts'
-import type { Pod } from '../kube/spec/index.ts'
+import type { Pod } from '../kube/types.ts'
 import { waitForContainer } from '../debug/wait.ts'
 import { attachStreamsFor, containerAttachable, type AttachStreams } from '../attach/target.ts'
 

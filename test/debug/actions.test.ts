@@ -2,7 +2,7 @@
 // policy, Kubernetes errors passed through, dry run, idempotency, wait, audit.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { startDebugStack, type DebugStack } from './helpers.ts'
+import { startDebugStack, type DebugStack } from '../helpers/debug-stack.ts'
 
 let stack: DebugStack
 before(async () => { stack = await startDebugStack() })

@@ -4,7 +4,7 @@
 // where the user's Lease serializes count + create.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { startDebugStack, testPolicy, type DebugStack } from './helpers.ts'
+import { startDebugStack, testPolicy, type DebugStack } from '../helpers/debug-stack.ts'
 
 type Obj = Record<string, any>
 const security = { signingKey: 'concurrency-test-signing-key-0123456789abc', verificationKeys: [] }

@@ -3,9 +3,9 @@
 // from code that assumed the type, and deep nesting is bounded.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { startDebugStack, type DebugStack } from './helpers.ts'
-import { CUSTOM_FORBIDDEN_MESSAGE, MAX_CUSTOM_DEPTH, normalizeCustom } from '../../src/kube/spec/custom.ts'
-import { SpecError } from '../../src/kube/spec/spec-error.ts'
+import { startDebugStack, type DebugStack } from '../helpers/debug-stack.ts'
+import { CUSTOM_FORBIDDEN_MESSAGE, MAX_CUSTOM_DEPTH, normalizeCustom } from '../../src/debug/kubectl/custom.ts'
+import { SpecError } from '../../src/debug/kubectl/spec-error.ts'
 import { MAX_BODY_DEPTH } from '../../src/plugins/framework-errors.ts'
 
 let stack: DebugStack

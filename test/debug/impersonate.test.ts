@@ -4,7 +4,7 @@
 // real service account no `impersonate`).
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { startDebugStack, type DebugStack } from './helpers.ts'
+import { startDebugStack, type DebugStack } from '../helpers/debug-stack.ts'
 
 let stack: DebugStack
 before(async () => { stack = await startDebugStack({ config: { authorization: { mode: 'impersonate', allowTtlSeconds: 300 }, kube: { context: 'admin' } } }) })

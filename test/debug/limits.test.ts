@@ -2,7 +2,7 @@
 // unwritable audit log (503, nothing done), and `wait` running out (202).
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { startDebugStack, testPolicy, type DebugStack } from './helpers.ts'
+import { startDebugStack, testPolicy, type DebugStack } from '../helpers/debug-stack.ts'
 import { createMemoryAuditLog, type MemoryAuditLog } from '../../src/audit/writer.ts'
 
 type Obj = Record<string, any>

@@ -5,10 +5,10 @@
 // user's limit, never reaped; a verified session always wins its id.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { startDebugStack, testPolicy, type DebugStack } from './helpers.ts'
+import { startDebugStack, testPolicy, type DebugStack } from '../helpers/debug-stack.ts'
 import { kubeDebugClient } from '../../src/kube/debug-client.ts'
-import { Reaper } from '../../src/debug/reaper.ts'
-import { idempotencyKeyHash } from '../../src/debug/ids.ts'
+import { Reaper } from '../../src/sessions/reaper.ts'
+import { idempotencyKeyHash } from '../../src/sessions/ids.ts'
 import { signerFromConfig } from '../../src/security/signing.ts'
 
 type Obj = Record<string, any>

@@ -3,7 +3,7 @@
 // real API server would refuse and the gateway passes the 403 through.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { startDebugStack, type DebugStack } from './helpers.ts'
+import { startDebugStack, type DebugStack } from '../helpers/debug-stack.ts'
 
 type Obj = Record<string, any>
 let stack: DebugStack

@@ -2,12 +2,14 @@
 // read back from objects, policy input from built specs, SpecError → 400.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { canonicalJson, idempotencyKeyHash, newSessionId, requestHash, sessionCreatedAt } from '../../src/debug/ids.ts'
-import { containerView, isSettled } from '../../src/debug/state.ts'
-import { ephemeralSessions, isLive, podSession } from '../../src/debug/sessions.ts'
+import { canonicalJson, idempotencyKeyHash, newSessionId, requestHash, sessionCreatedAt } from '../../src/sessions/ids.ts'
+import { containerView, isSettled } from '../../src/sessions/state.ts'
+import { ephemeralSessions, isLive, podSession } from '../../src/sessions/found.ts'
 import { policyInput } from '../../src/debug/policy-input.ts'
 import { specProblem } from '../../src/debug/service.ts'
-import { buildEphemeralContainer, buildNodeDebugPod, isLabelValue, signEphemeralContainer, signPod, type Pod } from '../../src/kube/spec/index.ts'
+import { buildEphemeralContainer, buildNodeDebugPod } from '../../src/debug/kubectl/index.ts'
+import { isLabelValue, signEphemeralContainer, signPod } from '../../src/sessions/attribution.ts'
+import type { Pod } from '../../src/kube/types.ts'
 import { createSigner } from '../../src/security/signing.ts'
 
 const signer = createSigner({ keys: [Buffer.alloc(32, 7)] })

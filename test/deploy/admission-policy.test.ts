@@ -8,8 +8,8 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { parse } from '@marcbachmann/cel-js'
 import type { IValidatingAdmissionPolicy } from 'kubernetes-models/admissionregistration.k8s.io/v1'
-import { buildEphemeralContainer, buildNodeDebugPod, buildPodCopy } from '../../src/kube/spec/index.ts'
-import type { Pod } from '../../src/kube/spec/types.ts'
+import { buildEphemeralContainer, buildNodeDebugPod, buildPodCopy } from '../../src/debug/kubectl/index.ts'
+import type { Pod } from '../../src/kube/types.ts'
 import { parseManifests, readRepoFile, type KObject } from './helpers.ts'
 
 const manifests = parseManifests(readRepoFile('deploy/validating-admission-policy.yaml'))

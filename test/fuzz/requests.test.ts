@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import type { LightMyRequestResponse } from 'fastify'
-import { startDebugStack, type DebugStack } from '../debug/helpers.ts'
+import { startDebugStack, type DebugStack } from '../helpers/debug-stack.ts'
 import { rawRequest } from '../helpers/raw-http.ts'
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261206)

@@ -5,7 +5,7 @@
 // access, no Secrets) are refused naming the rule and the field; sre allowed.
 import { test, before, after, describe } from 'node:test'
 import assert from 'node:assert/strict'
-import { startDebugStack, testPolicy, type DebugStack } from '../debug/helpers.ts'
+import { startDebugStack, testPolicy, type DebugStack } from '../helpers/debug-stack.ts'
 import { createHostilePods, createRawPod, HOSTILE } from './fixtures.ts'
 
 let stack: DebugStack

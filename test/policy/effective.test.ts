@@ -9,7 +9,7 @@ import { PolicySchema } from '../../src/policy/config-schema.ts'
 import { defaultPolicy } from '../../src/policy/default.ts'
 import { effectiveViolations, type EffectiveRule } from '../../src/policy/effective.ts'
 import { judgeStream } from '../../src/policy/stream-access.ts'
-import type { Pod } from '../../src/kube/spec/index.ts'
+import type { Pod } from '../../src/kube/types.ts'
 
 const policy = compilePolicy(defaultPolicy)
 const alice = { user: 'alice', groups: ['dev'] }

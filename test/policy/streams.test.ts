@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { startAttachStack, openWs, type AttachStack } from '../helpers/attach-stack.ts'
 import { KdebugClient } from '../gateway/attach-client.ts'
 import { createHostilePods } from './fixtures.ts'
-import { testPolicy } from '../debug/helpers.ts'
+import { testPolicy } from '../helpers/debug-stack.ts'
 
 let s: AttachStack
 let offsetMs = 0
