@@ -2,6 +2,7 @@
 // (patch.go: StrategicMergeMapPatch → mergeMap / mergeSlice / mergePatchIntoOriginal)
 // so the sim applies PATCH bodies and the gateway applies `--custom` specs exactly
 // like the API server and kubectl do, quirks included (see comments marked Go:).
+// kubectl's marshalling of --custom is in src/debug/kubectl/custom-marshal.ts.
 
 export interface PatchMeta {
   /** For a list field: its merge key (e.g. 'name'); when present the list has patchStrategy merge. */
@@ -16,7 +17,7 @@ export interface PatchMeta {
   fields?: Record<string, PatchMeta>
 }
 
-type JsonMap = Record<string, unknown>
+export type JsonMap = Record<string, unknown>
 
 const directiveMarker = '$patch'
 const deleteDirective = 'delete'
@@ -99,7 +100,7 @@ export const objectPatchMeta: PatchMeta = { fields: { metadata: objectMetaPatchM
 
 // ---- Go value helpers ----
 
-function isMap (v: unknown): v is JsonMap {
+export function isMap (v: unknown): v is JsonMap {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
@@ -563,86 +564,6 @@ function normalizeElementOrder (a: { patch: unknown[], serverOnly: unknown[], pa
       if (li >= 0 && ri >= 0 && li < ri) out.push(left[i++])
       else out.push(right[j++])
     }
-  }
-  return out
-}
-
-// ---- kubectl debug --custom ----
-
-/**
- * kubectl debug's applyCustomProfile: the custom spec is decoded into a corev1.Container (unknown
- * fields ignored), its name set to the debug container's, marshalled again (omitempty drops
- * false/0/""/empty lists and maps; the non-pointer `resources` struct is always written as `{}`),
- * then StrategicMergePatch'ed onto the container and decoded back into a corev1.Container.
- */
-export function applyCustomContainerSpec<T> (container: T, custom: unknown): T {
-  const name = isMap(container) ? container.name : undefined
-  const patch = goMarshalContainer(custom)
-  if (name !== undefined) patch.name = name
-  return dropDirectivesAndNulls(strategicMergePatch(container, patch, containerPatchMeta))
-}
-
-/** json:"..." names of corev1.Container (k8s.io/api/core/v1 types.go). */
-const containerFieldNames = new Set<string>([
-  'name', 'image', 'command', 'args', 'workingDir', 'ports', 'envFrom', 'env', 'resources', 'resizePolicy',
-  'restartPolicy', 'restartPolicyRules', 'volumeMounts', 'volumeDevices', 'livenessProbe', 'readinessProbe',
-  'startupProbe', 'lifecycle', 'terminationMessagePath', 'terminationMessagePolicy', 'imagePullPolicy',
-  'securityContext', 'stdin', 'stdinOnce', 'tty'
-])
-
-function goMarshalContainer (custom: unknown): JsonMap {
-  const out: JsonMap = {}
-  if (isMap(custom)) {
-    for (const [k, v] of Object.entries(custom)) if (containerFieldNames.has(k)) out[k] = v
-  }
-  const marshalled = omitEmpty(out, '') as JsonMap
-  // ResourceRequirements is a struct value, not a pointer: omitempty never drops it.
-  if (!isMap(marshalled.resources)) marshalled.resources = {}
-  return marshalled
-}
-
-/** Paths (dot-joined, list items as []) of pointer scalars (*bool, *int64, *string): their zero values survive marshalling. */
-const pointerScalars = new Set<string>([
-  'restartPolicy',
-  'securityContext.privileged', 'securityContext.runAsUser', 'securityContext.runAsGroup',
-  'securityContext.runAsNonRoot', 'securityContext.readOnlyRootFilesystem',
-  'securityContext.allowPrivilegeEscalation', 'securityContext.procMount',
-  'securityContext.windowsOptions.hostProcess', 'securityContext.windowsOptions.gmsaCredentialSpecName',
-  'securityContext.windowsOptions.gmsaCredentialSpec', 'securityContext.windowsOptions.runAsUserName',
-  'securityContext.seccompProfile.localhostProfile', 'securityContext.appArmorProfile.localhostProfile',
-  'env[].valueFrom.configMapKeyRef.optional', 'env[].valueFrom.secretKeyRef.optional',
-  'envFrom[].configMapRef.optional', 'envFrom[].secretRef.optional',
-  'volumeMounts[].mountPropagation', 'volumeMounts[].recursiveReadOnly',
-  ...['livenessProbe', 'readinessProbe', 'startupProbe'].flatMap(p => [`${p}.terminationGracePeriodSeconds`, `${p}.grpc.service`])
-])
-
-/** Fields declared without omitempty (always marshalled, even when zero). */
-const noOmitEmpty = new Set<string>([
-  'env[].name', 'volumeMounts[].name', 'volumeMounts[].mountPath', 'volumeDevices[].name', 'volumeDevices[].devicePath',
-  'ports[].containerPort', 'resizePolicy[].resourceName', 'resizePolicy[].restartPolicy', 'resources.claims[].name',
-  'env[].valueFrom.configMapKeyRef.key', 'env[].valueFrom.secretKeyRef.key',
-  'env[].valueFrom.fieldRef.fieldPath', 'env[].valueFrom.resourceFieldRef.resource',
-  'securityContext.seccompProfile.type', 'securityContext.appArmorProfile.type',
-  ...['livenessProbe', 'readinessProbe', 'startupProbe'].flatMap(p => [`${p}.httpGet.port`, `${p}.tcpSocket.port`, `${p}.grpc.port`]),
-  ...['postStart', 'preStop'].flatMap(h => [`lifecycle.${h}.httpGet.port`, `lifecycle.${h}.tcpSocket.port`, `lifecycle.${h}.sleep.seconds`])
-])
-
-/** map-typed fields (omitempty drops them when empty); every other object is a struct or pointer to one. */
-const goMapFields = new Set<string>(['resources.limits', 'resources.requests'])
-
-function omitEmpty (v: unknown, path: string): unknown {
-  if (Array.isArray(v)) return v.map(x => omitEmpty(x, `${path}[]`))
-  if (!isMap(v)) return v
-  const out: JsonMap = {}
-  for (const [k, val] of Object.entries(v)) {
-    const p = path ? `${path}.${k}` : k
-    if (val === null || val === undefined) continue
-    if (!pointerScalars.has(p) && !noOmitEmpty.has(p)) {
-      if (val === false || val === 0 || val === '') continue
-      if (Array.isArray(val) && val.length === 0) continue
-      if (goMapFields.has(p) && isMap(val) && Object.keys(val).length === 0) continue
-    }
-    out[k] = omitEmpty(val, p)
   }
   return out
 }

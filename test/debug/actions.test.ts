@@ -76,7 +76,7 @@ test('alice may not debug in payments (RBAC); carol (sre) may', async () => {
   const ok = await stack.post(EPH('payments', 'ledger'), 'carol', { image: 'busybox:1.36', reason, profile: 'baseline' })
   assert.equal(ok.status, 201, JSON.stringify(ok.body))
   // the ledger pod runs as uid 1000, but `baseline` adds no capabilities: no kubectl non-root
-  // warning (the warning itself is covered in test/kube/spec)
+  // warning (the warning itself is covered in test/debug/kubectl)
   assert.ok(!ok.body.warnings.some((w: Obj) => w.code === 'NON_ROOT_POD_CAPABILITIES'))
 })
 

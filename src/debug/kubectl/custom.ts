@@ -1,6 +1,6 @@
 // `custom`: a partial container spec strategic-merged onto the debug container after the
 // profile, like kubectl debug --custom (debug.go: Validate, applyCustomProfile*).
-import { applyCustomContainerSpec } from '../../lib/strategic-merge.ts'
+import { applyCustomContainerSpec } from './custom-marshal.ts'
 import { SpecError } from './spec-error.ts'
 import { RESERVED_ENV_PREFIX } from '../../sessions/attribution.ts'
 import { Value } from '@sinclair/typebox/value'
