@@ -10,7 +10,7 @@ import { parse } from '@marcbachmann/cel-js'
 import type { IValidatingAdmissionPolicy } from 'kubernetes-models/admissionregistration.k8s.io/v1'
 import { buildEphemeralContainer, buildNodeDebugPod, buildPodCopy } from '../../src/debug/kubectl/index.ts'
 import type { Pod } from '../../src/kube/types.ts'
-import { parseManifests, readRepoFile, type KObject } from './helpers.ts'
+import { parseManifests, readRepoFile, type KObject } from '../helpers/deploy.ts'
 
 const manifests = parseManifests(readRepoFile('deploy/validating-admission-policy.yaml'))
 const policy = manifests.find(o => o.kind === 'ValidatingAdmissionPolicy') as unknown as IValidatingAdmissionPolicy

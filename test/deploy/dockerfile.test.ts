@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { after, describe, test } from 'node:test'
 import { describeConfig } from '../../src/config.ts'
-import { execForm, parseCopy, parseDockerfile, type Instruction, type Stage } from './dockerfile-parse.ts'
-import { REPO, readRepoFile } from './helpers.ts'
+import { execForm, parseCopy, parseDockerfile, type Instruction, type Stage } from '../helpers/dockerfile-parse.ts'
+import { REPO, readRepoFile } from '../helpers/deploy.ts'
 
 const dockerfile = parseDockerfile(readRepoFile('Dockerfile'))
 const pkg = JSON.parse(readRepoFile('package.json')) as {

@@ -16,7 +16,7 @@ import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1'
 import type { IValidatingAdmissionPolicy, IValidatingAdmissionPolicyBinding } from 'kubernetes-models/admissionregistration.k8s.io/v1'
 import { describeConfig, loadConfig, type Config } from '../../src/config.ts'
 import { defaultPolicy } from '../../src/policy/default.ts'
-import { kubectlMissing, kustomize, only, parseManifests, readRepoFile, unknownFields, validateSchema, type KObject } from './helpers.ts'
+import { kubectlMissing, kustomize, only, parseManifests, readRepoFile, unknownFields, validateSchema, type KObject } from '../helpers/deploy.ts'
 
 const missing = kubectlMissing()
 const BASE = 'deploy'

@@ -6,7 +6,7 @@
 import { test, before, after, describe } from 'node:test'
 import assert from 'node:assert/strict'
 import { startDebugStack, testPolicy, type DebugStack } from '../helpers/debug-stack.ts'
-import { createHostilePods, createRawPod, HOSTILE } from './fixtures.ts'
+import { createHostilePods, createRawPod, HOSTILE } from '../helpers/hostile-pods.ts'
 
 let stack: DebugStack
 before(async () => {

@@ -7,7 +7,7 @@ import { test, before, after, describe } from 'node:test'
 import assert from 'node:assert/strict'
 import { startAttachStack, openWs, type AttachStack } from '../helpers/attach-stack.ts'
 import { KdebugClient } from '../gateway/attach-client.ts'
-import { createHostilePods } from './fixtures.ts'
+import { createHostilePods } from '../helpers/hostile-pods.ts'
 import { testPolicy } from '../helpers/debug-stack.ts'
 
 let s: AttachStack

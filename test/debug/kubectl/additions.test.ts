@@ -4,7 +4,7 @@ import { buildEphemeralContainer, buildNodeDebugPod, buildPodCopy, normalizeCapa
 import { readEnvAttribution, readPodAttribution } from '../../../src/sessions/attribution.ts'
 import { applySecurityAdditions } from '../../../src/debug/kubectl/additions.ts'
 import type { Container } from '../../../src/kube/types.ts'
-import { pod } from './fixtures.ts'
+import { pod } from '../../helpers/kubectl-fixtures.ts'
 
 const attribution = { sessionId: 's-1', requestedBy: 'alice', reason: 'why', ticket: 'T-1', expiresAt: '2026-11-27T12:00:00Z', idempotencyKey: 'k', requestHash: 'h' }
 

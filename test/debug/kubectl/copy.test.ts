@@ -7,7 +7,7 @@ import { buildPodCopy, NO_TRAFFIC_READINESS_GATE } from '../../../src/debug/kube
 import type { CopyOptions } from '../../../src/debug/kubectl/options.ts'
 import { SpecError } from '../../../src/debug/kubectl/spec-error.ts'
 import type { Pod } from '../../../src/kube/types.ts'
-import { pod, POD, suffixes } from './fixtures.ts'
+import { pod, POD, suffixes } from '../../helpers/kubectl-fixtures.ts'
 
 const base = { name: 'debugger', container: 'debugger', image: 'busybox', imagePullPolicy: 'IfNotPresent', stdin: false, profile: 'legacy' } as const
 const added = { resources: {}, terminationMessagePolicy: 'File' } as const

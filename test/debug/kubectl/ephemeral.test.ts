@@ -7,7 +7,7 @@ import type { EphemeralOptions } from '../../../src/debug/kubectl/options.ts'
 import { SpecError } from '../../../src/debug/kubectl/spec-error.ts'
 import type { EphemeralContainer, Pod } from '../../../src/kube/types.ts'
 import { LEGACY_PROFILE_WARNING, NON_ROOT_POD_WARNING } from '../../../src/debug/kubectl/warnings.ts'
-import { pod, suffixes } from './fixtures.ts'
+import { pod, suffixes } from '../../helpers/kubectl-fixtures.ts'
 
 const base = { image: 'busybox', imagePullPolicy: 'IfNotPresent', stdin: false } as const
 const made = { image: 'busybox', resources: {}, terminationMessagePolicy: 'File', imagePullPolicy: 'IfNotPresent' } as const

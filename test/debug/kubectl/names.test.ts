@@ -3,7 +3,7 @@ import { describe, test } from 'node:test'
 import {
   debugContainerName, MAX_POD_NAME, nodeDebugPodName, podCopyName, randomSuffix, SUFFIX_ALPHABET
 } from '../../../src/debug/kubectl/names.ts'
-import { pod, suffixes } from './fixtures.ts'
+import { pod, suffixes } from '../../helpers/kubectl-fixtures.ts'
 
 describe('randomSuffix', () => {
   test('uses apimachinery\'s alphabet', () => {

@@ -6,7 +6,7 @@ import { buildNodeDebugPod } from '../../../src/debug/kubectl/node-pod.ts'
 import type { NodePodOptions } from '../../../src/debug/kubectl/options.ts'
 import { SpecError } from '../../../src/debug/kubectl/spec-error.ts'
 import type { Container, Pod } from '../../../src/kube/types.ts'
-import { POD, suffixes } from './fixtures.ts'
+import { POD, suffixes } from '../../helpers/kubectl-fixtures.ts'
 
 const node = { metadata: { name: 'node-XXX' } }
 const base = { image: 'busybox', imagePullPolicy: 'IfNotPresent', stdin: false } as const

@@ -4,7 +4,7 @@ import { describe, test } from 'node:test'
 import { applyProfile, PROFILE_NAMES, type Journey } from '../../../src/debug/kubectl/profiles.ts'
 import { SpecError } from '../../../src/debug/kubectl/spec-error.ts'
 import type { Pod, SecurityContext } from '../../../src/kube/types.ts'
-import { pod } from './fixtures.ts'
+import { pod } from '../../helpers/kubectl-fixtures.ts'
 
 const keep = { initContainers: true }
 const probes = { livenessProbe: {}, readinessProbe: {}, startupProbe: {} }

@@ -1,6 +1,6 @@
-// Test helpers for the spec builders.
-import { SUFFIX_ALPHABET } from '../../../src/debug/kubectl/names.ts'
-import type { Pod, RandomSource } from '../../../src/kube/types.ts'
+// Test helpers for the kubectl-equivalent builders (src/debug/kubectl).
+import { SUFFIX_ALPHABET } from '../../src/debug/kubectl/names.ts'
+import type { Pod, RandomSource } from '../../src/kube/types.ts'
 
 /**
  * A random source that makes randomSuffix return the given strings in turn. Stands in for
