@@ -44,7 +44,9 @@ export class StrategicMergePatchError extends Error {
   }
 }
 
-// ---- patch metadata (struct tags of k8s.io/api/core/v1 and meta/v1 types.go) ----
+// ---- patch metadata (struct tags of k8s.io/api/core/v1 types.go) ----
+// corev1.Container's, shared by the gateway (--custom) and the sim; the sim's
+// Pod and ObjectMeta metadata is in src/sim/registry/patch-meta.ts.
 
 const containerFields: Record<string, PatchMeta> = {
   ports: { mergeKey: 'containerPort' },
@@ -55,48 +57,6 @@ const containerFields: Record<string, PatchMeta> = {
 
 /** corev1.Container (and EphemeralContainer, which has the same tags). */
 export const containerPatchMeta: PatchMeta = { fields: containerFields }
-
-const objectMetaPatchMeta: PatchMeta = {
-  fields: {
-    finalizers: { patchStrategy: 'merge' },
-    ownerReferences: { mergeKey: 'uid' }
-  }
-}
-
-const podSpecPatchMeta: PatchMeta = {
-  fields: {
-    volumes: { mergeKey: 'name' },
-    initContainers: { mergeKey: 'name', fields: containerFields },
-    containers: { mergeKey: 'name', fields: containerFields },
-    ephemeralContainers: { mergeKey: 'name', fields: containerFields },
-    imagePullSecrets: { mergeKey: 'name' },
-    hostAliases: { mergeKey: 'ip' },
-    topologySpreadConstraints: { mergeKey: 'topologyKey' },
-    schedulingGates: { mergeKey: 'name' },
-    resourceClaims: { mergeKey: 'name' }
-  }
-}
-
-const podStatusPatchMeta: PatchMeta = {
-  fields: {
-    conditions: { mergeKey: 'type' },
-    podIPs: { mergeKey: 'ip' },
-    hostIPs: { mergeKey: 'ip' },
-    resourceClaimStatuses: { mergeKey: 'name' }
-  }
-}
-
-/** corev1.Pod. */
-export const podPatchMeta: PatchMeta = {
-  fields: {
-    metadata: objectMetaPatchMeta,
-    spec: podSpecPatchMeta,
-    status: podStatusPatchMeta
-  }
-}
-
-/** Any object with only ObjectMeta tags (Event, Namespace, Node... none of their own lists merge in the sim). */
-export const objectPatchMeta: PatchMeta = { fields: { metadata: objectMetaPatchMeta } }
 
 // ---- Go value helpers ----
 

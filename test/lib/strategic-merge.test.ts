@@ -3,7 +3,8 @@
 import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
 import { parse } from 'yaml'
-import { strategicMergePatch, podPatchMeta, goFormat, type PatchMeta } from '../../src/lib/strategic-merge.ts'
+import { strategicMergePatch, goFormat, type PatchMeta } from '../../src/lib/strategic-merge.ts'
+import { podPatchMeta } from '../../src/sim/registry/patch-meta.ts'
 
 // type MergeItem struct tags from patch_test.go
 const retainKeysItemMeta: PatchMeta = { fields: {} }

@@ -2,7 +2,7 @@
 // read-only RBAC objects; leases) and how each appears on the wire.
 import type { KObject } from '../apimachinery/types.ts'
 import type { PatchMeta } from '../../lib/strategic-merge.ts'
-import { podPatchMeta } from '../../lib/strategic-merge.ts'
+import { podPatchMeta } from './patch-meta.ts'
 
 export interface ResourceDefinition {
   group: string

@@ -319,7 +319,7 @@ test('isDNS1123Label: dots get their own message', () => {
 
 test('end to end: kubectl debug PATCH body → prepare → default → validate (second debug container)', async () => {
   const { applyPatch } = await import('../../../src/sim/registry/patch.ts')
-  const { podPatchMeta } = await import('../../../src/lib/strategic-merge.ts')
+  const { podPatchMeta } = await import('../../../src/sim/registry/patch-meta.ts')
   const old = withEphemeral(basePod(), dbg)
   const body = JSON.stringify({
     spec: {

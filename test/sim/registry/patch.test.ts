@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
 import { applyPatch, decodeGoJson } from '../../../src/sim/registry/patch.ts'
-import { podPatchMeta } from '../../../src/lib/strategic-merge.ts'
+import { podPatchMeta } from '../../../src/sim/registry/patch-meta.ts'
 import { StatusError } from '../../../src/sim/apimachinery/status.ts'
 import type { KObject } from '../../../src/sim/apimachinery/types.ts'
 

@@ -3,7 +3,7 @@
 import type { KObject } from '../../apimachinery/types.ts'
 import type { ResourceRequest } from '../context.ts'
 import { badRequest, conflict, methodNotSupported } from '../../apimachinery/status.ts'
-import { podPatchMeta } from '../../../lib/strategic-merge.ts'
+import { podPatchMeta } from '../../registry/patch-meta.ts'
 import { present, type ResourceDefinition } from '../../registry/definitions.ts'
 import { checkBodyScope } from '../../registry/strategy.ts'
 import { pickContainer, requireHost, requireStarted } from '../../registry/pod-strategy.ts'
