@@ -6,7 +6,7 @@ import { allowedRepositories, checkImage, suggestImages } from '../../ui/src/ima
 import { countdown, dropSummary } from '../../ui/src/format.ts'
 import { attachPath, attachTarget, dropsQuery, startedAttachUrl } from '../../ui/src/urls.ts'
 import { describeProblem, type Drop } from '../../ui/src/api.ts'
-import { defaultPolicy } from '../../src/auth/policy-default.ts'
+import { defaultPolicy } from '../../src/policy/default.ts'
 
 const developers = defaultPolicy.rules.find(r => r.name === 'developers')!.allow.images!
 

@@ -1,7 +1,7 @@
 // Which images the debug dialog offers and accepts: the policy's own
-// normalisation and pattern matcher (src/auth/image-ref.ts), so the form
+// normalisation and pattern matcher (src/policy/image-ref.ts), so the form
 // agrees with what the gateway decides. The gateway still decides.
-import { compileImagePattern, normalizeImage } from '../../src/auth/image-ref.ts'
+import { compileImagePattern, normalizeImage } from '../../src/policy/image-ref.ts'
 
 export type ImageCheck = { ok: true, canonical: string } | { ok: false, message: string }
 
