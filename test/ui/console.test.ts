@@ -106,3 +106,146 @@ test('sessions panel: the caller\'s session with requester, reason and a ticking
   await shots.take(page, 'signed-in-phone')
   await page.close()
 })
+
+/** The terminal's text as xterm.js's DOM renderer shows it. */
+async function terminalText (page: Page): Promise<string> {
+  return await page.getByTestId('terminal').locator('.xterm-rows').innerText()
+}
+
+async function waitForTerminal (page: Page, re: RegExp, timeout = 15000): Promise<void> {
+  const deadline = Date.now() + timeout
+  let text = ''
+  while (Date.now() < deadline) {
+    text = await terminalText(page)
+    if (re.test(text)) return
+    await page.waitForTimeout(100)
+  }
+  assert.fail(`terminal never showed ${re}; it shows:\n${text}`)
+}
+
+let ended: { page: Page, row: ReturnType<Page['locator']> } | undefined
+
+test('alice: pick demo/web, start a debug container, type in its terminal, see drops and the session, end it', { skip }, async () => {
+  const page = await openConsole()
+  await signIn(page, 'alice-token')
+  await page.getByTestId('namespace-select').selectOption('payments')
+  await page.getByTestId('namespace-select').selectOption('demo')
+  const row = page.getByTestId('pod-row-web')
+  // By keyboard: Enter opens the dialog with the image field focused, Escape closes it and focus returns.
+  await row.getByTestId('debug-button').focus()
+  await page.keyboard.press('Enter')
+  const dialog = page.getByTestId('debug-dialog')
+  await dialog.waitFor()
+  assert.equal(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { getAttribute: (n: string) => string | null } } }).document.activeElement.getAttribute('data-testid')), 'image-input')
+  await page.keyboard.press('Escape')
+  await dialog.waitFor({ state: 'detached' })
+  assert.equal(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { getAttribute: (n: string) => string | null } } }).document.activeElement.getAttribute('aria-label')), 'Debug web')
+  await page.keyboard.press('Enter')
+
+  // The dialog offers what alice's rule allows: its profiles, its capabilities, no more.
+  await dialog.waitFor()
+  assert.deepEqual(await dialog.locator('select[name=profile] option').allInnerTexts(), ['general', 'baseline', 'restricted', 'netadmin'])
+  assert.deepEqual(await dialog.locator('input[name=capability]').evaluateAll(els => els.map(e => (e as unknown as { value: string }).value)), ['SYS_PTRACE', 'NET_ADMIN', 'NET_RAW'])
+  await page.getByTestId('image-input').fill('ubuntu:24.04')
+  assert.match(await dialog.locator('#image-help').innerText(), /matches none of the allowed patterns/)
+  await page.getByTestId('image-input').fill('busybox:1.36')
+  await page.getByTestId('reason-input').fill('console journey')
+  await shots.take(page, 'debug-dialog-desktop')
+  await page.getByTestId('start-debug').click()
+
+  await page.getByTestId('terminal-status').filter({ hasText: 'connected' }).waitFor({ timeout: 30000 })
+  await page.getByTestId('terminal').click()
+  await page.keyboard.type('echo hello-from-the-console')
+  await page.keyboard.press('Enter')
+  // Typed (echoed by the TTY) and answered.
+  await waitForTerminal(page, /echo hello-from-the-console\s*\n\s*hello-from-the-console/)
+
+  await stack.sim.drops.tailer({ namespace: 'demo', pod: 'web', direction: 'send', peer: 'payments', peerIP: '10.244.2.7', port: 5432, protocol: 'TCP' })
+  await page.getByTestId('drops-panel').getByTestId('drop').first().waitFor()
+
+  const sessionRow = page.getByTestId('sessions-panel').locator('li.session').filter({ hasText: 'console journey' })
+  await sessionRow.waitFor()
+  assert.match(await sessionRow.innerText(), /alice/)
+  assert.match(await sessionRow.innerText(), /expires in \d+m \d\ds/)
+  await shots.take(page, 'journey-desktop')
+  await page.setViewportSize(PHONE)
+  await shots.take(page, 'journey-phone')
+  await page.setViewportSize(DESKTOP)
+
+  await sessionRow.getByTestId('end-session').click()
+  await page.getByTestId('terminal-status').filter({ hasText: 'exited with code 0' }).waitFor({ timeout: 15000 })
+  await sessionRow.getByTestId('session-state').filter({ hasText: 'terminated' }).waitFor({ timeout: 15000 })
+  ended = { page, row: sessionRow }
+})
+
+test('alice plays back the ended session: what the terminal showed, replayed by asciinema-player', { skip }, async () => {
+  assert.ok(ended, 'the journey above ended a session')
+  const { page, row: sessionRow } = ended
+  await sessionRow.getByRole('button', { name: 'Recording' }).click()
+  const playback = page.getByTestId('playback')
+  await playback.locator('.ap-player').waitFor({ timeout: 15000 })
+  await playback.getByText('hello-from-the-console').first().waitFor({ timeout: 15000 })
+  await shots.take(page, 'playback-desktop')
+  await page.keyboard.press('Escape')
+  await playback.waitFor({ state: 'hidden' })
+  await page.close()
+})
+
+test('bob (view only) sees the pods and no Debug button', { skip }, async () => {
+  const page = await openConsole()
+  await signIn(page, 'bob-token')
+  await page.getByTestId('pod-row-web').waitFor()
+  await page.locator('.me').filter({ hasText: 'view only' }).waitFor()
+  assert.equal(await page.getByTestId('debug-button').count(), 0)
+  assert.equal(await page.getByTestId('node-shell-button').count(), 0)
+  await page.close()
+})
+
+test('carol (sre): a node shell whose pod is deleted when its terminal closes', { skip }, async () => {
+  const page = await openConsole(PHONE)
+  await signIn(page, 'carol-token')
+  await page.getByTestId('pod-row-web').waitFor()
+  await page.getByTestId('node-shell-button').click()
+  const dialog = page.getByTestId('debug-dialog')
+  await dialog.locator('input[name=node]').fill('node-1')
+  await page.getByTestId('image-input').fill('busybox:1.36')
+  await page.getByTestId('reason-input').fill('check kubelet disk')
+  await page.getByTestId('start-debug').click()
+  await page.getByTestId('terminal-status').filter({ hasText: 'connected' }).waitFor({ timeout: 30000 })
+  await page.getByTestId('terminal').click()
+  await page.keyboard.type('hostname')
+  await page.keyboard.press('Enter')
+  await waitForTerminal(page, /hostname\s*\n\s*\S+/)
+  await shots.take(page, 'node-shell-phone')
+
+  const sessions = await (await stack.request('/v1/sessions?namespace=kdebug', { as: 'carol' })).json() as { items: Array<{ id: string, kind: string, reason?: string, state: string }> }
+  const node = sessions.items.find(s => s.kind === 'node' && s.reason === 'check kubelet disk')
+  assert.ok(node, JSON.stringify(sessions))
+  await page.getByRole('button', { name: 'Close and delete pod' }).click()
+  await page.getByRole('status').filter({ hasText: 'its pod was deleted' }).waitFor()
+  const after = await stack.request(`/v1/sessions/${node.id}?namespace=kdebug`, { as: 'carol' })
+  // Gone, or on its way (the pod's grace period).
+  if (after.status === 200) assert.equal((await after.json() as { state: string }).state, 'deleting')
+  else assert.equal(after.status, 404)
+  await page.close()
+})
+
+test('a new drops panel is not empty: the last 10 minutes come first (since), filters apply to them', { skip }, async () => {
+  await stack.sim.drops.tailer({ namespace: 'demo', pod: 'api', direction: 'receive', peer: 'payments', peerIP: '10.244.2.8', port: 8443, protocol: 'TCP' })
+  await stack.sim.drops.tailer({ namespace: 'demo', pod: 'web', direction: 'send', peer: 'payments', peerIP: '10.244.2.9', port: 6379, protocol: 'TCP' })
+  // The watch has seen both before the page connects.
+  for (let i = 0; i < 50; i++) {
+    const seen = await (await stack.request('/v1/namespaces/demo/drops?limit=100', { as: 'alice' })).json() as { items: Array<{ port: number }> }
+    if (seen.items.some(d => d.port === 6379) && seen.items.some(d => d.port === 8443)) break
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+  const page = await openConsole()
+  await signIn(page, 'alice-token')
+  const panel = page.getByTestId('drops-panel')
+  await panel.getByTestId('drop').filter({ hasText: '8443' }).waitFor()
+  await panel.getByTestId('drop').filter({ hasText: '6379' }).waitFor()
+  await panel.getByLabel('Direction').selectOption('egress')
+  await panel.getByTestId('drop').filter({ hasText: '6379' }).waitFor()
+  assert.equal(await panel.getByTestId('drop').filter({ hasText: '8443' }).count(), 0, 'ingress filtered out')
+  await page.close()
+})

@@ -67,13 +67,13 @@ export function DebugDialog (props: DebugDialogProps) {
         </p>
         {props.nodes && (
           <label>Node
-            <input name='node' list='node-options' value={node} required autocomplete='off' onInput={(e) => setNode(e.currentTarget.value)} />
+            <input name='node' list='node-options' value={node} required autocomplete='off' data-autofocus onInput={(e) => setNode(e.currentTarget.value)} />
             <datalist id='node-options'>{props.nodes.map(n => <option key={n} value={n} />)}</datalist>
           </label>
         )}
         <label>Image
           <input
-            data-testid='image-input' name='image' list='image-options' value={image} required autocomplete='off' spellcheck={false}
+            data-testid='image-input' name='image' list='image-options' value={image} required autocomplete='off' spellcheck={false} data-autofocus={props.nodes ? undefined : true}
             aria-invalid={imageCheck !== null && !imageCheck.ok} aria-describedby='image-help'
             onInput={(e) => setImage(e.currentTarget.value)}
           />

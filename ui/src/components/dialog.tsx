@@ -8,6 +8,8 @@ export function Modal (props: { title: string, onClose: () => void, children: Co
   useEffect(() => {
     const d = ref.current
     if (d && !d.open) d.showModal()
+    // The first field, not the close button the browser would pick.
+    d?.querySelector<HTMLElement>('[data-autofocus]')?.focus()
     return () => { if (d?.open) d.close() }
   }, [])
   return (
