@@ -100,7 +100,14 @@ test('sessions panel: the caller\'s session with requester, reason and a ticking
   const first = await row.locator('.expiry').innerText()
   assert.match(first, /(19|20)m \d\ds/)
   // It ticks: the text changes within a few seconds without a reload.
-  await page.waitForFunction(`document.querySelector('[data-testid="session-row-${session.id}"] .expiry')?.textContent !== ${JSON.stringify(first)}`, undefined, { timeout: 5000 })
+  // Polled from the test (a string predicate would be eval'd in the page, which the console's CSP forbids).
+  const deadline = Date.now() + 5000
+  let now = first
+  while (now === first && Date.now() < deadline) {
+    await page.waitForTimeout(200)
+    now = await row.locator('.expiry').innerText()
+  }
+  assert.notEqual(now, first, 'the countdown did not tick within 5 s')
   await shots.take(page, 'signed-in-desktop')
   await page.setViewportSize(PHONE)
   await shots.take(page, 'signed-in-phone')
@@ -122,8 +129,6 @@ async function waitForTerminal (page: Page, re: RegExp, timeout = 15000): Promis
   }
   assert.fail(`terminal never showed ${re}; it shows:\n${text}`)
 }
-
-let ended: { page: Page, row: ReturnType<Page['locator']> } | undefined
 
 test('alice: pick demo/web, start a debug container, type in its terminal, see drops and the session, end it', { skip }, async () => {
   const page = await openConsole()
@@ -175,19 +180,6 @@ test('alice: pick demo/web, start a debug container, type in its terminal, see d
   await sessionRow.getByTestId('end-session').click()
   await page.getByTestId('terminal-status').filter({ hasText: 'exited with code 0' }).waitFor({ timeout: 15000 })
   await sessionRow.getByTestId('session-state').filter({ hasText: 'terminated' }).waitFor({ timeout: 15000 })
-  ended = { page, row: sessionRow }
-})
-
-test('alice plays back the ended session: what the terminal showed, replayed by asciinema-player', { skip }, async () => {
-  assert.ok(ended, 'the journey above ended a session')
-  const { page, row: sessionRow } = ended
-  await sessionRow.getByRole('button', { name: 'Recording' }).click()
-  const playback = page.getByTestId('playback')
-  await playback.locator('.ap-player').waitFor({ timeout: 15000 })
-  await playback.getByText('hello-from-the-console').first().waitFor({ timeout: 15000 })
-  await shots.take(page, 'playback-desktop')
-  await page.keyboard.press('Escape')
-  await playback.waitFor({ state: 'hidden' })
   await page.close()
 })
 
