@@ -160,7 +160,7 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   })
   const kube = { kubeRequestTimeoutMs: config.kube.requestTimeoutMs, impersonate: config.authorization.mode === 'impersonate' }
   await app.register(debugPlugin, { prefix: '/v1', sessions: config.sessions, ...kube, replica: replicaName(config), publicUrl: config.server.publicUrl, policy, signer, ...clock })
-  await app.register(sessionsPlugin, { prefix: '/v1', sessions: config.sessions, ...kube, replica: config.audit.replica, verify: signer.verify, ...clock })
+  await app.register(sessionsPlugin, { prefix: '/v1', sessions: config.sessions, ...kube, replica: config.audit.replica, verify: signer.verify, policy, ...(config.attach.recording.enabled ? { recordingsDir: config.attach.recording.dir } : {}), ...clock })
   await app.register(podsPlugin, { prefix: '/v1', verify: signer.verify, impersonate: config.authorization.mode === 'impersonate', requestTimeoutMs: config.kube.requestTimeoutMs, ...clock })
   await app.register(auditPlugin, { prefix: '/v1', file: config.audit.file, replica: replicaName(config), peers: config.audit.peers, ...(deps.auditRuntime ? { runtime: deps.auditRuntime } : {}) })
   // Its readiness check joins the list /readyz reads on each request (after the gateway's own ones).

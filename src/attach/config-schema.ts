@@ -5,7 +5,7 @@ import { Type, type Static } from '@sinclair/typebox'
 
 export const AttachRecordingConfigSchema = Type.Object({
   enabled: Type.Boolean({ default: false, description: 'Record each attach session\'s output as an asciicast v2 file, referenced from the attach.end audit record.' }),
-  dir: Type.String({ default: './data/recordings', description: 'Directory for the recordings (one <session-id>.cast per session).' }),
+  dir: Type.String({ default: './data/recordings', description: 'Directory for the recordings: one <attach-id>.cast per attach, under sessions/<session-id>/ when the container is a gateway debug session (served by GET /v1/sessions/{id}/recording from this replica).' }),
   stdin: Type.Boolean({ default: false, description: 'Also record what the user typed ("i" events). Off by default: input may contain passwords.' }),
   maxBytes: Type.Integer({ minimum: 1024, default: 64 * 1024 * 1024, description: 'Largest recording per session; output beyond it is not recorded (the audit record says truncated).' })
 }, { additionalProperties: false, default: {} })

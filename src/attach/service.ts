@@ -28,7 +28,7 @@ import { attachStreamsFor, containerAttachable, type AttachStreams } from './tar
 import { attachLimit, sessionLimitMs } from './limits.ts'
 import type { SessionRegistry } from './registry.ts'
 import { RelaySession, type SessionEnd } from './relay/session.ts'
-import { AsciicastRecorder, type Recorder } from './recording.ts'
+import { AsciicastRecorder, recordingDir, type Recorder } from './recording.ts'
 import { lookupExitCode } from './exit-code.ts'
 import type { AttachMetrics } from './metrics.ts'
 
@@ -83,6 +83,8 @@ export interface PreparedSession {
   readonly endScope: AuditScope
   readonly startId: string
   readonly limit: { maxDurationMs: number, close?: { code: number, reason: string } }
+  /** The gateway debug session the container belongs to (verified attribution): its recordings are filed under it. */
+  readonly gatewaySession?: string
 }
 
 /**
@@ -206,6 +208,7 @@ export class AttachService {
       endScope,
       startId: start.id,
       limit,
+      ...(access.session !== undefined ? { gatewaySession: access.session.session.id } : {}),
       release,
       claim: () => {
         if (settled) return false
@@ -231,7 +234,7 @@ export class AttachService {
     let recorder: Recorder | undefined
     if (config.recording.enabled) {
       try {
-        recorder = new AsciicastRecorder({ dir: config.recording.dir, sessionId: p.id, cols: q.cols ?? 80, rows: q.rows ?? 24, stdin: config.recording.stdin, maxBytes: config.recording.maxBytes, title: `${namespace}/${pod}${q.container ? `/${q.container}` : ''}` })
+        recorder = new AsciicastRecorder({ dir: recordingDir(config.recording.dir, p.gatewaySession), sessionId: p.id, cols: q.cols ?? 80, rows: q.rows ?? 24, stdin: config.recording.stdin, maxBytes: config.recording.maxBytes, title: `${namespace}/${pod}${q.container ? `/${q.container}` : ''}` })
       } catch (err) {
         log.warn({ err }, 'attach recording could not be started')
       }

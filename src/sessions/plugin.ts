@@ -4,6 +4,7 @@
 // auth plugin: `await app.register(sessionsPlugin, { prefix: '/v1', sessions: config.sessions, verify, … })`.
 import type { FastifyInstance } from 'fastify'
 import type { SessionsConfig } from './config-schema.ts'
+import type { CompiledPolicy } from '../policy/policy.ts'
 import { callOptionsFor, kubeDebugClient } from '../kube/debug-client.ts'
 import { DEBUG_SHARED_SCHEMAS } from '../schemas/debug.ts'
 import { loggableError } from '../plugins/error-log.ts'
@@ -24,6 +25,10 @@ export interface SessionsPluginOptions {
   replica?: string
   /** Checks the replicas' signature on session attribution. */
   verify: VerifyFn
+  /** The app's one compiled policy (recordings are judged like attaching). */
+  policy?: CompiledPolicy
+  /** attach.recording.dir when recording is on: GET /sessions/{id}/recording serves from it. */
+  recordingsDir?: string
   clock?: () => number
 }
 
@@ -41,6 +46,8 @@ export async function sessionsPlugin (app: FastifyInstance, opts: SessionsPlugin
     finder: new SessionFinder({ client, clock: opts.clock, verify }),
     verify,
     callOptions: (identity: Identity) => callOptionsFor(identity, impersonate),
+    ...(opts.policy !== undefined ? { policy: opts.policy } : {}),
+    ...(opts.recordingsDir !== undefined ? { recordingsDir: opts.recordingsDir } : {}),
     clock: opts.clock,
     onError
   })

@@ -1,5 +1,6 @@
 // Debug sessions over HTTP: list, get, delete, and a pod's ephemeral containers
 // with their attribution. Thin: schema → service → reply (service.ts).
+import { createReadStream } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
@@ -47,6 +48,25 @@ export async function sessionRoutes (fastify: FastifyInstance, opts: SessionRout
       response: { 200: Type.Ref(SessionSchema), ...problemResponses(404, 409) }
     }
   }, async (request) => await sessions.delete(callerOf(request), request.params.id, request.query))
+
+  app.get('/sessions/:id/recording', {
+    schema: {
+      tags: ['debug'],
+      operationId: 'getSessionRecording',
+      summary: 'The newest attach recording of a session (asciicast v2), from the replica that relayed it',
+      description: 'Found like GET /sessions/{id} (RBAC first), then judged like attaching to the session: its requester, or a policy rule with attachOthers. Recordings are files on the replica that relayed the attach (attach.recording); another replica answers 404.',
+      params: SessionParamsSchema,
+      querystring: SessionQuerySchema,
+      response: {
+        200: { description: 'asciicast v2: a JSON header line, then one [seconds, "o"|"i"|"r", data] line per event', content: { 'application/x-asciicast': { schema: Type.String() } } },
+        ...problemResponses(404)
+      }
+    }
+  }, async (request, reply) => {
+    const { file } = await sessions.recording(callerOf(request), request.params.id, request.query)
+    // Streamed from disk (up to attach.recording.maxBytes); the schema's string type documents the body.
+    return await reply.type('application/x-asciicast').header('cache-control', 'no-store').send(createReadStream(file) as unknown as string)
+  })
 
   app.get('/namespaces/:namespace/pods/:pod/ephemeral-containers', {
     schema: {

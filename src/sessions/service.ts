@@ -10,6 +10,8 @@ import { Problems, isProblemError } from '../errors.ts'
 import type { CallOptions, DebugClient } from '../kube/debug-client.ts'
 import { readEnvAttribution, readEnvSignature, signedEphemeralFields } from './attribution.ts'
 import type { EphemeralContainerItem, EphemeralList, Session } from '../schemas/debug.ts'
+import type { CompiledPolicy } from '../policy/policy.ts'
+import { latestRecording } from '../attach/recording.ts'
 import { auditDenied, auditOutcome, auditRequest, type AuditScope, type Caller } from '../audit/records.ts'
 import type { Scope, SessionFinder } from './finder.ts'
 import { isExpired, type FoundSession, type VerifyFn } from './found.ts'
@@ -25,6 +27,10 @@ export interface SessionServiceOptions {
   finder: SessionFinder
   verify: VerifyFn
   callOptions: (identity: Identity) => CallOptions
+  /** The app's one compiled policy: a recording is judged like attaching to its session. */
+  policy?: CompiledPolicy
+  /** Where attach recordings are (attach.recording.dir); undefined when recording is off. */
+  recordingsDir?: string
   clock?: () => number
   onError?: (err: unknown, context: string) => void
 }
@@ -91,6 +97,31 @@ export class SessionService {
 
   async get (caller: Caller, id: string, query: { namespace?: string } = {}): Promise<Session> {
     return (await this.#find(caller.identity, id, query.namespace)).session
+  }
+
+  /**
+   * The newest attach recording of a session on this replica (asciicast v2 file path). The session
+   * is found as GET /sessions/{id} finds it (RBAC first), then judged like attaching to it:
+   * its requester, or a rule with attachOthers. 404 when this replica has none.
+   */
+  async recording (caller: Caller, id: string, query: { namespace?: string } = {}): Promise<{ session: Session, file: string }> {
+    const session = await this.get(caller, id, query)
+    const policy = this.#o.policy
+    if (policy === undefined) throw Problems.notFound(`Session ${id} has no recording on this replica.`)
+    const decision = policy.evaluate({ user: caller.identity.user, groups: caller.identity.groups }, {
+      action: 'attach',
+      namespace: session.namespace,
+      // An unverified session has no requester: only attachOthers may read it.
+      sessionOwner: session.requestedBy
+    })
+    if (!decision.allowed) {
+      const extras: Record<string, unknown> = { field: decision.field, errors: decision.violations.map(v => ({ field: v.field, message: v.detail })) }
+      if (decision.rule !== undefined) extras.rule = decision.rule
+      throw Problems.policyDenied(decision.detail, extras)
+    }
+    const file = this.#o.recordingsDir === undefined ? undefined : await latestRecording(this.#o.recordingsDir, session.id)
+    if (file === undefined) throw Problems.notFound(`Session ${id} has no recording on this replica (recordings stay on the replica that relayed the attach).`)
+    return { session, file }
   }
 
   async delete (caller: Caller, id: string, query: { namespace?: string } = {}): Promise<Session> {

@@ -130,6 +130,8 @@ async function waitForTerminal (page: Page, re: RegExp, timeout = 15000): Promis
   assert.fail(`terminal never showed ${re}; it shows:\n${text}`)
 }
 
+let ended: { page: Page, row: ReturnType<Page['locator']> } | undefined
+
 test('alice: pick demo/web, start a debug container, type in its terminal, see drops and the session, end it', { skip }, async () => {
   const page = await openConsole()
   await signIn(page, 'alice-token')
@@ -171,7 +173,7 @@ test('alice: pick demo/web, start a debug container, type in its terminal, see d
   const sessionRow = page.getByTestId('sessions-panel').locator('li.session').filter({ hasText: 'console journey' })
   await sessionRow.waitFor()
   assert.match(await sessionRow.innerText(), /alice/)
-  assert.match(await sessionRow.innerText(), /expires in \d+m \d\ds/)
+  assert.match(await sessionRow.innerText(), /expires in (\d+h \d\dm|\d+m \d\ds)/)
   await shots.take(page, 'journey-desktop')
   await page.setViewportSize(PHONE)
   await shots.take(page, 'journey-phone')
@@ -180,6 +182,19 @@ test('alice: pick demo/web, start a debug container, type in its terminal, see d
   await sessionRow.getByTestId('end-session').click()
   await page.getByTestId('terminal-status').filter({ hasText: 'exited with code 0' }).waitFor({ timeout: 15000 })
   await sessionRow.getByTestId('session-state').filter({ hasText: 'terminated' }).waitFor({ timeout: 15000 })
+  ended = { page, row: sessionRow }
+})
+
+test('alice plays back the ended session: what the terminal showed, replayed by asciinema-player', { skip }, async () => {
+  assert.ok(ended, 'the journey above ended a session')
+  const { page, row: sessionRow } = ended
+  await sessionRow.getByRole('button', { name: 'Recording' }).click()
+  const playback = page.getByTestId('playback')
+  await playback.locator('.ap-player').waitFor({ timeout: 15000 })
+  await playback.getByText('hello-from-the-console').first().waitFor({ timeout: 15000 })
+  await shots.take(page, 'playback-desktop')
+  await page.keyboard.press('Escape')
+  await playback.waitFor({ state: 'hidden' })
   await page.close()
 })
 
