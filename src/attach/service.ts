@@ -28,7 +28,8 @@ import { attachStreamsFor, containerAttachable, type AttachStreams } from './tar
 import { attachLimit, sessionLimitMs } from './limits.ts'
 import type { SessionRegistry } from './registry.ts'
 import { RelaySession, type SessionEnd } from './relay/session.ts'
-import { AsciicastRecorder, recordingDir, type Recorder } from './recording.ts'
+import { AsciicastRecorder, type Recorder } from './recording.ts'
+import { recordingDir } from '../sessions/recordings.ts'
 import { lookupExitCode } from './exit-code.ts'
 import type { AttachMetrics } from './metrics.ts'
 

@@ -4,7 +4,6 @@
 // auth plugin: `await app.register(sessionsPlugin, { prefix: '/v1', sessions: config.sessions, verify, … })`.
 import type { FastifyInstance } from 'fastify'
 import type { SessionsConfig } from './config-schema.ts'
-import type { CompiledPolicy } from '../policy/policy.ts'
 import { callOptionsFor, kubeDebugClient } from '../kube/debug-client.ts'
 import { DEBUG_SHARED_SCHEMAS } from '../schemas/debug.ts'
 import { loggableError } from '../plugins/error-log.ts'
@@ -13,7 +12,7 @@ import { SessionFinder } from './finder.ts'
 import type { VerifyFn } from './found.ts'
 import { Reaper } from './reaper.ts'
 import { sessionRoutes } from './routes.ts'
-import { SessionService } from './service.ts'
+import { SessionService, type RecordingPolicy } from './service.ts'
 
 export interface SessionsPluginOptions {
   sessions: SessionsConfig
@@ -26,7 +25,7 @@ export interface SessionsPluginOptions {
   /** Checks the replicas' signature on session attribution. */
   verify: VerifyFn
   /** The app's one compiled policy (recordings are judged like attaching). */
-  policy?: CompiledPolicy
+  policy?: RecordingPolicy
   /** attach.recording.dir when recording is on: GET /sessions/{id}/recording serves from it. */
   recordingsDir?: string
   clock?: () => number

@@ -10,8 +10,7 @@ import { Problems, isProblemError } from '../errors.ts'
 import type { CallOptions, DebugClient } from '../kube/debug-client.ts'
 import { readEnvAttribution, readEnvSignature, signedEphemeralFields } from './attribution.ts'
 import type { EphemeralContainerItem, EphemeralList, Session } from '../schemas/debug.ts'
-import type { CompiledPolicy } from '../policy/policy.ts'
-import { latestRecording } from '../attach/recording.ts'
+import { latestRecording } from './recordings.ts'
 import { auditDenied, auditOutcome, auditRequest, type AuditScope, type Caller } from '../audit/records.ts'
 import type { Scope, SessionFinder } from './finder.ts'
 import { isExpired, type FoundSession, type VerifyFn } from './found.ts'
@@ -27,8 +26,8 @@ export interface SessionServiceOptions {
   finder: SessionFinder
   verify: VerifyFn
   callOptions: (identity: Identity) => CallOptions
-  /** The app's one compiled policy: a recording is judged like attaching to its session. */
-  policy?: CompiledPolicy
+  /** The app's one compiled policy (src/policy/policy.ts): a recording is judged like attaching to its session. */
+  policy?: RecordingPolicy
   /** Where attach recordings are (attach.recording.dir); undefined when recording is off. */
   recordingsDir?: string
   clock?: () => number
@@ -43,6 +42,16 @@ const SAR_BATCH = 16
 
 function isEmpty (scope: Scope): boolean {
   return !scope.clusterWide && scope.namespaces.length === 0
+}
+
+/**
+ * As much of the compiled policy as judging a recording needs, structurally (policy/ imports
+ * sessions/ for attribution, so sessions/ must not import policy/).
+ */
+export interface RecordingPolicy {
+  evaluate: (subject: { user: string, groups: string[] }, request: { action: 'attach', namespace: string, sessionOwner: string }) =>
+    | { allowed: true }
+    | { allowed: false, rule?: string, field: string, detail: string, violations: ReadonlyArray<{ field: string, detail: string }> }
 }
 
 export class SessionService {

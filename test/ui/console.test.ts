@@ -114,6 +114,18 @@ test('sessions panel: the caller\'s session with requester, reason and a ticking
   await page.close()
 })
 
+/** Focus moves in the page's own event handlers (dialogs restore it after they close): wait for it, up to 5 s. */
+async function waitForFocus (page: Page, attribute: string, value: string): Promise<void> {
+  const focused = async (): Promise<string | null> => await page.evaluate((name) => (globalThis as unknown as { document: { activeElement: { getAttribute: (n: string) => string | null } | null } }).document.activeElement?.getAttribute(name) ?? null, attribute)
+  const deadline = Date.now() + 5000
+  let now = await focused()
+  while (now !== value && Date.now() < deadline) {
+    await page.waitForTimeout(50)
+    now = await focused()
+  }
+  assert.equal(now, value, `focus is on the element with ${attribute}=${value}`)
+}
+
 /** The terminal's text as xterm.js's DOM renderer shows it. */
 async function terminalText (page: Page): Promise<string> {
   return await page.getByTestId('terminal').locator('.xterm-rows').innerText()
@@ -143,10 +155,10 @@ test('alice: pick demo/web, start a debug container, type in its terminal, see d
   await page.keyboard.press('Enter')
   const dialog = page.getByTestId('debug-dialog')
   await dialog.waitFor()
-  assert.equal(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { getAttribute: (n: string) => string | null } } }).document.activeElement.getAttribute('data-testid')), 'image-input')
+  await waitForFocus(page, 'data-testid', 'image-input')
   await page.keyboard.press('Escape')
   await dialog.waitFor({ state: 'detached' })
-  assert.equal(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { getAttribute: (n: string) => string | null } } }).document.activeElement.getAttribute('aria-label')), 'Debug web')
+  await waitForFocus(page, 'aria-label', 'Debug web')
   await page.keyboard.press('Enter')
 
   // The dialog offers what alice's rule allows: its profiles, its capabilities, no more.
