@@ -6,6 +6,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, normalize, relative } from 'node:path'
+import { cycles } from './helpers/graph-cycles.ts'
 
 const srcDir = new URL('../src/', import.meta.url).pathname
 
@@ -48,37 +49,8 @@ function unitCycles (edges: Edge[]): string[][] {
     if (!next.has(b)) next.set(b, new Set())
     next.get(a)?.add(b)
   }
-  const index = new Map<string, number>()
-  const low = new Map<string, number>()
-  const stack: string[] = []
-  const onStack = new Set<string>()
-  const out: string[][] = []
-  const visit = (v: string): void => {
-    index.set(v, index.size)
-    low.set(v, index.get(v) as number)
-    stack.push(v)
-    onStack.add(v)
-    for (const w of next.get(v) ?? []) {
-      if (!index.has(w)) {
-        visit(w)
-        low.set(v, Math.min(low.get(v) as number, low.get(w) as number))
-      } else if (onStack.has(w)) {
-        low.set(v, Math.min(low.get(v) as number, index.get(w) as number))
-      }
-    }
-    if (low.get(v) === index.get(v)) {
-      const scc: string[] = []
-      let w: string | undefined
-      do {
-        w = stack.pop() as string
-        onStack.delete(w)
-        scc.push(w)
-      } while (w !== v)
-      if (scc.length > 1) out.push(scc.sort())
-    }
-  }
-  for (const v of [...next.keys()].sort()) if (!index.has(v)) visit(v)
-  return out
+  // Sorted, so the cycles come out in a stable order.
+  return cycles(new Map([...next.keys()].sort().map(k => [k, [...(next.get(k) ?? [])].sort()])))
 }
 
 const edges = importGraph()
