@@ -1,9 +1,12 @@
-// Fan-out of drops to SSE subscribers. Each drop is serialised once and the
-// same string is written to every subscriber whose filter and namespace
-// access match. Memory per subscriber is bounded: past maxBacklogBytes of
-// unsent data (slow or stalled reader) the subscriber is cut. Drops from a
-// namespace whose access is still being checked wait in a per-subscriber
-// queue, so order is kept and nothing is shown before it is allowed.
+// Fan-out of drops to SSE subscribers. Each drop is serialised once, and the
+// drops published in one event-loop turn go to each subscriber as one write
+// (the concatenation shared by every subscriber that gets the same run), so a
+// server that falls behind catches up with fewer, larger writes instead of
+// one socket write per drop per subscriber. Filters and namespace access are
+// applied per subscriber. Memory per subscriber is bounded: past
+// maxBacklogBytes of unsent data (slow or stalled reader) the subscriber is
+// cut. Drops from a namespace whose access is still being checked wait in a
+// per-subscriber queue, so order is kept and nothing is shown before it is allowed.
 import { randomBytes } from 'node:crypto'
 import { DropRingBuffer, type DropEntry } from './ring-buffer.ts'
 import { closeSseStreams, formatSseComment, formatSseEvent, formatSseRetry, startHeartbeat, SseWriter, type SseSink } from '../lib/sse.ts'
@@ -73,6 +76,67 @@ function happenedSince (drop: Drop, fromMs: number): boolean {
 const MIN_PENDING = 1024
 
 /**
+ * Bytes of drops joined into one write, at most (the socket's default high-water mark; half
+ * the backlog limit when that is smaller, so one write never counts as an overflow): a reader
+ * that stops reading holds at most one such write beyond the socket's own buffer.
+ */
+export const MAX_WRITE_BYTES = 16 * 1024
+
+/**
+ * The drops of one flush, and the joined frames of runs of them: the first subscriber that
+ * gets entries a..b unfiltered pays for the concatenation, the others reuse it.
+ */
+class FlushRun {
+  readonly entries: readonly DropEntry[]
+  readonly #frameOf: (entry: DropEntry) => Buffer
+  readonly #joined = new Map<string, Buffer>()
+
+  constructor (entries: readonly DropEntry[], frameOf: (entry: DropEntry) => Buffer) {
+    this.entries = entries
+    this.#frameOf = frameOf
+  }
+
+  /** entries[from..to] (inclusive) as one buffer. */
+  joined (from: number, to: number): Buffer {
+    const key = `${from}:${to}`
+    let buf = this.#joined.get(key)
+    if (buf === undefined) {
+      buf = Buffer.concat(this.entries.slice(from, to + 1).map(this.#frameOf))
+      this.#joined.set(key, buf)
+    }
+    return buf
+  }
+}
+
+/** Frames gathered for one write; `from`/`to` index a FlushRun when they are a contiguous run of it. */
+class WriteGroup {
+  frames: Frame[] = []
+  bytes = 0
+  from = -1
+  to = -1
+  contiguous = true
+
+  add (frame: Frame, index: number): void {
+    if (this.frames.length === 0) this.from = index
+    else if (index !== this.to + 1) this.contiguous = false
+    this.to = index
+    this.frames.push(frame)
+    this.bytes += frame.length
+  }
+
+  take (run: FlushRun | undefined): Frame | undefined {
+    const { frames } = this
+    let out: Frame | undefined
+    if (frames.length === 1) out = frames[0]
+    else if (frames.length > 1) out = run !== undefined && this.contiguous ? run.joined(this.from, this.to) : Buffer.concat(frames.map(f => typeof f === 'string' ? Buffer.from(f) : f))
+    this.frames = []
+    this.bytes = 0
+    this.contiguous = true
+    return out
+  }
+}
+
+/**
  * One SSE client. While its socket accepts data, drops are written as they
  * come. Once a write reports backpressure the subscriber is `blocked`: live
  * drops are not written, and on 'drain' it catches up from the shared ring
@@ -122,14 +186,43 @@ export class Subscriber {
     return this.sse.write(frame)
   }
 
-  /** A new entry from the hub (live) or from the buffer (catch-up), in sequence order. */
-  deliver (entry: DropEntry, frame: Frame): number {
-    if (this.closed) return 0
-    // a blocked subscriber catches up from the buffer on 'drain'
-    if (this.blocked) return 0
-    this.cursor = entry.seq
-    if (!this.filter(entry.drop)) return 0
-    return this.#offer(entry.drop.namespace, frame)
+  /**
+   * Entries from the hub (live, `run` given) or from the buffer (catch-up), in sequence order,
+   * past the cursor: written in as few writes as MAX_WRITE_BYTES allows, stopping when the
+   * socket blocks (the rest is caught up from the buffer on 'drain'). Returns drops written.
+   */
+  deliverAll (entries: readonly DropEntry[], frameOf: (entry: DropEntry) => Frame, run?: FlushRun): number {
+    if (this.closed || this.blocked) return 0
+    const group = new WriteGroup()
+    let sent = 0
+    const writeGroup = (): boolean => {
+      const n = group.frames.length
+      const joined = group.take(run)
+      if (joined === undefined) return true
+      const ok = this.write(joined)
+      if (!this.closed) sent += n
+      return ok
+    }
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i] as DropEntry
+      if (entry.seq <= this.cursor) continue
+      this.cursor = entry.seq
+      if (!this.filter(entry.drop)) continue
+      const namespace = entry.drop.namespace
+      const allowed = this.#queue.length === 0 ? this.access.allows(namespace) : undefined
+      if (allowed === false) continue
+      if (allowed === undefined) {
+        // order is kept: what is gathered goes first, then this waits for its permission answer
+        if (!writeGroup()) return sent
+        sent += this.#offer(namespace, frameOf(entry))
+        if (this.closed || this.blocked) return sent
+        continue
+      }
+      group.add(frameOf(entry), i)
+      if (group.bytes >= this.#hub.writeBytes && !writeGroup()) return sent
+    }
+    writeGroup()
+    return sent
   }
 
   #offer (namespace: string, frame: Frame): number {
@@ -198,6 +291,8 @@ export class Subscriber {
 export class DropHub {
   readonly buffer: DropRingBuffer
   readonly maxBacklogBytes: number
+  /** Bytes gathered into one write before it is sent (see MAX_WRITE_BYTES). */
+  readonly writeBytes: number
   readonly #o: DropHubOptions
   readonly #subs = new Set<Subscriber>()
   // entries are immutable once pushed: serialise each one once, for live fan-out and replays
@@ -206,10 +301,15 @@ export class DropHub {
   #recheck: NodeJS.Timeout | undefined
   #sweep: NodeJS.Timeout | undefined
   #closing = false
+  /** Sequence of the last entry handed to live subscribers. */
+  #flushedSeq = 0
+  #flushScheduled: NodeJS.Immediate | undefined
+  readonly #frameOf = (entry: DropEntry): Buffer => this.#frame(entry)
 
   constructor (options: DropHubOptions) {
     this.#o = options
     this.maxBacklogBytes = options.maxBacklogBytes
+    this.writeBytes = Math.max(1, Math.min(MAX_WRITE_BYTES, Math.floor(options.maxBacklogBytes / 2)))
     this.buffer = new DropRingBuffer({ capacity: options.bufferSize, epoch: options.epoch ?? randomBytes(4).toString('hex') })
   }
 
@@ -226,23 +326,36 @@ export class DropHub {
     return f
   }
 
+  /**
+   * Adds a drop to the buffer; live subscribers get it at the end of this event-loop turn,
+   * together with whatever else was published in the turn (one write each). A burst that
+   * would wrap the buffer before then is flushed at once, so live readers lose nothing.
+   */
   publish (kind: DropEventKind, drop: Drop): DropEntry {
     const entry = this.buffer.push(kind, drop)
-    const frame = this.#frame(entry)
-    let sent = 0
-    for (const sub of this.#subs) sent += sub.deliver(entry, frame)
-    this.countSent(sent)
+    if (entry.seq - this.#flushedSeq >= Math.max(1, this.buffer.capacity >> 1)) this.flush()
+    else this.#flushScheduled ??= setImmediate(() => { this.flush() })
     return entry
+  }
+
+  /** Writes what was published since the last flush to every live subscriber. */
+  flush (): void {
+    if (this.#flushScheduled !== undefined) clearImmediate(this.#flushScheduled)
+    this.#flushScheduled = undefined
+    const fresh = this.buffer.since(this.buffer.idFor(this.#flushedSeq))
+    this.#flushedSeq = this.buffer.lastSeq
+    // unreachable while publish flushes before the buffer wraps; a subscriber that misses
+    // entries is cut by its own catch-up
+    if (fresh === 'too-old' || fresh.length === 0) return
+    const run = new FlushRun(fresh, this.#frameOf)
+    let sent = 0
+    for (const sub of this.#subs) sent += sub.deliverAll(fresh, this.#frameOf, run)
+    this.countSent(sent)
   }
 
   /** Writes entries to one subscriber in order until its socket blocks. */
   replay (sub: Subscriber, entries: DropEntry[]): void {
-    let sent = 0
-    for (const entry of entries) {
-      if (sub.blocked || sub.closed) break
-      sent += sub.deliver(entry, this.#frame(entry))
-    }
-    this.countSent(sent)
+    this.countSent(sub.deliverAll(entries, this.#frameOf))
   }
 
   countSent (n: number): void {
@@ -380,6 +493,7 @@ export class DropHub {
   async close (): Promise<void> {
     this.#closing = true
     this.#stopTimers()
+    this.flush()
     const subs = [...this.#subs]
     for (const sub of subs) sub.finish('shutdown')
     const frame = formatSseEvent({ event: 'shutdown', data: { reason: 'server shutting down', retryMs: this.#o.retryMs } })

@@ -113,6 +113,8 @@ export interface PodPager {
 export interface KubeDebugClientOptions {
   /** Per-call timeout of non-streaming calls. */
   requestTimeoutMs?: number
+  /** Most pages one listing follows before calling the server broken (default 10,000: 5 million pods at 500 a page). */
+  maxListPages?: number
 }
 
 const STRATEGIC_MERGE = 'application/strategic-merge-patch+json'
@@ -120,6 +122,20 @@ const STRATEGIC_MERGE = 'application/strategic-merge-patch+json'
 export const LIST_PAGE_SIZE = 500
 /** 5 million pods at 500 a page: a server that never stops paging is broken, not big. */
 const MAX_LIST_PAGES = 10_000
+const ENDLESS_PAGING = 'The Kubernetes API server kept answering with more pages than any cluster holds.'
+
+/**
+ * The next page's continue token, or undefined on the last page. A token equal to the one
+ * just sent would ask for the same page again (the API server's tokens encode the next key,
+ * apiserver/pkg/storage/continue.go EncodeContinue), and more than `maxPages` is a server
+ * that never stops: both are a 502 rather than an endless loop.
+ */
+function nextContinue (sent: string | undefined, received: string | undefined, page: number, maxPages: number): string | undefined {
+  const token = received || undefined
+  if (token === undefined) return undefined
+  if (token === sent || page + 1 >= maxPages) throw Problems.badGateway(ENDLESS_PAGING)
+  return token
+}
 
 /** Impersonate-* headers with repeated names as arrays: Node writes one header line per element. */
 export function impersonationHeaderValues (who: Principal | undefined): HeaderValues {
@@ -137,6 +153,7 @@ const podName = (name: string): string => nameSegment('pod', name)
 
 export function kubeDebugClient (kubeConfig: KubeConfig, options: KubeDebugClientOptions = {}): DebugClient & PodPager {
   const timeoutMs = options.requestTimeoutMs ?? 15000
+  const maxListPages = options.maxListPages ?? MAX_LIST_PAGES
 
   async function open (method: string, path: string, init: { query?: URLSearchParams, body?: unknown, contentType?: string, opts?: CallOptions, idleMs?: number }): Promise<http.IncomingMessage> {
     try {
@@ -228,24 +245,22 @@ export function kubeDebugClient (kubeConfig: KubeConfig, options: KubeDebugClien
         if (page === 0) resourceVersion = list.metadata?.resourceVersion ?? ''
         if (query.onPage) query.onPage(list.items ?? [])
         else for (const p of list.items ?? []) items.push(p)
-        token = list.metadata?.continue || undefined
+        token = nextContinue(token, list.metadata?.continue, page, maxListPages)
         if (token === undefined) break
-        if (page >= MAX_LIST_PAGES) throw Problems.badGateway('The Kubernetes API server kept answering with more pages than any cluster holds.')
       }
       return { items, resourceVersion }
     },
     async listNamespaces (opts) {
       const names: string[] = []
       let token: string | undefined
-      for (let page = 0; page <= MAX_LIST_PAGES; page++) {
+      for (let page = 0; ; page++) {
         const q = new URLSearchParams({ limit: String(LIST_PAGE_SIZE) })
         if (token !== undefined) q.set('continue', token)
         const list = await call<{ items?: Array<{ metadata?: { name?: string } }>, metadata?: { continue?: string } }>('GET', '/api/v1/namespaces', { query: q, opts })
         for (const n of list.items ?? []) if (n.metadata?.name) names.push(n.metadata.name)
-        token = list.metadata?.continue || undefined
+        token = nextContinue(token, list.metadata?.continue, page, maxListPages)
         if (token === undefined) return names
       }
-      throw Problems.badGateway('The Kubernetes API server kept answering with more pages than any cluster holds.')
     },
     async watchPod (namespace, name, from, onEvent, opts) {
       const query = new URLSearchParams({

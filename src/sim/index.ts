@@ -5,6 +5,7 @@ import type { KObject } from './apimachinery/types.ts'
 import { TokenAuthenticator } from './auth/authn.ts'
 import { RbacAuthorizer, loadBootstrapRbac } from './auth/rbac.ts'
 import { ProcessTable } from './kubelet/process.ts'
+import type { StreamTimers } from './kubelet/attach.ts'
 import { Store, rfc3339 } from './storage/store.ts'
 import { PodLifecycle } from './kubelet/lifecycle.ts'
 import { FaultController } from './apiserver/faults.ts'
@@ -60,6 +61,8 @@ export interface SimOptions {
   compactionIntervalMs?: number
   /** Attach streams end after this long without data (kubelet --streaming-connection-idle-timeout, default 4 h); 0 = never. */
   streamIdleTimeoutMs?: number
+  /** Timers of the stream idle deadline (default real): tests step a manual clock instead of waiting. */
+  streamTimers?: StreamTimers
   log?: (msg: string) => void
 }
 
@@ -168,6 +171,7 @@ export async function startSim (opts: SimOptions = {}): Promise<Sim> {
     userAgents,
     streamTranslator: opts.streamTranslator ?? true,
     streamIdleTimeoutMs: opts.streamIdleTimeoutMs ?? 4 * 3600_000,
+    ...(opts.streamTimers ? { streamTimers: opts.streamTimers } : {}),
     log
   }, { cert: readFileSync(new URL('./tls/server.crt', import.meta.url)), key: readFileSync(new URL('./tls/server.key', import.meta.url)) })
   const caPem = readFileSync(new URL('./tls/ca.crt', import.meta.url), 'utf8')

@@ -15,7 +15,7 @@ import { hashLine, serializeRecord } from '../../src/audit/chain.ts'
 import { kubeLeaseClient } from '../../src/kube/lease-client.ts'
 import { loadKubeConfig } from '../../src/kube/cluster.ts'
 import type { AuditRecord } from '../../src/audit/types.ts'
-import { readLines } from './helpers.ts'
+import { readLines } from '../helpers/audit.ts'
 
 let stack: Stack
 let kubeconfig: string

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { startStack, type Stack } from '../helpers/stack.ts'
 import { jsonOf } from '../helpers/http.ts'
 import type { AuditRuntime } from '../../src/audit/runtime.ts'
-import { startReceiver, type Receiver } from './helpers.ts'
+import { startReceiver, type Receiver } from '../helpers/audit.ts'
 
 let stack: Stack
 let rx: Receiver

@@ -6,7 +6,7 @@ import { createAuditLog } from '../../src/audit/writer.ts'
 import { verifyAuditChain, verifyAuditFile } from '../../src/audit/verify.ts'
 import { inOrder, listAuditFiles } from '../../src/audit/files.ts'
 import type { AuditRecord } from '../../src/audit/types.ts'
-import { readLines, tempDir } from './helpers.ts'
+import { readLines, tempDir } from '../helpers/audit.ts'
 
 const child = fileURLToPath(new URL('./fixtures/append-loop.ts', import.meta.url))
 

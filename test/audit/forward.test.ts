@@ -11,7 +11,7 @@ import { AuditRuntime } from '../../src/audit/runtime.ts'
 import { signature } from '../../src/audit/forward/webhook.ts'
 import { cursorFile, inOrder, listAuditFiles } from '../../src/audit/files.ts'
 import { verifyAuditChain } from '../../src/audit/verify.ts'
-import { entry, readLines, startReceiver, tempDir } from './helpers.ts'
+import { entry, readLines, startReceiver, tempDir } from '../helpers/audit.ts'
 
 const KEY = 'forward-test-hmac-key-0123456789abcdef'
 

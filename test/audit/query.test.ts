@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import { createAuditLog } from '../../src/audit/writer.ts'
 import { queryAuditFile } from '../../src/audit/query.ts'
-import { entry, tempDir } from './helpers.ts'
+import { entry, tempDir } from '../helpers/audit.ts'
 
 test('queryAuditFile filters and pages', async (t) => {
   const { file, cleanup } = tempDir()

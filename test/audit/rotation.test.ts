@@ -12,7 +12,7 @@ import { main as verifyCli } from '../../src/audit/verify-cli.ts'
 import type { AuditRecord } from '../../src/audit/types.ts'
 import { isProblemError } from '../../src/errors.ts'
 import { ManualClock } from '../helpers/clock.ts'
-import { entry, readLines, tempDir } from './helpers.ts'
+import { entry, readLines, tempDir } from '../helpers/audit.ts'
 
 const small = { maxBytes: 4096, maxAgeHours: 0, maxFiles: 1000 }
 

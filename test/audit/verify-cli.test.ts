@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { hashLine } from '../../src/audit/chain.ts'
 import { main } from '../../src/audit/verify-cli.ts'
 import { createAuditLog } from '../../src/audit/writer.ts'
-import { entry, readLines, tempDir } from './helpers.ts'
+import { entry, readLines, tempDir } from '../helpers/audit.ts'
 
 const cli = fileURLToPath(new URL('../../src/audit/verify-cli.ts', import.meta.url))
 

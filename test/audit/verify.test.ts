@@ -6,7 +6,7 @@ import { hashLine, serializeRecord } from '../../src/audit/chain.ts'
 import { createAuditLog } from '../../src/audit/writer.ts'
 import { verifyAuditFile } from '../../src/audit/verify.ts'
 import type { AuditRecord } from '../../src/audit/types.ts'
-import { entry, tempDir } from './helpers.ts'
+import { entry, tempDir } from '../helpers/audit.ts'
 
 const N = 6
 let dir: string

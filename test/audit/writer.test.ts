@@ -8,7 +8,7 @@ import { createAuditLog, createMemoryAuditLog } from '../../src/audit/writer.ts'
 import { verifyAuditFile } from '../../src/audit/verify.ts'
 import { isProblemError } from '../../src/errors.ts'
 import type { AuditRecord } from '../../src/audit/types.ts'
-import { countingFs, entry, errno, readLines, tempDir } from './helpers.ts'
+import { countingFs, entry, errno, readLines, tempDir } from '../helpers/audit.ts'
 
 function assert503 (err: unknown): true {
   assert.ok(isProblemError(err), `expected a ProblemError, got ${String(err)}`)

@@ -4,6 +4,7 @@ import { TokenReviewAuthenticator, tokenHash } from '../../src/auth/tokenreview.
 import { SarAuthorizer } from '../../src/auth/authorizer.ts'
 import { FakeReviewClient, startTestApp, get, bearer, type TestApp } from '../helpers/auth-fakes.ts'
 import { ManualClock } from '../helpers/clock.ts'
+import { loopTurns } from '../helpers/event-loop.ts'
 
 const ALICE = { user: 'alice', uid: 'u-1', groups: ['dev', 'system:authenticated'] }
 
@@ -12,9 +13,10 @@ describe('tokenreview authentication', () => {
   let t: TestApp
 
   let clock: ManualClock
+  let authenticator: TokenReviewAuthenticator
   async function start (ttlMs: number, audiences?: string[]): Promise<void> {
     clock = new ManualClock()
-    const authenticator = new TokenReviewAuthenticator({ client, ttlMs, clock: clock.now, ...(audiences ? { audiences } : {}) })
+    authenticator = new TokenReviewAuthenticator({ client, ttlMs, clock: clock.now, ...(audiences ? { audiences } : {}) })
     t = await startTestApp({ authenticator, client })
   }
 
@@ -127,10 +129,21 @@ describe('tokenreview authentication', () => {
     assert.equal((await get(`${t.url}/whoami`, bearer('tok-alice'))).status, 200)
   })
 
+  // The first review is held until the other callers have joined it (the cache counts them),
+  // so "concurrent" does not depend on how fast a loaded machine sends 100 requests.
+  async function holdFirstReviewUntilJoinedBy (joiners: number, requests: () => Promise<Array<{ status: number }>>): Promise<Array<{ status: number }>> {
+    let open!: () => void
+    client.tokenReviewGate = new Promise<void>(resolve => { open = resolve })
+    const pending = requests()
+    while (authenticator.stats().coalesced < joiners) await loopTurns(1)
+    open()
+    client.tokenReviewGate = undefined
+    return await pending
+  }
+
   test('single-flight: 100 concurrent requests with one unseen token → 1 TokenReview and 1 SAR', async () => {
     await start(10_000)
-    client.delayMs = 150
-    const results = await Promise.all(Array.from({ length: 100 }, () => get(`${t.url}/namespaces/demo/pods`, bearer('tok-alice'))))
+    const results = await holdFirstReviewUntilJoinedBy(99, () => Promise.all(Array.from({ length: 100 }, () => get(`${t.url}/namespaces/demo/pods`, bearer('tok-alice')))))
     assert.deepEqual(new Set(results.map(r => r.status)), new Set([200]))
     assert.equal(client.tokenReviewCalls.length, 1)
     assert.equal(client.sarCalls.length, 1)
@@ -138,9 +151,8 @@ describe('tokenreview authentication', () => {
 
   test('single-flight failures reach every waiter and are not cached', async () => {
     await start(10_000)
-    client.delayMs = 100
     client.down = true
-    const results = await Promise.all(Array.from({ length: 20 }, () => get(`${t.url}/whoami`, bearer('tok-alice'))))
+    const results = await holdFirstReviewUntilJoinedBy(19, () => Promise.all(Array.from({ length: 20 }, () => get(`${t.url}/whoami`, bearer('tok-alice')))))
     assert.deepEqual(new Set(results.map(r => r.status)), new Set([503]))
     assert.equal(client.tokenReviewCalls.length, 1)
     client.down = false

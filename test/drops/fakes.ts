@@ -11,6 +11,10 @@ export class FakeResponse extends EventEmitter implements SseResponse {
   /** When true, writes stay unsent (a reader that stopped reading). */
   stalled = false
   unsent = 0
+  /** write() calls that carried data (heartbeats and control frames included). */
+  writes = 0
+  /** The chunks written, as given (to see which are the same object). */
+  chunks: Array<string | Buffer> = []
   destroyed = false
   writableEnded = false
 
@@ -18,8 +22,10 @@ export class FakeResponse extends EventEmitter implements SseResponse {
 
   #pending = ''
 
-  write (chunk: string): boolean {
+  write (chunk: string | Buffer): boolean {
     if (this.destroyed || this.writableEnded) return false
+    this.writes++
+    this.chunks.push(chunk)
     if (this.stalled) {
       this.#pending += chunk
       this.unsent += chunk.length

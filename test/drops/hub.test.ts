@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { DropHub, type DropHubOptions } from '../../src/drops/hub.ts'
+import { DropHub, MAX_WRITE_BYTES, type DropHubOptions } from '../../src/drops/hub.ts'
 import { NamespaceAccess } from '../../src/drops/access.ts'
 import { compileDropFilter } from '../../src/drops/filter.ts'
 import { makeDrop } from './fixtures.ts'
@@ -50,6 +50,8 @@ describe('DropHub', () => {
     hub.publish('drop', makeDrop({ id: 'd1', namespace: 'demo' }))
     hub.publish('drop', makeDrop({ id: 'd2', namespace: 'demo', port: 80 }))
     hub.publish('drop', makeDrop({ id: 'p1', namespace: 'payments' }))
+    assert.equal(a.events().length, 0, 'written at the end of the turn, not per publish')
+    hub.flush()
     assert.deepEqual(a.events().map(e => JSON.parse(e.data).id), ['d1', 'd2'])
     assert.deepEqual(b.events().map(e => JSON.parse(e.data).id), ['d1'])
     assert.deepEqual(p.events().map(e => JSON.parse(e.data).id), ['p1'])
@@ -59,6 +61,34 @@ describe('DropHub', () => {
     assert.equal(a.events()[0]?.id, 'e1-1')
     assert.equal(counts.sent, 4)
     assert.equal(counts.subs, 3)
+  })
+
+  test('the drops of one turn reach each subscriber as one write, joined once for everyone who gets them all', async () => {
+    const { hub, counts } = hubWith({ maxBacklogBytes: 1 << 20 })
+    const a = new FakeResponse()
+    const b = new FakeResponse()
+    const only5432 = new FakeResponse()
+    hub.subscribe({ res: a, filter: all, access: nsAccess(new FakeAuthorizer(), 'demo') })
+    hub.subscribe({ res: b, filter: all, access: nsAccess(new FakeAuthorizer(), 'demo') })
+    hub.subscribe({ res: only5432, filter: compileDropFilter({ port: 5432 }), access: nsAccess(new FakeAuthorizer(), 'demo') })
+    const before = [a.writes, b.writes, only5432.writes]
+    for (let i = 0; i < 5; i++) hub.publish('drop', makeDrop({ id: `d${i}`, port: i === 2 ? 80 : 5432 }))
+    await new Promise(resolve => setImmediate(resolve))
+    assert.deepEqual([a.writes, b.writes, only5432.writes].map((n, i) => n - (before[i] as number)), [1, 1, 1])
+    assert.equal(a.chunks.at(-1), b.chunks.at(-1), 'the same joined buffer, not a copy per subscriber')
+    assert.deepEqual(a.events().map(e => JSON.parse(e.data).id), ['d0', 'd1', 'd2', 'd3', 'd4'])
+    assert.deepEqual(only5432.events().map(e => JSON.parse(e.data).id), ['d0', 'd1', 'd3', 'd4'])
+    assert.equal(counts.sent, 14)
+  })
+
+  test('a burst larger than half the buffer is written before it could wrap: live readers lose nothing', () => {
+    const { hub } = hubWith({ bufferSize: 4 })
+    const r = new FakeResponse()
+    hub.subscribe({ res: r, filter: all, access: nsAccess(new FakeAuthorizer(), 'demo') })
+    for (let i = 0; i < 11; i++) hub.publish('drop', makeDrop({ id: `d${i}` }))
+    assert.deepEqual(r.events().map(e => JSON.parse(e.data).id), Array.from({ length: 10 }, (_, i) => `d${i}`))
+    hub.flush()
+    assert.equal(r.events().length, 11)
   })
 
   test('first frame is the retry hint with the current id, so a reconnect resumes from here', () => {
@@ -78,10 +108,12 @@ describe('DropHub', () => {
     hub.publish('drop', makeDrop({ id: 'd1', namespace: 'demo' }))
     hub.publish('drop', makeDrop({ id: 'p1', namespace: 'payments' }))
     hub.publish('drop', makeDrop({ id: 'd2', namespace: 'demo' }))
+    hub.flush()
     assert.equal(r.events().length, 0, 'nothing before the review answered')
     for (let i = 0; i < 50 && r.events().length < 2; i++) await sleep(10)
     hub.publish('drop', makeDrop({ id: 'p2', namespace: 'payments' }))
     hub.publish('drop', makeDrop({ id: 'd3', namespace: 'demo' }))
+    hub.flush()
     assert.deepEqual(r.events().map(e => JSON.parse(e.data).id), ['d1', 'd2', 'd3'])
     // cluster scope + list/watch for demo and payments (list and watch each)
     assert.ok(auth.calls <= 6, `reviews: ${auth.calls}`)
@@ -116,6 +148,7 @@ describe('DropHub', () => {
     const r = new FakeResponse()
     hub.subscribe({ res: r, filter: all, access: nsAccess(new FakeAuthorizer(), 'demo'), lastEventId: 'e1-1' })
     hub.publish('drop-update', makeDrop({ id: 'd1', count: 2 }))
+    hub.flush()
     assert.ok(r.out.startsWith('retry: 3000\n\n'))
     assert.deepEqual(r.events().map(e => [e.event, e.id, JSON.parse(e.data).id]), [
       ['drop', 'e1-2', 'd2'], ['drop', 'e1-3', 'd3'], ['drop-update', 'e1-4', 'd1']
@@ -147,8 +180,9 @@ describe('DropHub', () => {
     hub.subscribe({ res: fast, filter: all, access: nsAccess(new FakeAuthorizer(), 'demo') })
     slow.stalled = true
     for (let i = 0; i < 20; i++) hub.publish('drop', makeDrop({ id: `d${i}` }))
-    // its own memory: one frame past the blocked write, the rest stays in the shared buffer
-    assert.ok(slow.unsent < 1024, `unsent ${slow.unsent}`)
+    hub.flush()
+    // its own memory: one write (at most MAX_WRITE_BYTES) past the blocked one, the rest stays in the shared buffer
+    assert.ok(slow.unsent > 0 && slow.unsent <= MAX_WRITE_BYTES, `unsent ${slow.unsent}`)
     assert.equal(slow.destroyed, false, 'not judged within a burst')
     await sleep(60)
     assert.equal(slow.destroyed, true)
@@ -163,7 +197,10 @@ describe('DropHub', () => {
     const r = new FakeResponse()
     hub.subscribe({ res: r, filter: compileDropFilter({ port: 5432 }), access: nsAccess(new FakeAuthorizer(), 'demo') })
     r.stalled = true
-    for (let i = 0; i < 30; i++) hub.publish('drop', makeDrop({ id: `d${i}`, port: i % 3 === 0 ? 80 : 5432 }))
+    for (let i = 0; i < 30; i++) {
+      hub.publish('drop', makeDrop({ id: `d${i}`, port: i % 3 === 0 ? 80 : 5432 }))
+      hub.flush()
+    }
     r.unstall()
     await sleep(60)
     assert.equal(r.destroyed, false)
@@ -171,6 +208,7 @@ describe('DropHub', () => {
     const ids = r.events().map(e => JSON.parse(e.data).id)
     assert.deepEqual(ids, Array.from({ length: 30 }, (_, i) => `d${i}`).filter((_, i) => i % 3 !== 0))
     hub.publish('drop', makeDrop({ id: 'live' }))
+    hub.flush()
     assert.equal(r.events().at(-1)?.id, 'e1-31')
   })
 

@@ -32,12 +32,15 @@ export class FakeReviewClient implements ReviewClient {
   /** Throw a plain Error (a bug, not an outage). */
   broken = false
   delayMs = 0
+  /** While set, TokenReviews wait for it to open (tests hold the first review until every caller has joined it). */
+  tokenReviewGate: Promise<void> | undefined
   tokenReviewCalls: Array<{ audiences?: string[] }> = []
   sarCalls: SubjectAccessReviewSpec[] = []
   audiencesAnswer: string[] | undefined
 
   async tokenReview (token: string, audiences?: string[]): Promise<TokenReviewResult> {
     this.tokenReviewCalls.push(audiences ? { audiences } : {})
+    if (this.tokenReviewGate) await this.tokenReviewGate
     if (this.delayMs) await sleep(this.delayMs)
     if (this.down) throw Problems.upstreamUnavailable(undefined, { retryAfter: 5 })
     const user = this.tokens.get(token)

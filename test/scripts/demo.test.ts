@@ -11,7 +11,7 @@ import { once } from 'node:events'
 
 const demoEntry = new URL('../../scripts/demo.ts', import.meta.url).pathname
 
-test('the demo starts the sim and the gateway and answers whoami for demo users', async () => {
+test('the demo starts the sim and the gateway and answers whoami for demo users', async (t) => {
   const cwd = mkdtempSync(join(tmpdir(), 'kdebug-demo-'))
   const child = spawn(process.execPath, [demoEntry], {
     cwd,
@@ -21,11 +21,13 @@ test('the demo starts the sim and the gateway and answers whoami for demo users'
   try {
     let out = ''
     const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`demo did not start: ${out}`)), 20000)
+      // No start-up deadline of its own: a loaded machine starts slowly, and a demo that
+      // never starts is caught by the test's timeout, which aborts t.signal.
+      t.signal.addEventListener('abort', () => reject(new Error(`demo did not start: ${out}`)), { once: true })
       child.stdout.on('data', (chunk: Buffer) => {
         out += chunk.toString()
         const m = /gateway\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(out)
-        if (m && out.includes('try')) { clearTimeout(timer); resolve(m[1] as string) }
+        if (m && out.includes('try')) resolve(m[1] as string)
       })
       child.once('exit', (code) => reject(new Error(`demo exited ${code}: ${out}`)))
     })

@@ -89,11 +89,16 @@ export function App () {
     return () => clearInterval(t)
   }, [])
 
+  // The namespace on screen: an answer that arrives after the user switched away (answers can
+  // come back out of order) must not replace the new namespace's pods or permissions.
+  const shownNamespace = useRef(namespace)
+  shownNamespace.current = namespace
   const refresh = useCallback(async () => {
     if (!api || !namespace) return
+    const current = (): boolean => shownNamespace.current === namespace
     await Promise.all([
-      api.whoami(namespace).then(w => setAllowed(w.allowed ?? null), (err: unknown) => { setAllowed(null); failed(err) }),
-      api.pods(namespace).then(p => { setPods(p.items); setPodsError('') }, (err: unknown) => { setPods([]); setPodsError(failed(err)) }),
+      api.whoami(namespace).then(w => { if (current()) setAllowed(w.allowed ?? null) }, (err: unknown) => { if (current()) setAllowed(null); failed(err) }),
+      api.pods(namespace).then(p => { if (current()) { setPods(p.items); setPodsError('') } }, (err: unknown) => { if (current()) { setPods([]); setPodsError(failed(err)) } }),
       api.sessions().then(s => { setSessions(s); setSessionsError('') }, (err: unknown) => setSessionsError(failed(err)))
     ])
   }, [api, namespace])

@@ -7,6 +7,7 @@ import type { RbacAuthorizer } from '../auth/rbac.ts'
 import type { Store } from '../storage/store.ts'
 import type { PodLifecycle } from '../kubelet/lifecycle.ts'
 import type { ProcessTable } from '../kubelet/process.ts'
+import type { StreamTimers } from '../kubelet/attach.ts'
 import type { FaultController } from './faults.ts'
 import type { UserInfo } from '../apimachinery/types.ts'
 import type { RequestInfo } from './request-info.ts'
@@ -28,6 +29,8 @@ export interface ServerContext {
   streamTranslator: boolean
   /** Attach streams end after this long without data (kubelet --streaming-connection-idle-timeout); 0 = never. */
   streamIdleTimeoutMs: number
+  /** Timers of that deadline (default real; tests step them). */
+  streamTimers?: StreamTimers
   log: (msg: string) => void
 }
 

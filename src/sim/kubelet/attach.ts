@@ -76,6 +76,19 @@ export interface AttachOptions {
    * inside the frame reader and do not reset it. The stream just closes, with no Status.
    */
   idleTimeoutMs?: number
+  /** Timers for the idle deadline (default the real ones; tests step a manual clock). */
+  timers?: StreamTimers
+}
+
+/** The two timer calls the idle deadline makes. */
+export interface StreamTimers {
+  setTimeout (fn: () => void, ms: number): unknown
+  clear (handle: unknown): void
+}
+
+const realStreamTimers: StreamTimers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  clear: (handle) => { clearTimeout(handle as NodeJS.Timeout) }
 }
 
 /** metav1.Status as json.Marshal writes it on the error channel (no kind/apiVersion, no code when 0). */
@@ -231,21 +244,19 @@ export function serveAttach (ws: WebSocket, proc: ContainerProcess, opts: Attach
     else if (!proc.exited) finish(0) // detach: this client's output streams are dropped, the container runs on
   }
 
-  let idleTimer: NodeJS.Timeout | undefined
+  const timers = opts.timers ?? realStreamTimers
+  let idleTimer: unknown
   const touch = (): void => {
     if (!opts.idleTimeoutMs || finished) return
-    if (idleTimer) idleTimer.refresh()
-    else {
-      idleTimer = setTimeout(() => {
-        if (finished) return
-        finished = true
-        cleanup()
-        ws.close(1000)
-      }, opts.idleTimeoutMs)
-      idleTimer.unref()
-    }
+    if (idleTimer !== undefined) timers.clear(idleTimer)
+    idleTimer = timers.setTimeout(() => {
+      if (finished) return
+      finished = true
+      cleanup()
+      ws.close(1000)
+    }, opts.idleTimeoutMs)
   }
-  unsubscribe.push(() => { if (idleTimer) clearTimeout(idleTimer) })
+  unsubscribe.push(() => { if (idleTimer !== undefined) timers.clear(idleTimer) })
   touch()
 
   // Readiness: one empty message on the lowest writable channel.

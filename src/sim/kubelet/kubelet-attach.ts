@@ -1,7 +1,7 @@
 // The kubelet's half of pods/attach, for a request the API server has already accepted.
 import type { KObject } from '../apimachinery/types.ts'
 import { containerSpecOf, containerState } from '../registry/pod-strategy.ts'
-import type { AttachOptions } from './attach.ts'
+import type { AttachOptions, StreamTimers } from './attach.ts'
 import type { ContainerProcess, ProcessTable } from './process.ts'
 
 /** What the kubelet answers when it cannot attach: its HTTP status and plain-text body. */
@@ -18,6 +18,8 @@ export interface Kubelet {
   processes: ProcessTable
   /** --streaming-connection-idle-timeout in ms; 0 = never. */
   streamIdleTimeoutMs: number
+  /** Timers of that deadline (default real; tests step them). */
+  streamTimers?: StreamTimers
 }
 
 /**
@@ -43,5 +45,5 @@ export function kubeletAttach (kubelet: Kubelet, pod: KObject, container: string
   if (!state?.running || !proc || proc.exited) return { refusal: { httpStatus: 500, text: `container ${container} not found in pod ${name}_${ns}` } }
   const tty = containerSpecOf(pod, container)?.tty === true
   if (tty && stderr) return { refusal: { httpStatus: 500, text: 'rpc error: code = InvalidArgument desc = tty and stderr cannot both be true' } }
-  return { proc, opts: { stdin, stdout, stderr, tty, ...(kubelet.streamIdleTimeoutMs > 0 ? { idleTimeoutMs: kubelet.streamIdleTimeoutMs } : {}) } }
+  return { proc, opts: { stdin, stdout, stderr, tty, ...(kubelet.streamIdleTimeoutMs > 0 ? { idleTimeoutMs: kubelet.streamIdleTimeoutMs } : {}), ...(kubelet.streamTimers ? { timers: kubelet.streamTimers } : {}) } }
 }
