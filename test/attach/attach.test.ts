@@ -127,7 +127,7 @@ function floodHash (total: number): string {
   return h.digest('hex')
 }
 
-async function waitFor (pred: () => boolean, what: string, ms = 5000): Promise<void> {
+async function waitFor (pred: () => boolean, what: string, ms = 60_000): Promise<void> {
   const start = Date.now()
   while (!pred()) {
     if (Date.now() - start > ms) throw new Error(`timed out: ${what}`)

@@ -133,7 +133,7 @@ describe('drops (gateway + sim)', () => {
     const c = await SseClient.open(s, '/v1/namespaces/demo/drops?port=7001', 'bob')
     s.sim.faults.set({ dropWatchAfterEvents: 2 })
     for (let i = 0; i < 6; i++) await s.sim.drops.tailer(tailerDrop('demo', i % 2 === 0 ? 'web' : 'api', 7001))
-    await c.next(e => e.json?.count === 3 && e.json.pod === 'api', 5000)
+    await c.next(e => e.json?.count === 3 && e.json.pod === 'api')
     s.sim.faults.set({ dropWatchAfterEvents: 0 })
     await sleep(50)
     // web: drop,update,update; api: drop,update,update — each exactly once, in order
@@ -152,7 +152,7 @@ describe('drops (gateway + sim)', () => {
     await s.sim.drops.tailer(tailerDrop('demo', 'api', 7002))
     s.sim.faults.set({ dropWatchAfterEvents: 0 })
     await s.sim.drops.tailer(tailerDrop('demo', 'web', 7002))
-    await c.next(e => e.event === 'drop-update', 5000)
+    await c.next(e => e.event === 'drop-update')
     await sleep(100)
     assert.deepEqual(c.drops().map(e => `${e.event}:${e.json.pod}:${e.json.count}`), ['drop:web:1', 'drop:api:1', 'drop-update:web:2'])
     assert.ok(await metric(s, 'kdebug_drops_watch_relists_total') > relists)
@@ -228,7 +228,7 @@ describe('drops: small buffer, backlog limit, shutdown', () => {
         })
         if (i % 20 === 19) await sleep(1)
       }
-      await healthy.next(() => healthy.drops().filter(e => e.json.peer === 'bulk').length === N, 15000)
+      await healthy.next(() => healthy.drops().filter(e => e.json.peer === 'bulk').length === N)
       for (let i = 0; i < 200 && await metric(s, 'kdebug_drops_slow_disconnects_total') === 0; i++) await sleep(20)
       assert.equal(await metric(s, 'kdebug_drops_slow_disconnects_total'), 1)
       stalled.resume()

@@ -7,7 +7,7 @@ export interface Closed { code: number, reason: string }
 class Waiters {
   #waiters: Array<() => void> = []
   notify (): void { for (const w of this.#waiters.splice(0)) w() }
-  async until (pred: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  async until (pred: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
     const start = Date.now()
     while (!pred()) {
       if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`)

@@ -110,8 +110,12 @@ export class SseClient {
     }
   }
 
-  /** The first event not returned before that matches. */
-  async next (pred: (e: SseEvent) => boolean, ms = 3000): Promise<SseEvent> {
+  /**
+   * The first event not returned before that matches. The deadline only turns a missing event
+   * into a message listing what did arrive; it is generous because a loaded machine delivers
+   * late, not never (the test's own timeout still bounds a hang).
+   */
+  async next (pred: (e: SseEvent) => boolean, ms = 60_000): Promise<SseEvent> {
     let found = -1
     await this.#until(() => {
       found = this.events.findIndex((e, i) => !this.#returned.has(i) && pred(e))

@@ -24,7 +24,7 @@ export async function api (sim: Sim, token: string | undefined, method: string, 
 }
 
 /** Polls `fn` until it returns a value (not undefined/false); the deadline only bounds a failing test. */
-export async function waitFor<T> (fn: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
+export async function waitFor<T> (fn: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const v = await fn()

@@ -8,7 +8,7 @@ after(async () => { await s.close() })
 
 const logsPath = (pod: string, q = '', container = 'c'): string => `/v1/namespaces/demo/pods/${pod}/containers/${container}/logs${q}`
 
-async function waitFor (pred: () => boolean | Promise<boolean>, what: string, ms = 5000): Promise<void> {
+async function waitFor (pred: () => boolean | Promise<boolean>, what: string, ms = 60_000): Promise<void> {
   const start = Date.now()
   while (!await pred()) {
     if (Date.now() - start > ms) throw new Error(`timed out: ${what}`)

@@ -111,7 +111,7 @@ async function containerStatus (ns: string, pod: string, container: string, fiel
   return statuses.find(s => s.name === container)
 }
 
-async function waitFor (what: string, pred: () => Promise<boolean>, ms = 10000): Promise<void> {
+async function waitFor (what: string, pred: () => Promise<boolean>, ms = 60_000): Promise<void> {
   const deadline = Date.now() + ms
   while (!(await pred())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
