@@ -70,10 +70,10 @@ test('an adaptive window grows to what the peer acknowledges in targetDelayMs, u
   const a = adaptiveWindow()
   assert.equal(a.w.size, 100)
   // 25 bytes per ms acknowledged = 2,500 bytes per 100 ms: capped at 1,600.
-  reader(a, 2000, 1)
+  reader(a, 5000, 1)
   assert.equal(a.w.size, 1600)
   // Ten times slower: 250 bytes per 100 ms.
-  reader(a, 2000, 10)
+  reader(a, 5000, 10)
   assert.equal(a.w.size, 250)
 })
 
@@ -86,7 +86,7 @@ test('a slow reader keeps the configured window', () => {
 test('with the window limiting the rate, the acknowledged rate still grows it (the reader is not the bottleneck)', () => {
   const a = adaptiveWindow({ maxWindowBytes: 100_000 })
   // A peer that answers 5 ms after each window-full: the fixed window would cap it at 100 bytes per 5 ms.
-  for (let round = 0; round < 6; round++) {
+  for (let round = 0; round < 60; round++) {
     while (a.w.open) a.w.sent(25)
     a.clock.t += 5
     a.w.pong(a.pings.at(-1) as Buffer)
@@ -94,9 +94,29 @@ test('with the window limiting the rate, the acknowledged rate still grows it (t
   assert.ok(a.w.size > 1000, `window ${a.w.size} did not grow with a peer that keeps up`)
 })
 
+test('a reader that reads in bursts is judged by its average rate, not by one burst', () => {
+  const pings: Array<[Buffer, number]> = []
+  let t = 0
+  let sent = 0
+  const w = new AckWindow({ windowBytes: 100, ackEveryBytes: 25, maxWindowBytes: 1600, targetDelayMs: 100, now: () => t, ping: (p) => pings.push([p, sent]) })
+  // Every 50 ms the reader takes 150 or 50 bytes at once, in turn (2 bytes per ms on average, 200 per
+  // 100 ms), and answers the pings it read past within the same millisecond; the sender fills the window.
+  let read = 0
+  for (let tick = 0; tick < 40; tick++) {
+    while (w.open) { sent += 25; w.sent(25) }
+    t += 49
+    read = Math.min(sent, read + (tick % 2 === 0 ? 150 : 50))
+    const answered = pings.filter(([, at]) => at <= read)
+    if (answered.length > 1) w.pong((answered.at(-2) as [Buffer, number])[0])
+    t += 1
+    if (answered.length > 0) w.pong((answered.at(-1) as [Buffer, number])[0])
+    assert.ok(w.size <= 250, `window ${w.size} after tick ${tick}: a burst taken for the rate`)
+  }
+})
+
 test('time without output is not counted as slow reading', () => {
   const a = adaptiveWindow()
-  reader(a, 2000, 1)
+  reader(a, 5000, 1)
   assert.equal(a.w.size, 1600)
   a.clock.t += 60_000 // nothing to send for a minute
   reader(a, 200, 1)

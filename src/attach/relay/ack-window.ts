@@ -13,8 +13,8 @@
 // A fixed window caps throughput at window ÷ round trip, and a busy reader's
 // round trip (its pong waits until it has read up to the ping) is milliseconds:
 // 512 KiB per 10 ms is 50 MB/s. So the window is sized like TCP's
-// bandwidth-delay product: what the peer acknowledged per unit of time, times
-// `targetDelayMs`, between `windowBytes` and `maxWindowBytes`. A reader that
+// bandwidth-delay product: the rate the peer acknowledged (over at least
+// `sampleMs`) times `targetDelayMs`, between `windowBytes` and `maxWindowBytes`. A reader that
 // keeps up gets a window that never holds it back (while the window limits the
 // rate, the measured rate × targetDelayMs exceeds the window, so it grows); a
 // slow reader's window stays at `windowBytes`, so what queues ahead of its
@@ -23,8 +23,6 @@
 
 /** Marks this module's pings, so pongs to other pings (keepalive, the client's own) are ignored. */
 const PREFIX = 'kw'
-/** The acknowledged rate is measured over at least this long (shorter spans are dominated by bursts of pongs). */
-const RATE_SAMPLE_MS = 20
 
 export interface AckWindowOptions {
   /** Most unacknowledged bytes toward the peer (the smallest window when it adapts). */
@@ -35,6 +33,8 @@ export interface AckWindowOptions {
   ping: (payload: Buffer) => void
   /** Adapt: the window becomes what the peer acknowledges in this long (0 or absent = a fixed window). */
   targetDelayMs?: number
+  /** The acknowledged rate is measured over at least this long (default targetDelayMs). */
+  sampleMs?: number
   /** The largest adapted window (default windowBytes). */
   maxWindowBytes?: number
   /** Milliseconds clock (default Date.now). */
@@ -107,8 +107,11 @@ export class AckWindow {
   #adapt (): void {
     const target = this.#o.targetDelayMs ?? 0
     if (target <= 0 || this.#max === this.#o.windowBytes) return
+    // Measured over a span of several of a paced reader's bursts: such a reader (a terminal, a
+    // client reading at a fixed rate) answers several pings at once, and a short span would take
+    // one burst for its rate.
     const elapsed = this.#now() - this.#sampleAt
-    if (elapsed < RATE_SAMPLE_MS) return
+    if (elapsed < (this.#o.sampleMs ?? target)) return
     const perMs = (this.#acked - this.#sampleAcked) / elapsed
     this.#window = Math.min(this.#max, Math.max(this.#o.windowBytes, Math.round(perMs * target)))
     // Nothing outstanding: the next sample starts with the next ping, so idle time is not counted as a slow reader.

@@ -95,6 +95,11 @@ const FORCE_CLOSE_MS = 2000
  * of its pongs and the close (or the configured window, whichever is more).
  */
 const SEND_WINDOW_TARGET_MS = 250
+/**
+ * The acknowledged rate is measured over at least this long: a few of a paced reader's bursts, so one
+ * burst is not taken for its rate, yet short enough that a fast reader's window opens early in a flood.
+ */
+const SEND_WINDOW_SAMPLE_MS = 100
 /** …up to this multiple of the configured window: the bound after a fast reader suddenly slows down. */
 const SEND_WINDOW_MAX_FACTOR = 16
 const MAX_STATUS_CHARS = 64 * 1024
@@ -157,6 +162,7 @@ export class RelaySession {
         windowBytes,
         ackEveryBytes: Math.max(1, Math.floor(windowBytes / 4)),
         targetDelayMs: SEND_WINDOW_TARGET_MS,
+        sampleMs: SEND_WINDOW_SAMPLE_MS,
         maxWindowBytes: windowBytes * SEND_WINDOW_MAX_FACTOR,
         now: () => this.#t.now(),
         ping: (payload) => { this.#client.ping(payload) }
