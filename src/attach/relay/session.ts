@@ -89,6 +89,19 @@ export function codecFor (o: Pick<RelayOptions, 'clientProtocol' | 'upstreamProt
 }
 
 const FORCE_CLOSE_MS = 2000
+/**
+ * The send window grows to what the client acknowledges in this long (ack-window.ts), so a reader that
+ * keeps up is never held back by its round trip, while a slow one queues about this much reading ahead
+ * of its pongs and the close (or the configured window, whichever is more).
+ */
+const SEND_WINDOW_TARGET_MS = 250
+/**
+ * The acknowledged rate is measured over at least this long: a few of a paced reader's bursts, so one
+ * burst is not taken for its rate, yet short enough that a fast reader's window opens early in a flood.
+ */
+const SEND_WINDOW_SAMPLE_MS = 100
+/** …up to this multiple of the configured window: the bound after a fast reader suddenly slows down. */
+const SEND_WINDOW_MAX_FACTOR = 16
 const MAX_STATUS_CHARS = 64 * 1024
 
 type EndState = Omit<SessionEnd, 'bytesIn' | 'bytesOut' | 'durationMs'>
@@ -145,7 +158,15 @@ export class RelaySession {
     this.#lowWater = Math.floor(opts.highWaterMark / 4)
     const windowBytes = opts.sendWindow ?? 0
     this.#window = windowBytes > 0
-      ? new AckWindow({ windowBytes, ackEveryBytes: Math.max(1, Math.floor(windowBytes / 4)), ping: (payload) => { this.#client.ping(payload) } })
+      ? new AckWindow({
+        windowBytes,
+        ackEveryBytes: Math.max(1, Math.floor(windowBytes / 4)),
+        targetDelayMs: SEND_WINDOW_TARGET_MS,
+        sampleMs: SEND_WINDOW_SAMPLE_MS,
+        maxWindowBytes: windowBytes * SEND_WINDOW_MAX_FACTOR,
+        now: () => this.#t.now(),
+        ping: (payload) => { this.#client.ping(payload) }
+      })
       : undefined
     this.done = new Promise(resolve => { this.#resolve = resolve })
   }
