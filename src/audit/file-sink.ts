@@ -102,29 +102,15 @@ export class FileSink {
 
   /** Writes all of `data` and makes it durable (fdatasync). */
   async write (data: Uint8Array): Promise<void> {
-    await this.append(data)
-    await this.sync()
-  }
-
-  /** Writes all of `data` (not yet durable: see sync). */
-  async append (data: Uint8Array): Promise<void> {
-    const fd = this.#open()
+    const fd = this.#fd
+    if (fd === null) throw new Error(`audit file ${this.file} is not open`)
     let off = 0
     while (off < data.byteLength) {
       const n = await this.#fs.write(fd, off === 0 ? data : data.subarray(off))
       if (n <= 0) throw new Error(`audit file ${this.file}: write made no progress`)
       off += n
     }
-  }
-
-  /** Makes everything written so far durable (fdatasync covers the whole file, whoever wrote it). */
-  async sync (): Promise<void> {
-    await this.#fs.fdatasync(this.#open())
-  }
-
-  #open (): number {
-    if (this.#fd === null) throw new Error(`audit file ${this.file} is not open`)
-    return this.#fd
+    await this.#fs.fdatasync(fd)
   }
 
   /** Bytes in the file now (what rotation measures). */

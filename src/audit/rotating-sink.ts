@@ -90,23 +90,13 @@ export class RotatingFileSink {
   }
 
   async write (data: Uint8Array): Promise<void> {
-    await this.append(data)
-    await this.sync()
-  }
-
-  /** Writes without syncing (see FileSink.append); the writer syncs before acknowledging and before rotating. */
-  async append (data: Uint8Array): Promise<void> {
-    await this.#sink.append(data)
+    await this.#sink.write(data)
     if (this.#firstSeq === null) {
       const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength)
       const nl = buf.indexOf(0x0a)
       this.#learnFirst(buf.subarray(0, nl < 0 ? buf.byteLength : nl).toString('utf8'))
     }
     this.#size += data.byteLength
-  }
-
-  async sync (): Promise<void> {
-    await this.#sink.sync()
   }
 
   async close (): Promise<void> {

@@ -116,83 +116,18 @@ describe('audit writer (file sink)', () => {
     assert.deepEqual([log.stats().batches, log.stats().maxBatchRecords], [2, 50])
   })
 
-  test('the next batch is written while the previous one syncs; acknowledgements keep chain order; at most two batches are unsynced', async (t) => {
+  test('an idle log starts writing in the same turn: appends made together share it, none waits for the next event-loop turn', async (t) => {
     const { file, cleanup } = tempDir()
     t.after(cleanup)
     const cfs = countingFs()
-    const sync = cfs.fdatasync
-    const gates: Array<() => void> = []
-    let syncStarted: () => void = () => {}
-    cfs.fdatasync = async (fd) => {
-      syncStarted()
-      await new Promise<void>((resolve) => gates.push(resolve))
-      return sync(fd)
-    }
-    const nextSync = (): Promise<void> => new Promise((resolve) => { syncStarted = resolve })
     const log = await createAuditLog({ file, replica: 'gw-0', fs: cfs })
-    const acked: number[] = []
-    const track = (p: Promise<AuditRecord>): Promise<AuditRecord> => p.then((r) => { acked.push(r.seq); return r })
-    let started = nextSync()
-    const a = track(log.append(entry(1)))
-    await started
-    started = nextSync()
-    const b = [track(log.append(entry(2))), track(log.append(entry(3)))]
-    await started // batch 2 written and syncing while batch 1 still syncs
-    assert.deepEqual([cfs.calls.write, gates.length], [2, 2])
-    const c = track(log.append(entry(4)))
-    await sleep(20)
-    assert.equal(cfs.calls.write, 2, 'a third batch waits until the first is durable')
-    started = nextSync()
-    ;(gates[1] as () => void)() // batch 2's fdatasync returns first
-    await sleep(20)
-    assert.deepEqual(acked, [], 'batch 2 is not acknowledged before batch 1')
-    ;(gates[0] as () => void)()
-    await Promise.all(b)
-    await started // batch 3 started once batch 1 settled
-    assert.deepEqual(acked, [1, 2, 3])
-    ;(gates[2] as () => void)()
-    await Promise.all([a, ...b, c])
+    const appended = [log.append(entry(1)), log.append(entry(2))]
+    await Promise.resolve() // one microtask: no timer, no I/O callback in between
+    const writesStarted = cfs.calls.write
+    await Promise.all(appended)
     await log.close()
-    assert.deepEqual(acked, [1, 2, 3, 4])
-    assert.equal(log.head().seq, 4)
-    assert.equal((await verifyAuditFile(file)).ok, true)
-  })
-
-  test('when a batch\'s fdatasync fails, the batch written after it is refused too, and the log recovers', async (t) => {
-    const { file, cleanup } = tempDir()
-    t.after(cleanup)
-    const cfs = countingFs()
-    const sync = cfs.fdatasync
-    const gates: Array<(err?: Error) => void> = []
-    let gated = true
-    let syncStarted: () => void = () => {}
-    cfs.fdatasync = async (fd) => {
-      if (!gated) return sync(fd)
-      syncStarted()
-      const err = await new Promise<Error | undefined>((resolve) => gates.push(resolve))
-      if (err) throw err
-      return sync(fd)
-    }
-    const nextSync = (): Promise<void> => new Promise((resolve) => { syncStarted = resolve })
-    const log = await createAuditLog({ file, replica: 'gw-0', fs: cfs, recoveryIntervalMs: 0 })
-    let started = nextSync()
-    const a = log.append(entry(1))
-    await started
-    started = nextSync()
-    const b = log.append(entry(2))
-    await started
-    ;(gates[1] as () => void)() // batch 2 is durable on its own…
-    ;(gates[0] as (e: Error) => void)(errno('EIO')) // …but batch 1 failed: batch 2 is not acknowledged
-    await assert.rejects(a, assert503)
-    await assert.rejects(b, assert503)
-    assert.equal(log.writable(), false)
-    gated = false
-    const c = await log.append(entry(3))
-    await log.close()
-    assert.equal((await verifyAuditFile(file)).ok, true)
-    const last = readLines(file).map((l) => JSON.parse(l) as AuditRecord).at(-1) as AuditRecord
-    assert.equal(last.seq, c.seq)
-    assert.equal(last.requestId, 'req-3')
+    assert.equal(writesStarted, 1)
+    assert.deepEqual([log.stats().batches, log.stats().maxBatchRecords], [1, 2])
   })
 
   test('batchMaxMs lingers to gather records; batchMaxRecords caps a batch', async (t) => {
