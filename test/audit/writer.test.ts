@@ -116,20 +116,6 @@ describe('audit writer (file sink)', () => {
     assert.deepEqual([log.stats().batches, log.stats().maxBatchRecords], [2, 50])
   })
 
-  test('an idle log starts writing in the same turn: appends made together share it, none waits for the next event-loop turn', async (t) => {
-    const { file, cleanup } = tempDir()
-    t.after(cleanup)
-    const cfs = countingFs()
-    const log = await createAuditLog({ file, replica: 'gw-0', fs: cfs })
-    const appended = [log.append(entry(1)), log.append(entry(2))]
-    await Promise.resolve() // one microtask: no timer, no I/O callback in between
-    const writesStarted = cfs.calls.write
-    await Promise.all(appended)
-    await log.close()
-    assert.equal(writesStarted, 1)
-    assert.deepEqual([log.stats().batches, log.stats().maxBatchRecords], [1, 2])
-  })
-
   test('batchMaxMs lingers to gather records; batchMaxRecords caps a batch', async (t) => {
     const { file, cleanup } = tempDir()
     t.after(cleanup)
