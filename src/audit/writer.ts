@@ -11,8 +11,9 @@
 // costs a write and an fdatasync, each a thread-pool round trip and kernel
 // time, which on a busy machine cost more than the records' own CPU. We
 // default to no linger because an fdatasync costs ~0.2 ms on our machines:
-// lingering 2 ms would add 2 ms to every request at low load and buys nothing at high load (PostgreSQL's
-// commit_delay and MySQL's binlog_group_commit_sync_delay default to 0 too).
+// lingering 2 ms would add 2 ms to every request at low load and buys
+// nothing at high load (PostgreSQL's commit_delay and MySQL's
+// binlog_group_commit_sync_delay default to 0 too).
 // append() resolves only after its batch's fdatasync returned.
 //
 // Failure: if a write or fdatasync fails, every pending append rejects with
