@@ -26,6 +26,12 @@ export const RECORD_KEY_ORDER = [
 
 const KNOWN_KEYS = new Set<string>(RECORD_KEY_ORDER)
 
+/** The keys the writer assigns; an entry's members of these names are overwritten. */
+const WRITER_KEYS = new Set<string>(['seq', 'time', 'id', 'replica', 'prevHash'])
+
+/** The entry's known keys, in canonical order. */
+const ENTRY_KEY_ORDER = RECORD_KEY_ORDER.filter((k) => !WRITER_KEYS.has(k))
+
 const HEX_HASH = /^[0-9a-f]{64}$/
 
 export function isHexHash (s: unknown): s is string {
@@ -80,6 +86,39 @@ export function serializeRecord (record: AuditRecord): string {
 /** serializeRecord for a record whose nested objects already have sorted keys (the writer's redacted copies): skips the copy. */
 export function serializeSortedRecord (record: AuditRecord): string {
   return JSON.stringify(orderRecord(record))
+}
+
+/**
+ * An entry's members in canonical record order (known keys in
+ * RECORD_KEY_ORDER, unknown keys sorted after them), each passed through
+ * `member` (which may drop it by returning undefined); the writer's keys
+ * (seq, time, id, replica, prevHash) are left out. Spread between the
+ * writer's keys by `canonicalRecord`, JSON.stringify of the result is
+ * serializeRecord's line without a second ordering pass.
+ */
+export function canonicalBody (entry: object, member: (key: string, value: unknown) => unknown): Record<string, unknown> {
+  const src = entry as Record<string, unknown>
+  const body: Record<string, unknown> = {}
+  for (const key of ENTRY_KEY_ORDER) {
+    const v = member(key, src[key])
+    if (v !== undefined) body[key] = v
+  }
+  let unknown: string[] | undefined
+  for (const key in src) {
+    if (Object.hasOwn(src, key) && !KNOWN_KEYS.has(key)) (unknown ??= []).push(key)
+  }
+  if (unknown !== undefined) {
+    for (const key of unknown.sort()) {
+      const v = member(key, src[key])
+      if (v !== undefined) body[key] = v
+    }
+  }
+  return body
+}
+
+/** A record with its keys in canonical order: JSON.stringify of it is the record's line. `body` comes from canonicalBody. */
+export function canonicalRecord (seq: number, time: string, id: string, replica: string, body: Record<string, unknown>, prevHash: string): AuditRecord {
+  return { seq, time, id, replica, ...body, prevHash } as unknown as AuditRecord
 }
 
 /** The chain position a writer resumes from: the last record's seq and line hash. */

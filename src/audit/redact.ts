@@ -18,8 +18,18 @@ const BEARER = /\b(Bearer)\s+[A-Za-z0-9._~+/=-]{20,}/gi
 const JWT = /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g
 const MASK = '[REDACTED]'
 
+// Records repeat the same few dozen keys, so the regex verdict is remembered
+// per key; the bound keeps caller-chosen keys from growing it without limit.
+const secretKeyVerdicts = new Map<string, boolean>()
+const MAX_REMEMBERED_KEYS = 4096
+
 export function isSecretKey (key: string): boolean {
-  return SECRET_KEY.test(key)
+  let secret = secretKeyVerdicts.get(key)
+  if (secret === undefined) {
+    secret = SECRET_KEY.test(key)
+    if (secretKeyVerdicts.size < MAX_REMEMBERED_KEYS) secretKeyVerdicts.set(key, secret)
+  }
+  return secret
 }
 
 const MAYBE_CREDENTIAL = /bearer|eyJ/i
@@ -47,6 +57,16 @@ function envNames (env: unknown): unknown {
  */
 export function redactSecrets<T> (value: T): T {
   return redactValue(value, 0) as T
+}
+
+/**
+ * redactSecrets of one member of an object (what `redactSecrets(obj)[key]`
+ * would hold), or undefined when the member is dropped. Lets the writer build
+ * a record's top level in canonical order without copying the entry twice.
+ */
+export function redactMember (key: string, value: unknown): unknown {
+  if (value === undefined || isSecretKey(key)) return undefined
+  return key === 'env' ? envNames(value) : redactValue(value, 1)
 }
 
 function redactValue (value: unknown, depth: number): unknown {

@@ -5,8 +5,16 @@
 
 import { randomUUID } from 'node:crypto'
 
+// Under load many ids share a millisecond: their timestamp prefix is built once.
+let prefixMs = -1
+let prefix = ''
+
 export function uuidV7 (nowMs: number = Date.now()): string {
-  const ts = Math.max(0, Math.floor(nowMs)).toString(16).padStart(12, '0').slice(-12)
-  const r = randomUUID()
-  return `${ts.slice(0, 8)}-${ts.slice(8, 12)}-7${r.slice(15)}`
+  const ms = Math.max(0, Math.floor(nowMs))
+  if (ms !== prefixMs) {
+    const ts = ms.toString(16).padStart(12, '0').slice(-12)
+    prefix = `${ts.slice(0, 8)}-${ts.slice(8, 12)}-7`
+    prefixMs = ms
+  }
+  return prefix + randomUUID().slice(15)
 }

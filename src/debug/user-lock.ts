@@ -3,7 +3,12 @@
 // replicas with a coordination.k8s.io/v1 Lease per user held around the count
 // and the create (the way client-go's leaderelection LeaseLock takes a lease:
 // create it, or take it over by an update carrying the resourceVersion it read
-// when it is free or expired; a 409 means another replica was first). A
+// when it is free or expired; a 409 means another replica was first). Unlike
+// leaderelection (tools/leaderelection/leaderelection.go tryAcquireOrRenew
+// reads first, because its lease lives on) we create first: our leases are
+// deleted on release, so the create usually succeeds and the read is skipped;
+// the API server's create is atomic (AlreadyExists when the name is taken),
+// so two replicas can never both create it. A
 // recount-and-roll-back cannot work for ephemeral containers (Kubernetes never
 // removes them), so the lock must come first.
 //
@@ -102,17 +107,25 @@ export class UserLock {
       return { holderIdentity: holder, leaseDurationSeconds: leaseSeconds, acquireTime: now, renewTime: now }
     }
     for (let attempt = 0; ; attempt++) {
+      let released = false
       try {
+        // Create first: a released lease is deleted, so it usually does not exist and one
+        // call takes it. AlreadyExists (409) means it is there: read it, and take it over
+        // only when it is free or expired (an update carrying the resourceVersion read).
+        try {
+          return await leases.create({ metadata: { name, namespace, labels: { [MANAGED_BY_LABEL]: MANAGED_BY } }, spec: spec() })
+        } catch (err) {
+          if (!isProblemError(err) || err.status !== 409) throw err
+        }
         let current: Lease | undefined
         try {
           current = await leases.get(namespace, name)
         } catch (err) {
           if (!isProblemError(err) || err.status !== 404) throw err
         }
-        if (current === undefined) {
-          return await leases.create({ metadata: { name, namespace, labels: { [MANAGED_BY_LABEL]: MANAGED_BY } }, spec: spec() })
-        }
-        if (this.#isFree(current)) {
+        // Released between our create and our read: create again at once.
+        if (current === undefined) released = true
+        else if (this.#isFree(current)) {
           return await leases.update({ ...current, spec: { ...spec(), leaseTransitions: (current.spec.leaseTransitions ?? 0) + 1 } })
         }
       } catch (err) {
@@ -122,7 +135,7 @@ export class UserLock {
       if (this.#clock() >= deadline || attempt >= MAX_ATTEMPTS) {
         throw Problems.unavailable('Another request of yours is being created on another replica; retry shortly.', { retryAfter: 1 })
       }
-      await this.#delay(Math.min(500, 25 * 2 ** Math.min(attempt, 4)) * (0.5 + Math.random()))
+      if (!released) await this.#delay(Math.min(500, 25 * 2 ** Math.min(attempt, 4)) * (0.5 + Math.random()))
     }
   }
 }

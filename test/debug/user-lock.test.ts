@@ -64,7 +64,23 @@ test('create, run, release: the lease exists exactly while the function runs', a
   assert.equal(await lock(s, clock).run('alice@example.com', async () => { during = s.leases.get(leaseName('alice@example.com')); return 7 }), 7)
   assert.match(during?.spec.holderIdentity ?? '', /^r1_/)
   assert.equal(s.leases.size, 0)
+  assert.deepEqual(s.calls, ['create', 'delete'], 'a free user takes the lease with one call (create first, no read)')
   assert.match(leaseName('ALICE with spaces/../x'), /^kdebug-user-[0-9a-f]{40}$/)
+})
+
+test('a lease deleted between our AlreadyExists and our read is created again at once', async () => {
+  const s = store()
+  const clock = { now: NOW }
+  const name = leaseName('dave')
+  s.leases.set(name, held(name, NOW))
+  const get = s.get.bind(s)
+  s.get = async (ns, n) => { s.leases.delete(name); return await get(ns, n) } // the holder releases just then
+  let waited = false
+  const l = new UserLock({ leases: s, namespace: 'kdebug', identity: 'r1', leaseSeconds: 60, acquireTimeoutMs: 5000, clock: () => clock.now, delay: async () => { waited = true } })
+  const holder = await l.run('dave', async () => s.leases.get(name)?.spec.holderIdentity)
+  assert.match(holder ?? '', /^r1_/)
+  assert.deepEqual(s.calls, ['create', 'get', 'create', 'delete'])
+  assert.equal(waited, false)
 })
 
 test('an expired lease (crashed holder) is taken over; a live one is waited for and then a 503', async () => {

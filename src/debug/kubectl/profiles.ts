@@ -60,8 +60,27 @@ export function applyProfile (pod: Pod, containerName: string, options: ApplyPro
   // never touch status or nested metadata (managedFields can be most of a live pod). So the spec
   // is copied deeply, metadata one level, and status is shared: a deep copy of the whole pod was
   // the largest cost of building a debug container.
-  const out: Pod = { ...pod, metadata: { ...pod.metadata }, spec: structuredClone(pod.spec) }
+  // For the ephemeral journey the appliers change only the named container (they reach it
+  // through findContainer and touch nothing pod-level), so only that container is copied.
+  const spec = options.journey === 'ephemeral' ? withCopiedContainer(pod.spec, containerName) : structuredClone(pod.spec)
+  const out: Pod = { ...pod, metadata: { ...pod.metadata }, spec }
   APPLIERS[profile](out, containerName, options.journey, keep)
+  return out
+}
+
+/** A shallow copy of `spec` whose container `name` (the one findContainer finds) is a deep copy in a copied list. */
+function withCopiedContainer (spec: PodSpec, name: string): PodSpec {
+  const out: PodSpec = { ...spec }
+  for (const key of ['initContainers', 'containers', 'ephemeralContainers'] as const) {
+    const list = spec[key] as Container[] | undefined
+    const i = list?.findIndex(c => c.name === name) ?? -1
+    if (list !== undefined && i >= 0) {
+      const copy = list.slice()
+      copy[i] = structuredClone(list[i] as Container)
+      ;(out as Record<string, unknown>)[key] = copy
+      return out
+    }
+  }
   return out
 }
 

@@ -244,3 +244,21 @@ test('unknown profile', () => {
   assert.throws(() => applyProfile(ephemeralPod(), 'dbg', { profile: 'auto', journey: 'ephemeral' }),
     (err: unknown) => err instanceof SpecError && err.field === 'profile' && err.message === 'unknown profile: auto')
 })
+
+test('ephemeral journey, every profile: only the named container changes (a regular one when it holds the name, as findContainer visits), the input never', () => {
+  const sc = { capabilities: { add: ['CHOWN'] }, runAsUser: 1000 }
+  for (const profile of PROFILE_NAMES) {
+    for (const name of ['dbg', 'app']) {
+      const input = copyPod(sc)
+      input.spec.containers[0]!.securityContext = structuredClone(sc)
+      input.spec.ephemeralContainers = [{ name: 'dbg', image: 'dbgimage', securityContext: structuredClone(sc) }]
+      const before = structuredClone(input)
+      const out = applyProfile(input, name, { profile, journey: 'ephemeral' })
+      assert.deepEqual(input, before, `${profile}/${name}: input changed`)
+      const changed = name === 'app' ? out.spec.containers[0] : out.spec.containers[1]
+      const untouched = name === 'app' ? [out.spec.containers[1], out.spec.ephemeralContainers?.[0]] : [out.spec.containers[0], out.spec.ephemeralContainers?.[0]]
+      for (const u of untouched) assert.ok(u === undefined || before.spec.containers.some(c => c.name === u.name && JSON.stringify(c) === JSON.stringify(u)) || JSON.stringify(u) === JSON.stringify(before.spec.ephemeralContainers?.[0]), `${profile}/${name}: ${u?.name} changed`)
+      assert.ok(changed !== undefined)
+    }
+  }
+})
