@@ -44,19 +44,42 @@ export class NoClusterError extends Error {
 // agent). A cache, not state: losing it only costs new connections.
 const keepAliveAgents = new WeakMap<KubeConfig, Map<string, http.Agent>>()
 // No maxSockets: watches (drops, `wait`) hold a socket each for minutes and
-// must never queue ordinary calls behind them.
-const MAX_IDLE_SOCKETS = 32
+// must never queue ordinary calls behind them. The idle pool is larger than the
+// concurrency a busy replica reaches (each create makes several calls at once
+// across users), so a burst does not close and reopen connections.
+const MAX_IDLE_SOCKETS = 128
 
-function tlsIdentity (opts: https.RequestOptions, plainHttp: boolean): string {
-  const parts = [plainHttp, opts.ca, opts.cert, opts.key, opts.pfx, opts.passphrase, opts.rejectUnauthorized, opts.servername]
-    .map(v => v === undefined ? '' : Buffer.isBuffer(v) ? v.toString('base64') : String(v))
-  return createHash('sha256').update(parts.join('\0')).digest('hex')
+type IdentityParts = ReadonlyArray<string | Buffer | boolean | undefined>
+
+function identityParts (opts: https.RequestOptions, plainHttp: boolean): IdentityParts {
+  return [plainHttp, opts.ca as string | Buffer | undefined, opts.cert as string | Buffer | undefined, opts.key as string | Buffer | undefined,
+    opts.pfx as string | Buffer | undefined, opts.passphrase, opts.rejectUnauthorized, opts.servername]
+}
+
+const sameParts = (a: IdentityParts, b: IdentityParts): boolean =>
+  a.length === b.length && a.every((v, i) => {
+    const w = b[i]
+    return Buffer.isBuffer(v) && Buffer.isBuffer(w) ? v.equals(w) : v === w
+  })
+
+// applyToHTTPSOptions returns new Buffers on every call (it re-reads files, so a rotated
+// certificate shows up), so the last identity is remembered by content: comparing bytes is
+// far cheaper than hashing them on every call.
+const lastIdentity = new WeakMap<KubeConfig, { parts: IdentityParts, key: string }>()
+
+function tlsIdentity (kubeConfig: KubeConfig, opts: https.RequestOptions, plainHttp: boolean): string {
+  const parts = identityParts(opts, plainHttp)
+  const last = lastIdentity.get(kubeConfig)
+  if (last !== undefined && sameParts(last.parts, parts)) return last.key
+  const key = createHash('sha256').update(parts.map(v => v === undefined ? '' : Buffer.isBuffer(v) ? v.toString('base64') : String(v)).join('\0')).digest('hex')
+  lastIdentity.set(kubeConfig, { parts, key })
+  return key
 }
 
 function keepAliveAgent (kubeConfig: KubeConfig, opts: https.RequestOptions, plainHttp: boolean): http.Agent {
   let byIdentity = keepAliveAgents.get(kubeConfig)
   if (!byIdentity) keepAliveAgents.set(kubeConfig, byIdentity = new Map())
-  const key = tlsIdentity(opts, plainHttp)
+  const key = tlsIdentity(kubeConfig, opts, plainHttp)
   let agent = byIdentity.get(key)
   if (!agent) {
     const common = { keepAlive: true, maxFreeSockets: MAX_IDLE_SOCKETS, scheduling: 'lifo' as const }

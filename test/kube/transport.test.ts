@@ -44,6 +44,40 @@ test('sequential calls reuse one keep-alive connection and carry the credentials
   }
 })
 
+test('a changed client certificate gets a new connection; the same one keeps the pooled connection', async () => {
+  let connections = 0
+  const server = http.createServer((_req, res) => { res.end('{}') })
+  server.on('connection', () => { connections++ })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as { port: number }
+  const kc = new KubeConfig()
+  // Certificate bytes are only compared, never used, over plain HTTP.
+  const withCert = (pem: string): void => {
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+      users: [{ name: 'u', certData: Buffer.from(pem).toString('base64'), keyData: Buffer.from('key').toString('base64') }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x'
+    })
+  }
+  const call = async (): Promise<void> => { await readBody(await openKubeRequest(kc, '/api', { idleMs: 5000 })) }
+  try {
+    withCert('cert-1')
+    await call()
+    await call()
+    assert.equal(connections, 1, 'the same certificate (new Buffers each call) reuses the pool')
+    withCert('cert-2')
+    await call()
+    assert.equal(connections, 2, 'a rotated certificate does not reuse a connection made with the old one')
+    await call()
+    assert.equal(connections, 2)
+  } finally {
+    closeKubeConnections(kc)
+    server.close()
+  }
+})
+
 test('watch events are split on newlines, not on HTTP chunks', async () => {
   const server = http.createServer((_req, res) => {
     res.write('{"type":"ADDED","object":{"n":1}}\n{"type":"MOD')
