@@ -29,12 +29,15 @@ export function writeKubeconfig (ctx: ScenarioContext, name: string, server: str
  * charged and checked) but are sized for load generators: one bench token stands in for the
  * many users a replica serves, so 5,000 sessions or 10,000 SSE subscribers from it, and its
  * thousands of audit records a second, must not hit the per-user defaults (32 streams,
- * 1,200 records a minute). A fixed signing key, as main.ts requires.
+ * 1,200 records a minute). A fixed signing key, as main.ts requires. Each gateway is its own
+ * audit replica: its chain is anchored in its own Lease on the mock (with one replica name,
+ * the second gateway would find the first one's anchor and report its own chain as rewritten).
  */
 export function gatewayEnv (ctx: ScenarioContext, name: string, kubeconfig: string): Record<string, string> {
   return {
     KDEBUG_KUBE_KUBECONFIG: kubeconfig,
     KDEBUG_AUDIT_FILE: path.join(ctx.tmpDir, `${name}-audit.jsonl`),
+    KDEBUG_AUDIT_REPLICA: `bench-${name}`,
     KDEBUG_LOGGING_LEVEL: 'warn',
     KDEBUG_SECURITY_SIGNING_KEY: 'bench-signing-key-0123456789abcdef0123456789abcdef',
     KDEBUG_SESSIONS_REAPER_INTERVAL_SECONDS: '3600',
