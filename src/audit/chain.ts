@@ -83,11 +83,6 @@ export function serializeRecord (record: AuditRecord): string {
   return JSON.stringify(orderRecord(sortKeysDeep(record) as AuditRecord))
 }
 
-/** serializeRecord for a record whose nested objects already have sorted keys (the writer's redacted copies): skips the copy. */
-export function serializeSortedRecord (record: AuditRecord): string {
-  return JSON.stringify(orderRecord(record))
-}
-
 /**
  * An entry's members in canonical record order (known keys in
  * RECORD_KEY_ORDER, unknown keys sorted after them), each passed through

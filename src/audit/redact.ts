@@ -65,8 +65,13 @@ export function redactSecrets<T> (value: T): T {
  * a record's top level in canonical order without copying the entry twice.
  */
 export function redactMember (key: string, value: unknown): unknown {
+  return redactMemberAt(key, value, 1)
+}
+
+/** One object member at `depth`: dropped (undefined) when absent or secret-named; env shows names only. */
+function redactMemberAt (key: string, value: unknown, depth: number): unknown {
   if (value === undefined || isSecretKey(key)) return undefined
-  return key === 'env' ? envNames(value) : redactValue(value, 1)
+  return key === 'env' ? envNames(value) : redactValue(value, depth)
 }
 
 function redactValue (value: unknown, depth: number): unknown {
@@ -80,9 +85,8 @@ function redactValue (value: unknown, depth: number): unknown {
   }
   const obj: Record<string, unknown> = {}
   for (const key of Object.keys(value).sort()) {
-    const v = (value as Record<string, unknown>)[key]
-    if (v === undefined || isSecretKey(key)) continue
-    obj[key] = key === 'env' ? envNames(v) : redactValue(v, depth + 1)
+    const v = redactMemberAt(key, (value as Record<string, unknown>)[key], depth + 1)
+    if (v !== undefined) obj[key] = v
   }
   return obj
 }
