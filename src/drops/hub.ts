@@ -80,7 +80,7 @@ const MIN_PENDING = 1024
  * the backlog limit when that is smaller, so one write never counts as an overflow): a reader
  * that stops reading holds at most one such write beyond the socket's own buffer.
  */
-export const MAX_WRITE_BYTES = 16 * 1024
+const MAX_WRITE_BYTES = 16 * 1024
 
 /**
  * The drops of one flush, and the joined frames of runs of them: the first subscriber that
@@ -88,12 +88,12 @@ export const MAX_WRITE_BYTES = 16 * 1024
  */
 class FlushRun {
   readonly entries: readonly DropEntry[]
-  readonly #frameOf: (entry: DropEntry) => Buffer
+  readonly #hub: DropHub
   readonly #joined = new Map<string, Buffer>()
 
-  constructor (entries: readonly DropEntry[], frameOf: (entry: DropEntry) => Buffer) {
+  constructor (entries: readonly DropEntry[], hub: DropHub) {
     this.entries = entries
-    this.#frameOf = frameOf
+    this.#hub = hub
   }
 
   /** entries[from..to] (inclusive) as one buffer. */
@@ -101,7 +101,7 @@ class FlushRun {
     const key = `${from}:${to}`
     let buf = this.#joined.get(key)
     if (buf === undefined) {
-      buf = Buffer.concat(this.entries.slice(from, to + 1).map(this.#frameOf))
+      buf = Buffer.concat(this.entries.slice(from, to + 1).map(e => this.#hub.frameOf(e)))
       this.#joined.set(key, buf)
     }
     return buf
@@ -110,13 +110,13 @@ class FlushRun {
 
 /** Frames gathered for one write; `from`/`to` index a FlushRun when they are a contiguous run of it. */
 class WriteGroup {
-  frames: Frame[] = []
+  frames: Buffer[] = []
   bytes = 0
   from = -1
   to = -1
   contiguous = true
 
-  add (frame: Frame, index: number): void {
+  add (frame: Buffer, index: number): void {
     if (this.frames.length === 0) this.from = index
     else if (index !== this.to + 1) this.contiguous = false
     this.to = index
@@ -124,11 +124,11 @@ class WriteGroup {
     this.bytes += frame.length
   }
 
-  take (run: FlushRun | undefined): Frame | undefined {
+  take (run: FlushRun | undefined): Buffer | undefined {
     const { frames } = this
-    let out: Frame | undefined
+    let out: Buffer | undefined
     if (frames.length === 1) out = frames[0]
-    else if (frames.length > 1) out = run !== undefined && this.contiguous ? run.joined(this.from, this.to) : Buffer.concat(frames.map(f => typeof f === 'string' ? Buffer.from(f) : f))
+    else if (frames.length > 1) out = run !== undefined && this.contiguous ? run.joined(this.from, this.to) : Buffer.concat(frames)
     this.frames = []
     this.bytes = 0
     this.contiguous = true
@@ -191,7 +191,7 @@ export class Subscriber {
    * past the cursor: written in as few writes as MAX_WRITE_BYTES allows, stopping when the
    * socket blocks (the rest is caught up from the buffer on 'drain'). Returns drops written.
    */
-  deliverAll (entries: readonly DropEntry[], frameOf: (entry: DropEntry) => Frame, run?: FlushRun): number {
+  deliverAll (entries: readonly DropEntry[], run?: FlushRun): number {
     if (this.closed || this.blocked) return 0
     const group = new WriteGroup()
     let sent = 0
@@ -214,11 +214,11 @@ export class Subscriber {
       if (allowed === undefined) {
         // order is kept: what is gathered goes first, then this waits for its permission answer
         if (!writeGroup()) return sent
-        sent += this.#offer(namespace, frameOf(entry))
+        sent += this.#offer(namespace, this.#hub.frameOf(entry))
         if (this.closed || this.blocked) return sent
         continue
       }
-      group.add(frameOf(entry), i)
+      group.add(this.#hub.frameOf(entry), i)
       if (group.bytes >= this.#hub.writeBytes && !writeGroup()) return sent
     }
     writeGroup()
@@ -304,7 +304,6 @@ export class DropHub {
   /** Sequence of the last entry handed to live subscribers. */
   #flushedSeq = 0
   #flushScheduled: NodeJS.Immediate | undefined
-  readonly #frameOf = (entry: DropEntry): Buffer => this.#frame(entry)
 
   constructor (options: DropHubOptions) {
     this.#o = options
@@ -317,7 +316,8 @@ export class DropHub {
   get full (): boolean { return this.#subs.size >= this.#o.maxSubscribers }
   get closing (): boolean { return this.#closing }
 
-  #frame (entry: DropEntry): Buffer {
+  /** An entry's frame, serialised once (entries never change once pushed). */
+  frameOf (entry: DropEntry): Buffer {
     let f = this.#frames.get(entry)
     if (f === undefined) {
       f = Buffer.from(formatDropEntry(entry))
@@ -347,15 +347,15 @@ export class DropHub {
     // unreachable while publish flushes before the buffer wraps; a subscriber that misses
     // entries is cut by its own catch-up
     if (fresh === 'too-old' || fresh.length === 0) return
-    const run = new FlushRun(fresh, this.#frameOf)
+    const run = new FlushRun(fresh, this)
     let sent = 0
-    for (const sub of this.#subs) sent += sub.deliverAll(fresh, this.#frameOf, run)
+    for (const sub of this.#subs) sent += sub.deliverAll(fresh, run)
     this.countSent(sent)
   }
 
   /** Writes entries to one subscriber in order until its socket blocks. */
   replay (sub: Subscriber, entries: DropEntry[]): void {
-    this.countSent(sub.deliverAll(entries, this.#frameOf))
+    this.countSent(sub.deliverAll(entries))
   }
 
   countSent (n: number): void {
@@ -470,7 +470,7 @@ export class DropHub {
     const owed = this.buffer.since(this.buffer.idFor(sub.cursor))
     if (owed === 'too-old') return Infinity
     let bytes = sub.sse.bufferedBytes
-    for (const entry of owed) if (sub.filter(entry.drop)) bytes += this.#frame(entry).length
+    for (const entry of owed) if (sub.filter(entry.drop)) bytes += this.frameOf(entry).length
     return bytes
   }
 
