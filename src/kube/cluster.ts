@@ -1,10 +1,13 @@
 // Connection to the Kubernetes API server: the KubeConfig (file, context or
-// in-cluster), and the typed API clients built from it. Everything that talks
-// to the API server gets its client from here, so tests can point it at the sim.
+// in-cluster) that every client of the API server is built from, so tests can
+// point it at the sim. All calls go through transport.ts (pooled keep-alive
+// connections, the gateway's User-Agent); client-node provides the KubeConfig
+// (loading rules, credentials, exec plugins) and the types, not the HTTP calls.
 import { existsSync } from 'node:fs'
-import { KubeConfig, CoreV1Api, VersionApi, AuthenticationV1Api, AuthorizationV1Api } from '@kubernetes/client-node'
+import { KubeConfig } from '@kubernetes/client-node'
 import { toProblem } from './errors.ts'
-import { useGatewayUserAgent } from './user-agent.ts'
+import { failureOf, NoClusterError, openKubeRequest, readBody } from './transport.ts'
+import { Problems } from '../errors.ts'
 
 const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token'
 
@@ -26,22 +29,17 @@ export function loadKubeConfig (opts: KubeConnectionOptions): KubeConfig {
   else kc.loadFromDefault()
   if (opts.context) kc.setCurrentContext(opts.context)
   if (!kc.getCurrentCluster()) throw new Error('kubeconfig has no current cluster')
-  return useGatewayUserAgent(kc)
+  return kc
 }
+
+/** Bounds the readiness probe's call (the probe caches its answer briefly). */
+const PING_TIMEOUT_MS = 5_000
 
 export class Cluster {
   readonly kubeConfig: KubeConfig
-  readonly core: CoreV1Api
-  readonly authentication: AuthenticationV1Api
-  readonly authorization: AuthorizationV1Api
-  private readonly version: VersionApi
 
   constructor (kubeConfig: KubeConfig) {
-    this.kubeConfig = useGatewayUserAgent(kubeConfig)
-    this.core = kubeConfig.makeApiClient(CoreV1Api)
-    this.authentication = kubeConfig.makeApiClient(AuthenticationV1Api)
-    this.authorization = kubeConfig.makeApiClient(AuthorizationV1Api)
-    this.version = kubeConfig.makeApiClient(VersionApi)
+    this.kubeConfig = kubeConfig
   }
 
   get server (): string {
@@ -51,9 +49,14 @@ export class Cluster {
   /** Readiness probe: the API server answers /version. Resolves with the git version, rejects with a ProblemError. */
   async ping (): Promise<string> {
     try {
-      const info = await this.version.getCode()
+      const res = await openKubeRequest(this.kubeConfig, '/version', { signal: AbortSignal.timeout(PING_TIMEOUT_MS), idleMs: PING_TIMEOUT_MS })
+      if ((res.statusCode ?? 0) !== 200) throw await failureOf(res)
+      const info = JSON.parse(await readBody(res)) as { gitVersion?: unknown }
+      if (typeof info.gitVersion !== 'string') throw Problems.badGateway('The Kubernetes API server answered /version without a gitVersion.')
       return info.gitVersion
     } catch (err) {
+      if (err instanceof NoClusterError) throw Problems.upstreamUnavailable(err.message)
+      if (err instanceof SyntaxError) throw Problems.badGateway('The Kubernetes API server answered /version with invalid JSON.')
       throw toProblem(err)
     }
   }

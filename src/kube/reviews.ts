@@ -3,11 +3,18 @@
 // fake. Failures become ProblemErrors here and nowhere else in the auth layer:
 // an unreachable or overloaded API server is a 503 with Retry-After, the
 // gateway's own credentials being refused is a 502; nothing ever carries the
-// reviewed token, the request headers or the raw ApiException message.
-import { ApiException, AuthenticationV1Api, AuthorizationV1Api, type KubeConfig, type V1SubjectAccessReview, type V1TokenReview } from '@kubernetes/client-node'
+// reviewed token, the request headers or the upstream's error text.
+//
+// The calls go through the gateway's one upstream transport (transport.ts), not
+// client-node's generated AuthenticationV1Api/AuthorizationV1Api: those build a
+// new, non-keep-alive agent per call (KubeConfig.applySecurityAuthentication →
+// createAgent), i.e. a TCP connection and a TLS handshake per review — on the
+// hottest path of a gateway whose callers bring new tokens.
+import type { KubeConfig, V1SubjectAccessReview, V1TokenReview } from '@kubernetes/client-node'
 import { ProblemError, Problems } from '../errors.ts'
 import type { Principal, ResourceAttributes } from './user-info.ts'
 import { parseStatusBody, toProblem } from './errors.ts'
+import { MAX_ERROR_BODY, NoClusterError, openKubeRequest, readBody } from './transport.ts'
 
 export interface TokenReviewResult {
   authenticated: boolean
@@ -40,6 +47,21 @@ export interface ReviewClient {
 /** Seconds a client should wait when the API server is down and said nothing better. */
 export const UPSTREAM_RETRY_AFTER_SECONDS = 5
 
+/** A non-2xx answer to a review call: its code, body (a Status, normally) and Retry-After header. */
+export class ReviewAnswerError extends Error {
+  readonly code: number
+  readonly body: string
+  readonly retryAfter: string | undefined
+
+  constructor (code: number, body: string, retryAfter?: string) {
+    super(`the API server answered ${code}`)
+    this.name = 'ReviewAnswerError'
+    this.code = code
+    this.body = body
+    this.retryAfter = retryAfter
+  }
+}
+
 /**
  * A failed review call → ProblemError. Unlike the general mapping, 4xx answers are
  * never passed through: a 403 here means the gateway's service account may not create
@@ -47,14 +69,13 @@ export const UPSTREAM_RETRY_AFTER_SECONDS = 5
  */
 export function reviewProblem (what: 'TokenReview' | 'SubjectAccessReview', err: unknown): ProblemError {
   if (err instanceof ProblemError) return err
-  if (err instanceof ApiException) {
+  if (err instanceof ReviewAnswerError) {
     const code = err.code
     const status = parseStatusBody(err.body)
-    const headers = (err.headers ?? {}) as Record<string, string>
-    // A sanitized cause for the logs: the ApiException message embeds response headers.
+    // A sanitized cause for the logs: only the code and the Status reason.
     const cause = new Error(`${what}: the API server answered ${code}${status?.reason ? ` (${status.reason})` : ''}`)
     if (code === 429 || code >= 500) {
-      const fromHeader = Number.parseInt(headers['retry-after'] ?? '', 10)
+      const fromHeader = Number.parseInt(err.retryAfter ?? '', 10)
       const retryAfter = Number.isFinite(fromHeader) && fromHeader > 0
         ? fromHeader
         : status?.details?.retryAfterSeconds ?? UPSTREAM_RETRY_AFTER_SECONDS
@@ -65,6 +86,7 @@ export function reviewProblem (what: 'TokenReview' | 'SubjectAccessReview', err:
     }
     return Problems.badGateway(`The Kubernetes API server rejected the gateway's ${what} request.`, { kubernetesReason: status?.reason }, { cause })
   }
+  if (err instanceof NoClusterError) return Problems.upstreamUnavailable(err.message, { retryAfter: UPSTREAM_RETRY_AFTER_SECONDS })
   const problem = toProblem(err)
   if (problem.status === 503 && problem.extras.retryAfter === undefined) {
     return Problems.upstreamUnavailable(problem.detail, { ...problem.extras, retryAfter: UPSTREAM_RETRY_AFTER_SECONDS }, { cause: problem.cause })
@@ -119,15 +141,13 @@ export interface KubeReviewClientOptions {
   timeoutMs?: number
 }
 
-/** ReviewClient over @kubernetes/client-node, authenticated as the gateway's own service account. */
+/** ReviewClient over the gateway's upstream transport, authenticated as the gateway's own service account. */
 export class KubeReviewClient implements ReviewClient {
-  private readonly authn: AuthenticationV1Api
-  private readonly authz: AuthorizationV1Api
+  private readonly kubeConfig: KubeConfig
   private readonly timeoutMs: number
 
   constructor (options: KubeReviewClientOptions) {
-    this.authn = options.kubeConfig.makeApiClient(AuthenticationV1Api)
-    this.authz = options.kubeConfig.makeApiClient(AuthorizationV1Api)
+    this.kubeConfig = options.kubeConfig
     this.timeoutMs = options.timeoutMs ?? 10_000
   }
 
@@ -138,7 +158,7 @@ export class KubeReviewClient implements ReviewClient {
       spec: { token, ...(audiences && audiences.length > 0 ? { audiences } : {}) }
     }
     try {
-      return principalFromTokenReview(await withTimeout(this.timeoutMs, () => this.authn.createTokenReview({ body })))
+      return principalFromTokenReview(await this.create<V1TokenReview>('/apis/authentication.k8s.io/v1/tokenreviews', body))
     } catch (err) {
       throw reviewProblem('TokenReview', err)
     }
@@ -146,7 +166,7 @@ export class KubeReviewClient implements ReviewClient {
 
   async subjectAccessReview (spec: SubjectAccessReviewSpec): Promise<SubjectAccessReviewResult> {
     try {
-      const review = await withTimeout(this.timeoutMs, () => this.authz.createSubjectAccessReview({ body: subjectAccessReviewBody(spec) }))
+      const review = await this.create<V1SubjectAccessReview>('/apis/authorization.k8s.io/v1/subjectaccessreviews', subjectAccessReviewBody(spec))
       const s = review.status
       const result: SubjectAccessReviewResult = { allowed: s?.allowed === true }
       if (s?.denied !== undefined) result.denied = s.denied
@@ -157,18 +177,22 @@ export class KubeReviewClient implements ReviewClient {
       throw reviewProblem('SubjectAccessReview', err)
     }
   }
-}
 
-// client-node 2.0.1 takes an AbortSignal only through middleware; a race is
-// enough here because a late answer is simply dropped.
-async function withTimeout<T> (ms: number, call: () => Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${ms} ms`), { name: 'TimeoutError' })), ms)
-  })
-  try {
-    return await Promise.race([call(), timeout])
-  } finally {
-    clearTimeout(timer)
+  /** POSTs a review (reviews are never stored: the answer is the object with its status). */
+  private async create<T> (path: string, body: unknown): Promise<T> {
+    // The whole call, answer included, is bounded: a late answer is dropped (503).
+    const signal = AbortSignal.timeout(this.timeoutMs)
+    const res = await openKubeRequest(this.kubeConfig, path, { method: 'POST', body, signal, idleMs: this.timeoutMs, fieldManager: false })
+    const code = res.statusCode ?? 0
+    if (code < 200 || code >= 300) {
+      const retryAfter = res.headers['retry-after']
+      throw new ReviewAnswerError(code, await readBody(res, MAX_ERROR_BODY), Array.isArray(retryAfter) ? retryAfter[0] : retryAfter)
+    }
+    const text = await readBody(res)
+    try {
+      return JSON.parse(text) as T
+    } catch {
+      throw Problems.badGateway('The Kubernetes API server answered a review with invalid JSON.')
+    }
   }
 }

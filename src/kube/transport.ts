@@ -26,6 +26,11 @@ export interface OpenOptions {
   /** Extra headers; array values go out as separate header lines. */
   headers?: HeaderValues
   signal?: AbortSignal
+  /**
+   * Writes carry `fieldManager=kdebug-gateway` (server-side apply ownership) unless this is false:
+   * reviews are create-only and never stored, and kubectl sends none with them.
+   */
+  fieldManager?: boolean
   /** Destroy the request when the socket is idle this long (a dead connection, not a slow answer); 0 = never (followed logs). */
   idleMs: number
 }
@@ -118,7 +123,7 @@ async function prepare (kubeConfig: KubeConfig, path: string, headers: HeaderVal
 export async function openKubeRequest (kubeConfig: KubeConfig, path: string, init: OpenOptions): Promise<http.IncomingMessage> {
   const method = init.method ?? 'GET'
   const { url, options } = await prepare(kubeConfig, path, init.headers)
-  const query = withFieldManager(method, init.query)
+  const query = init.fieldManager === false ? init.query : withFieldManager(method, init.query)
   if (query) url.search = query.toString()
   const headers = options.headers
   const payload = init.body === undefined ? undefined : Buffer.from(JSON.stringify(init.body))

@@ -6,7 +6,6 @@
 // first segment (apiserver endpoints/handlers/rest.go managerOrUserAgent,
 // prefixFromUserAgent), and with neither managedFields show `manager: ""`.
 import { readFileSync } from 'node:fs'
-import { createConfiguration, ServerConfiguration, setHeaderMiddleware, type KubeConfig } from '@kubernetes/client-node'
 
 function packageVersion (): string {
   try {
@@ -30,27 +29,4 @@ export function withFieldManager (method: string, query: URLSearchParams | undef
   const q = new URLSearchParams(query)
   if (!q.has('fieldManager')) q.set('fieldManager', FIELD_MANAGER)
   return q
-}
-
-const marked = new WeakSet<KubeConfig>()
-
-/**
- * Makes client-node's generated API clients (CoreV1Api, VersionApi, the review APIs) send the
- * gateway's User-Agent. KubeConfig.makeApiClient installs a middleware that sets client-node's
- * own ("kubernetes-client-javascript/<version>") after authentication, so the clients are built
- * here the same way with the gateway's value instead.
- */
-export function useGatewayUserAgent (kc: KubeConfig): KubeConfig {
-  if (marked.has(kc)) return kc
-  marked.add(kc)
-  kc.makeApiClient = function <T> (ApiClient: new (config: ReturnType<typeof createConfiguration>) => T): T {
-    const cluster = kc.getCurrentCluster()
-    if (!cluster) throw new Error('No active cluster!')
-    return new ApiClient(createConfiguration({
-      baseServer: new ServerConfiguration(cluster.server, {}),
-      authMethods: { default: kc },
-      middleware: [setHeaderMiddleware('User-Agent', USER_AGENT)]
-    }))
-  } as KubeConfig['makeApiClient']
-  return kc
 }

@@ -2,8 +2,8 @@ import { test, describe, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { createServer, type Server, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { ApiException, KubeConfig } from '@kubernetes/client-node'
-import { KubeReviewClient, reviewProblem, subjectAccessReviewBody } from '../../src/kube/reviews.ts'
+import { KubeConfig } from '@kubernetes/client-node'
+import { KubeReviewClient, ReviewAnswerError, reviewProblem, subjectAccessReviewBody } from '../../src/kube/reviews.ts'
 import { ProblemError } from '../../src/errors.ts'
 
 const GATEWAY_TOKEN = 'gateway-sa-secret'
@@ -31,6 +31,8 @@ describe('KubeReviewClient over HTTP', () => {
   let mode: 'ok' | 'down' | 'forbidden' | 'throttled' | 'slow' = 'ok'
   const bodies: any[] = []
   const auths: string[] = []
+  const agents: string[] = []
+  let connections = 0
 
   before(async () => {
     server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -40,6 +42,7 @@ describe('KubeReviewClient over HTTP', () => {
         const body = JSON.parse(text)
         bodies.push({ url: req.url, body })
         auths.push(req.headers.authorization ?? '')
+        agents.push(req.headers['user-agent'] ?? '')
         const status = (code: number, reason: string) => res.writeHead(code, { 'content-type': 'application/json', ...(code === 429 ? { 'retry-after': '7' } : {}) })
           .end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason, code, message: `echo ${USER_TOKEN}` }))
         if (mode === 'down') return status(503, 'ServiceUnavailable')
@@ -62,6 +65,7 @@ describe('KubeReviewClient over HTTP', () => {
         }))
       })
     })
+    server.on('connection', () => { connections++ })
     await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   })
@@ -91,6 +95,19 @@ describe('KubeReviewClient over HTTP', () => {
       spec: { user: 'alice', groups: ['dev'], resourceAttributes: { verb: 'get', group: '', resource: 'pods', subresource: 'attach', namespace: 'demo', name: 'web' } }
     })
     assert.deepEqual(await client.subjectAccessReview({ ...spec, resourceAttributes: { verb: 'delete', resource: 'pods' } }), { allowed: false })
+  })
+
+  test('reviews reuse pooled keep-alive connections and send the gateway\'s User-Agent', async () => {
+    mode = 'ok'
+    const client = new KubeReviewClient({ kubeConfig: kubeConfigFor(url) })
+    await client.tokenReview(USER_TOKEN) // opens the connection the next calls reuse
+    const before = connections
+    for (let i = 0; i < 10; i++) {
+      await client.tokenReview(USER_TOKEN)
+      await client.subjectAccessReview({ user: 'alice', groups: [], resourceAttributes: { verb: 'get', resource: 'pods' } })
+    }
+    assert.equal(connections - before, 0, '20 sequential reviews opened no new connection')
+    assert.match(agents.at(-1) ?? '', /^kdebug-gateway\//)
   })
 
   test('503 → upstreamUnavailable with Retry-After; 429 keeps the server\'s Retry-After', async () => {
@@ -150,7 +167,7 @@ describe('KubeReviewClient over HTTP', () => {
 
 describe('reviewProblem / subjectAccessReviewBody', () => {
   test('5xx, 429, 401/403 and other 4xx map as documented', () => {
-    const ex = (code: number, headers: Record<string, string> = {}) => new ApiException(code, 'm', JSON.stringify({ kind: 'Status', reason: 'R', details: { retryAfterSeconds: 3 } }), headers)
+    const ex = (code: number, headers: Record<string, string> = {}) => new ReviewAnswerError(code, JSON.stringify({ kind: 'Status', reason: 'R', details: { retryAfterSeconds: 3 } }), headers['retry-after'])
     assert.equal(reviewProblem('TokenReview', ex(500)).status, 503)
     assert.equal(reviewProblem('TokenReview', ex(500)).extras.retryAfter, 3)
     assert.equal(reviewProblem('TokenReview', ex(429, { 'retry-after': '9' })).extras.retryAfter, 9)

@@ -35,7 +35,7 @@ test('User-Agent kdebug-gateway/<version> on REST, watch and WebSocket calls; fi
   await c.waitControl('ready')
   ws.close()
   await c.closed
-  // readiness ping (client-node's generated VersionApi)
+  // readiness ping (GET /version)
   await s.request('/readyz')
 
   assert.deepEqual([...(s.sim.userAgents.get(GATEWAY_USER) ?? [])], [USER_AGENT])
