@@ -17,17 +17,6 @@ const logger = pino(loggerOptions(config.logging.level))
 // BENCH_AUDIT=noop: no audit log at all (the audit scenario's baseline).
 const audit = process.env.BENCH_AUDIT === 'noop' ? createNoopAuditLog('bench') : undefined
 const services = await createServices(config, { env: process.env, ...(audit ? { audit } : {}) })
-// BENCH_KEEPALIVE=1 (diagnosis only, never in the recorded run): give the
-// KubeConfig a keep-alive agent, to measure what a connection per API call costs.
-if (process.env.BENCH_KEEPALIVE === '1') {
-  const kc = services.cluster.kubeConfig as unknown as { createAgent: (cluster: unknown, o: object) => unknown }
-  const original = kc.createAgent.bind(kc)
-  let agent: { keepAlive?: boolean, options?: { keepAlive?: boolean } } | undefined
-  kc.createAgent = (cluster, o) => {
-    agent ??= original(cluster, { ...o, keepAlive: true }) as typeof agent
-    return agent
-  }
-}
 const app = await buildApp({ ...services, config, logger })
 await app.listen({ host: '127.0.0.1', port: 0 })
 const address = app.server.address()
