@@ -39,9 +39,9 @@ export interface FrameSink {
 }
 
 const Mode = { Http: 0, Frames: 1, Passthrough: 2 } as const
-type Mode = typeof Mode[keyof typeof Mode]
+type TapMode = typeof Mode[keyof typeof Mode]
 const State = { Header: 0, Peek: 1, WsPayload: 2, CutPayload: 3 } as const
-type State = typeof State[keyof typeof State]
+type ParseState = typeof State[keyof typeof State]
 
 const OP_CONTINUATION = 0x0
 const OP_TEXT = 0x1
@@ -93,12 +93,12 @@ export class FrameTap extends Duplex {
   readonly #socket: Socket
   readonly #maxPayload: number
   #sink: FrameSink | undefined
-  #mode: Mode = Mode.Http
+  #mode: TapMode = Mode.Http
   #headMatched = 0
   /** The first bytes of the response head, to tell a 101 from a refusal. */
   readonly #status = Buffer.alloc(UPGRADE_STATUS.length)
   #statusLen = 0
-  #state: State = State.Header
+  #state: ParseState = State.Header
   readonly #hdr = Buffer.alloc(MAX_HEADER)
   #hdrLen = 0
   #hdrNeed = 2
@@ -323,7 +323,9 @@ export class FrameTap extends Duplex {
       }
       if (this.#state === State.Header && this.#hdrLen === 0) frameStart = pos
     }
-    flush(pos)
+    // A header still being read (or waiting for its channel byte) is kept in #hdr, not sent on yet.
+    const pending = (this.#state === State.Header && this.#hdrLen > 0) || this.#state === State.Peek
+    flush(pending && frameStart >= 0 ? frameStart : pos)
   }
 
   #nextFrame (): void {
