@@ -211,7 +211,8 @@ export interface WebSocketOptions {
   /**
    * Puts a stream of its own between the connection and ws (ws's `createConnection` option): attach's
    * cut-through (src/attach/relay/frame-tap.ts). Such a connection is opened for this socket alone,
-   * not taken from the keep-alive pool (an upgraded connection never returns to it anyway).
+   * not taken from the keep-alive pool (an upgraded connection never returns to it anyway). Not
+   * applied through a proxy (proxyUrl): the socket is then the caller's plain ws connection.
    */
   wrapSocket?: (socket: Socket) => Duplex
 }
@@ -263,7 +264,8 @@ export async function openKubeWebSocket (kubeConfig: KubeConfig, path: string, o
   const { accept: _accept, ...headers } = options.headers
   const socket = new WebSocket(url, [...o.protocols], {
     ...options,
-    ...(o.wrapSocket ? { agent: undefined, createConnection: connectFor(url.protocol === 'wss:', o.wrapSocket) as never } : {}),
+    // A proxied cluster keeps client-node's agent (the proxy's protocol), so no stream of our own under ws.
+    ...(o.wrapSocket && !kubeConfig.getCurrentCluster()?.proxyUrl ? { agent: undefined, createConnection: connectFor(url.protocol === 'wss:', o.wrapSocket) as never } : {}),
     headers: headers as Record<string, string>,
     perMessageDeflate: false,
     maxPayload: o.maxPayload,
