@@ -8,7 +8,6 @@ import type { Principal } from '../kube/user-info.ts'
 import { impersonationHeaderValues } from '../kube/debug-client.ts'
 import { checkName, nameSegment } from '../kube/path-segment.ts'
 import { openKubeWebSocket, type EarlyMessage } from '../kube/transport.ts'
-import type { Socket } from 'node:net'
 import { Problems } from '../errors.ts'
 import { FrameTap } from './relay/frame-tap.ts'
 import { isChannelProtocol, UPSTREAM_PROTOCOLS, type ChannelProtocol } from './protocols.ts'
@@ -71,7 +70,7 @@ export class UpstreamConnector {
       what: 'attach',
       protocols: UPSTREAM_PROTOCOLS,
       maxPayload,
-      ...(o.cutThrough === true ? { wrapSocket: (socket: Socket) => (tap = new FrameTap(socket, { maxPayload })) } : {}),
+      ...(o.cutThrough === true ? { wrapSocket: (open) => (tap = new FrameTap(open, { maxPayload })) } : {}),
       ...(this.#timeoutMs !== undefined ? { handshakeTimeoutMs: this.#timeoutMs } : {}),
       ...(impersonate ? { headers: impersonationHeaderValues(impersonate) } : {})
     })

@@ -214,16 +214,16 @@ export interface WebSocketOptions {
    * not taken from the keep-alive pool (an upgraded connection never returns to it anyway). Not
    * applied through a proxy (proxyUrl): the socket is then the caller's plain ws connection.
    */
-  wrapSocket?: (socket: Socket) => Duplex
+  wrapSocket?: (open: (extra: Partial<net.NetConnectOpts & tls.ConnectionOptions>) => Socket) => Duplex
 }
 
 /** ws's own connect functions (ws lib/websocket.js netConnect, tlsConnect): `path` is the request's, not a Unix socket. */
-function connectFor (secure: boolean, wrap: (socket: Socket) => Duplex): (opts: tls.ConnectionOptions & net.NetConnectOpts & { socketPath?: string, host?: string }) => Duplex {
-  return (opts) => {
-    if (!secure) return wrap(net.connect({ ...opts, path: opts.socketPath } as net.NetConnectOpts))
+function connectFor (secure: boolean, wrap: NonNullable<WebSocketOptions['wrapSocket']>): (opts: tls.ConnectionOptions & net.NetConnectOpts & { socketPath?: string, host?: string }) => Duplex {
+  return (opts) => wrap((extra) => {
+    if (!secure) return net.connect({ ...opts, path: opts.socketPath, ...extra } as net.NetConnectOpts)
     const servername = opts.servername !== undefined && opts.servername !== '' ? opts.servername : net.isIP(opts.host ?? '') !== 0 ? '' : opts.host
-    return wrap(tls.connect({ ...opts, path: undefined, servername } as tls.ConnectionOptions))
-  }
+    return tls.connect({ ...opts, path: undefined, servername, ...extra } as tls.ConnectionOptions)
+  })
 }
 
 /**

@@ -11,6 +11,7 @@ import { loadKubeConfig } from '../../src/kube/cluster.ts'
 import { UpstreamConnector } from '../../src/attach/upstream.ts'
 import { RelaySession, type RelayOptions } from '../../src/attach/relay/session.ts'
 import type { Recorder } from '../../src/attach/recording.ts'
+import { pooledReadBuffers } from '../../src/attach/relay/read-buffers.ts'
 import { ChannelClient } from '../helpers/attach-client.ts'
 import { ClientFrameReader, Op, channelWsFrame, upgradeResponse, wsFrame } from '../helpers/ws-frames.ts'
 
@@ -191,6 +192,7 @@ describe('cut-through (channel client, frame tap)', () => {
     await pumping
     await until(() => got.length === frames)
     for (let i = 0; i < frames; i++) assert.ok(got[i]?.equals(pattern(size, i)), `frame ${i} intact and in order`)
+    assert.ok(pooledReadBuffers() > 0, 'the flood was read into pooled buffers, returned once written (and none reused early: every frame is intact)')
     s.write(successFrame)
     s.write(wsFrame(Op.close, Buffer.from([0x03, 0xe8])))
     assert.equal((await r.relay.done).closeCode, 1000)

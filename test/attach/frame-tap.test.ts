@@ -53,15 +53,16 @@ interface Run { tap: FrameTap, sock: FakeSocket, events: Array<{ kind: 'ws' | 'c
 
 async function tapWith (o: { take?: (ch: number, n: number) => boolean, sink?: boolean, maxPayload?: number } = {}): Promise<Run> {
   const sock = new FakeSocket()
-  const tap = new FrameTap(sock as unknown as Socket, { maxPayload: o.maxPayload ?? 1 << 20 })
+  const tap = new FrameTap(() => sock as unknown as Socket, { maxPayload: o.maxPayload ?? 1 << 20 })
   const events: Run['events'] = []
   const takes: Run['takes'] = []
   tap.on('data', (b: Buffer) => events.push({ kind: 'ws', data: Buffer.from(b) }))
   await new Promise(resolve => setImmediate(resolve))
   const sink: FrameSink = {
     take: (ch, n) => { takes.push([ch, n]); return o.take ? o.take(ch, n) : ch === 1 || ch === 2 },
-    frame: (header, payload, ch, n) => {
+    frame: (header, payload, ch, n, done) => {
       const data = Buffer.concat([header, ...payload])
+      done()
       assert.equal(data.length - header.length, n, 'payloadLength is the payload')
       assert.equal(payload[0]?.[0], ch, 'the channel is the first payload byte')
       events.push({ kind: 'cut', data })

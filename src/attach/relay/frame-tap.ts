@@ -22,7 +22,8 @@
 // Pausing the tap (ws.pause() → socket.pause()) pauses the socket under it,
 // taken frames included: the relay's backpressure works as with plain ws.
 import { Duplex } from 'node:stream'
-import type { Socket } from 'node:net'
+import type { OnReadOpts, Socket } from 'node:net'
+import { LARGE_READ, PooledRead, isSharedReadBuffer, nextReadBuffer, release } from './read-buffers.ts'
 
 /** Receives the frames the tap cuts through. */
 export interface FrameSink {
@@ -34,9 +35,17 @@ export interface FrameSink {
   /**
    * A taken frame, complete: the header exactly as received (server frames are unmasked, so it is a
    * valid server→client header as is) and the payload as slices of the socket's reads, channel byte first.
+   * Call `done` once none of these bytes is needed any more (written out, or dropped): the read
+   * buffers they live in are reused after that (read-buffers.ts).
    */
-  frame: (header: Buffer, payload: Buffer[], channel: number, payloadLength: number) => void
+  frame: (header: Buffer, payload: Buffer[], channel: number, payloadLength: number, done: () => void) => void
 }
+
+/** Opens the connection under the tap; `onread` (when the connection supports it) reads into pooled buffers. */
+export type OpenConnection = (extra: { onread: OnReadOpts }) => Socket
+
+/** Bytes for ws up to this size are copied out of a pooled read (so it can be reused); larger ones keep it. */
+const WS_COPY_LIMIT = 4096
 
 const Mode = { Http: 0, Frames: 1, Passthrough: 2 } as const
 type TapMode = typeof Mode[keyof typeof Mode]
@@ -112,11 +121,23 @@ export class FrameTap extends Duplex {
   #cutChannel = 0
   #pausedByUser = false
   #pausedByBuffer = false
+  /** The pooled read being parsed (undefined: a read Node allocated, or a copy). */
+  #read: PooledRead | undefined
+  /** The pooled reads the frame being cut through refers to. */
+  #cutReads: PooledRead[] = []
+  #lastReadLarge = false
 
-  constructor (socket: Socket, o: FrameTapOptions) {
+  constructor (open: OpenConnection, o: FrameTapOptions) {
     super({ allowHalfOpen: true })
-    this.#socket = socket
     this.#maxPayload = o.maxPayload
+    const socket = open({
+      onread: {
+        buffer: () => nextReadBuffer(this.#lastReadLarge),
+        callback: (n: number, buf: Uint8Array) => { this.#onRead(n, buf as Buffer); return true }
+      }
+    })
+    this.#socket = socket
+    // Without onread support (or in tests) the reads arrive as 'data'; with it, this keeps the socket flowing so 'end' is emitted.
     socket.on('data', (chunk: Buffer) => { this.#onData(chunk) })
     socket.on('end', () => { this.push(null) })
     socket.on('error', (err) => { this.destroy(err) })
@@ -189,10 +210,39 @@ export class FrameTap extends Duplex {
     cb(err)
   }
 
+  #onRead (n: number, buf: Buffer): void {
+    if (n <= 0) return
+    this.#lastReadLarge = n >= LARGE_READ
+    if (isSharedReadBuffer(buf)) { this.#onData(Buffer.from(buf.subarray(0, n))); return }
+    const read = new PooledRead(buf)
+    this.#read = read
+    try {
+      this.#onData(buf.subarray(0, n))
+    } finally {
+      this.#read = undefined
+      release(read)
+    }
+  }
+
+  /** The frame being cut through refers to the read being parsed. */
+  #holdRead (): void {
+    const read = this.#read
+    if (read !== undefined && !this.#cutReads.includes(read)) {
+      read.refs++
+      this.#cutReads.push(read)
+    }
+  }
+
   // ---- toward ws ----
 
   #toWs (bytes: Buffer): void {
     if (bytes.length === 0 || this.destroyed) return
+    const read = this.#read
+    if (read !== undefined && bytes.buffer === read.buf.buffer) {
+      // ws may keep what it is given (a partial frame, a message): copy small runs, let big ones keep the buffer.
+      if (bytes.length <= WS_COPY_LIMIT) bytes = Buffer.from(bytes)
+      else read.escaped = true
+    }
     if (!this.push(bytes) && !this.#pausedByBuffer) {
       this.#pausedByBuffer = true
       this.#syncSocket()
@@ -287,7 +337,12 @@ export class FrameTap extends Duplex {
           flush(frameStart >= 0 ? frameStart : pos)
           const channel = chunk[pos] as number
           if (this.readableLength === 0 && !this.destroyed && (this.#sink as FrameSink).take(channel, head.length)) {
-            this.#cutHeader = frameStart >= 0 ? chunk.subarray(frameStart, pos) : Buffer.from(this.#hdr.subarray(0, this.#hdrLen))
+            if (frameStart >= 0) {
+              this.#cutHeader = chunk.subarray(frameStart, pos)
+              this.#holdRead()
+            } else {
+              this.#cutHeader = Buffer.from(this.#hdr.subarray(0, this.#hdrLen))
+            }
             this.#cutChannel = channel
             this.#cutParts = []
             this.#state = State.CutPayload
@@ -307,16 +362,24 @@ export class FrameTap extends Duplex {
         case State.CutPayload: {
           const n = Math.min(this.#remaining, chunk.length - pos)
           this.#cutParts.push(chunk.subarray(pos, pos + n))
+          this.#holdRead()
           pos += n
           this.#remaining -= n
           if (this.#remaining === 0) {
             const length = (this.#head as FrameHead).length
             const header = this.#cutHeader as Buffer
             const parts = this.#cutParts
+            const held = this.#cutReads
             this.#cutParts = []
+            this.#cutReads = []
             this.#cutHeader = undefined
             this.#nextFrame()
-            ;(this.#sink as FrameSink).frame(header, parts, this.#cutChannel, length)
+            let released = false
+            ;(this.#sink as FrameSink).frame(header, parts, this.#cutChannel, length, () => {
+              if (released) return
+              released = true
+              for (const r of held) release(r)
+            })
           }
           break
         }

@@ -293,10 +293,18 @@ export class RelaySession {
   readonly #sink: FrameSink = {
     take: (channel) => !this.#ending && (channel === Channel.stdout || channel === Channel.stderr) &&
       this.#client.readyState === this.#client.OPEN,
-    frame: (header, payload, _channel, length) => { this.#guard(() => this.#cutFrame(header, payload, length)) }
+    frame: (header, payload, _channel, length, done) => {
+      const handed = { off: false }
+      try {
+        this.#guard(() => this.#cutFrame(header, payload, length, done, handed))
+      } finally {
+        // Not handed to the connection (dropped, or failed before): the read buffers are free now.
+        if (!handed.off) done()
+      }
+    }
   }
 
-  #cutFrame (header: Buffer, payload: Buffer[], length: number): void {
+  #cutFrame (header: Buffer, payload: Buffer[], length: number, done: () => void, handed: { off: boolean }): void {
     this.#bytesOut += length - 1
     this.#lastActivity = this.#t.now()
     const recorder = this.#o.recorder
@@ -307,10 +315,12 @@ export class RelaySession {
     if (this.#client.readyState !== this.#client.OPEN) return
     const conn = this.#o.clientConnection as Pick<Writable, 'cork' | 'uncork' | 'write'>
     this.#corkClient()
+    handed.off = true
     conn.write(header)
     const last = payload.length - 1
     for (let i = 0; i < last; i++) conn.write(payload[i] as Buffer)
-    conn.write(payload[last] as Buffer, this.#onClientFlushed)
+    // The callback runs once the bytes are written, or with an error when the connection is destroyed first.
+    conn.write(payload[last] as Buffer, () => { done(); this.#onClientFlushed() })
     this.#window?.sent(length)
     this.#afterUpstreamRead(length)
   }
