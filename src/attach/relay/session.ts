@@ -291,8 +291,9 @@ export class RelaySession {
   }
 
   readonly #sink: FrameSink = {
-    take: (channel) => !this.#ending && (channel === Channel.stdout || channel === Channel.stderr) &&
-      this.#client.readyState === this.#client.OPEN,
+    // Output is taken while the session ends too: what arrives after the client left is counted and
+    // dropped here (#cutFrame), without ws reassembling a flood only to discard it.
+    take: (channel) => channel === Channel.stdout || channel === Channel.stderr,
     frame: (header, payload, _channel, length, done) => {
       const handed = { off: false }
       try {
@@ -312,7 +313,7 @@ export class RelaySession {
       recorder.output((payload[0] as Buffer).subarray(1))
       for (let i = 1; i < payload.length; i++) recorder.output(payload[i] as Buffer)
     }
-    if (this.#client.readyState !== this.#client.OPEN) return
+    if ((this.#ending && this.#clientClosed) || this.#client.readyState !== this.#client.OPEN) return
     const conn = this.#o.clientConnection as Pick<Writable, 'cork' | 'uncork' | 'write'>
     this.#corkClient()
     handed.off = true
