@@ -109,11 +109,12 @@ async function throughput (ctx: ScenarioContext, up: Server, gw: Server): Promis
 /**
  * A fresh gateway's first session costs a one-time 10–20 MB of RSS (modules loaded on first use, JIT
  * code, the first audit write), flat afterwards: that is not what a slow reader makes the relay hold.
- * So each gateway first serves a short slow session, and the start sample follows its end and a full
+ * So each gateway first relays a short flood that ends normally (a Success status: no client leaving
+ * mid-flood, whose end would be measured instead), and the start sample follows its end and a full
  * collection (the same for the naive relay).
  */
 async function warmUp (gw: Server): Promise<void> {
-  await runWorker<AttachLoadInput, AttachLoadResult>(LOAD, { mode: 'slow', url: gwUrl(gw.port), headers: AUTH, chunk: 65536, readRate: 1_000_000, durationMs: 1000 })
+  await runWorker<AttachLoadInput, AttachLoadResult>(LOAD, { mode: 'flood', url: gwUrl(gw.port), headers: AUTH, chunk: 65536, sessions: 1, bytes: 4 << 20 })
   const t0 = Date.now()
   while ((await gw.stats()).sessions > 0 && Date.now() - t0 < 10_000) await new Promise(resolve => setTimeout(resolve, 100))
   await gw.gc()
