@@ -143,7 +143,6 @@ export class FrameTap extends Duplex {
     socket.on('error', (err) => { this.destroy(err) })
     socket.on('close', () => { if (!this.destroyed) this.destroy() })
     socket.on('timeout', () => { this.emit('timeout') })
-    socket.on('drain', () => { this.emit('drain') })
   }
 
   /** From now on, frames the sink takes bypass ws. */
