@@ -42,6 +42,7 @@ export async function attachRoutes (fastify: FastifyInstance, opts: AttachRouteO
   }, (socket: WebSocket, request: FastifyRequest) => {
     const p = prepared.get(request)
     if (!p?.claim()) { p?.release(); socket.close(CloseCode.upstreamError, 'session not prepared'); return }
-    service.start(p, socket, request.log.child({ stream: 'attach', namespace: p.request.namespace, pod: p.request.pod, session: p.id }))
+    // The upgraded connection ws writes to (the 'upgrade' event's socket is the request's).
+    service.start(p, socket, request.log.child({ stream: 'attach', namespace: p.request.namespace, pod: p.request.pod, session: p.id }), request.raw.socket)
   })
 }

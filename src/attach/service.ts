@@ -27,7 +27,7 @@ import type { UpstreamAttach, UpstreamConnector } from './upstream.ts'
 import { attachStreamsFor, containerAttachable, type AttachStreams } from './target.ts'
 import { attachLimit, sessionLimitMs } from './limits.ts'
 import type { SessionRegistry } from './registry.ts'
-import { RelaySession, type SessionEnd } from './relay/session.ts'
+import { RelaySession, type RelayOptions, type SessionEnd } from './relay/session.ts'
 import { AsciicastRecorder, type Recorder } from './recording.ts'
 import { recordingDir } from '../sessions/recordings.ts'
 import { lookupExitCode } from './exit-code.ts'
@@ -41,6 +41,9 @@ export interface ClientSocket {
   once: (e: 'close', f: () => void) => unknown
   off: (e: 'close', f: () => void) => unknown
 }
+
+/** The client's connection under its WebSocket (cut-through writes taken frames to it: relay/session.ts). */
+export type ClientConnection = RelayOptions['clientConnection']
 
 export interface AttachServiceOptions {
   config: AttachConfig
@@ -181,7 +184,7 @@ export class AttachService {
         stdout: true,
         stderr: streams?.stderr ?? query.stderr ?? !query.tty,
         tty: streams?.tty ?? query.tty
-      }, this.#o.impersonate ? identity : undefined)
+      }, this.#o.impersonate ? identity : undefined, { cutThrough: clientProtocol !== KDEBUG_PROTOCOL })
     } catch (err) {
       release()
       const status = isProblemError(err) ? err.status : 502
@@ -228,7 +231,7 @@ export class AttachService {
   }
 
   /** After the upgrade: relays until either side ends, then writes attach.end; the session leaves the registry only after that. */
-  start (p: PreparedSession, socket: WebSocket, log: LogLike): void {
+  start (p: PreparedSession, socket: WebSocket, log: LogLike, connection?: ClientConnection): void {
     const { config, metrics, registry } = this.#o
     const q = p.request.query
     const { namespace, pod } = p.request
@@ -250,6 +253,8 @@ export class AttachService {
     const relay = new RelaySession({
       client: socket,
       upstream: p.upstream.socket,
+      ...(connection ? { clientConnection: connection } : {}),
+      ...(p.upstream.tap ? { upstreamTap: p.upstream.tap } : {}),
       clientProtocol: p.clientProtocol,
       upstreamProtocol: p.upstream.protocol,
       early: p.upstream.takeOver(),

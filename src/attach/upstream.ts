@@ -9,6 +9,7 @@ import { impersonationHeaderValues } from '../kube/debug-client.ts'
 import { checkName, nameSegment } from '../kube/path-segment.ts'
 import { openKubeWebSocket, type EarlyMessage } from '../kube/transport.ts'
 import { Problems } from '../errors.ts'
+import { FrameTap } from './relay/frame-tap.ts'
 import { isChannelProtocol, UPSTREAM_PROTOCOLS, type ChannelProtocol } from './protocols.ts'
 
 export interface AttachTarget {
@@ -24,6 +25,8 @@ export interface AttachTarget {
 export interface UpstreamAttach {
   socket: WebSocket
   protocol: ChannelProtocol
+  /** The frame tap under `socket` when the connection was opened for cut-through (relay/frame-tap.ts). */
+  tap?: FrameTap
   /** Messages received between the handshake and `takeOver()` (the socket is paused meanwhile). */
   takeOver (): EarlyMessage[]
 }
@@ -56,12 +59,18 @@ export class UpstreamConnector {
     this.#timeoutMs = opts.handshakeTimeoutMs
   }
 
-  /** Opens the upstream WebSocket; rejects with a ProblemError (404, 400, 403, 503 …) when the handshake fails. */
-  async connect (target: AttachTarget, impersonate?: Principal): Promise<UpstreamAttach> {
+  /**
+   * Opens the upstream WebSocket; rejects with a ProblemError (404, 400, 403, 503 …) when the handshake fails.
+   * `cutThrough`: the connection gets a frame tap, so a channel client's output can bypass ws's reassembly.
+   */
+  async connect (target: AttachTarget, impersonate?: Principal, o: { cutThrough?: boolean } = {}): Promise<UpstreamAttach> {
+    let tap: FrameTap | undefined
+    const maxPayload = this.#maxPayload
     const up = await openKubeWebSocket(this.#kc, attachPath(target), {
       what: 'attach',
       protocols: UPSTREAM_PROTOCOLS,
-      maxPayload: this.#maxPayload,
+      maxPayload,
+      ...(o.cutThrough === true ? { wrapSocket: (open) => (tap = new FrameTap(open, { maxPayload })) } : {}),
       ...(this.#timeoutMs !== undefined ? { handshakeTimeoutMs: this.#timeoutMs } : {}),
       ...(impersonate ? { headers: impersonationHeaderValues(impersonate) } : {})
     })
@@ -70,6 +79,6 @@ export class UpstreamConnector {
       up.socket.terminate()
       throw Problems.badGateway(`The Kubernetes API server chose an unsupported attach subprotocol "${protocol}".`)
     }
-    return { socket: up.socket, protocol, takeOver: up.takeOver }
+    return { socket: up.socket, protocol, takeOver: up.takeOver, ...(tap ? { tap } : {}) }
   }
 }

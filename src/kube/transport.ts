@@ -8,6 +8,9 @@
 // carry a Kubernetes Status are mapped to problems here (src/kube/errors.ts).
 import http from 'node:http'
 import https from 'node:https'
+import net, { type Socket } from 'node:net'
+import tls from 'node:tls'
+import type { Duplex } from 'node:stream'
 import { createHash } from 'node:crypto'
 import type { KubeConfig } from '@kubernetes/client-node'
 import { WebSocket } from 'ws'
@@ -210,6 +213,22 @@ export interface WebSocketOptions {
   handshakeTimeoutMs?: number
   /** What is being opened, for refusal messages ("attach", "exec"). */
   what: string
+  /**
+   * Puts a stream of its own between the connection and ws (ws's `createConnection` option): attach's
+   * cut-through (src/attach/relay/frame-tap.ts). Such a connection is opened for this socket alone,
+   * not taken from the keep-alive pool (an upgraded connection never returns to it anyway). Not
+   * applied through a proxy (proxyUrl): the socket is then the caller's plain ws connection.
+   */
+  wrapSocket?: (open: (extra: Partial<net.NetConnectOpts & tls.ConnectionOptions>) => Socket) => Duplex
+}
+
+/** ws's own connect functions (ws lib/websocket.js netConnect, tlsConnect): `path` is the request's, not a Unix socket. */
+function connectFor (secure: boolean, wrap: NonNullable<WebSocketOptions['wrapSocket']>): (opts: tls.ConnectionOptions & net.NetConnectOpts & { socketPath?: string, host?: string }) => Duplex {
+  return (opts) => wrap((extra) => {
+    if (!secure) return net.connect({ ...opts, path: opts.socketPath, ...extra } as net.NetConnectOpts)
+    const servername = opts.servername !== undefined && opts.servername !== '' ? opts.servername : net.isIP(opts.host ?? '') !== 0 ? '' : opts.host
+    return tls.connect({ ...opts, path: undefined, servername, ...extra } as tls.ConnectionOptions)
+  })
 }
 
 /**
@@ -250,6 +269,8 @@ export async function openKubeWebSocket (kubeConfig: KubeConfig, path: string, o
   const { accept: _accept, ...headers } = options.headers
   const socket = new WebSocket(url, [...o.protocols], {
     ...options,
+    // A proxied cluster keeps client-node's agent (the proxy's protocol), so no stream of our own under ws.
+    ...(o.wrapSocket && !kubeConfig.getCurrentCluster()?.proxyUrl ? { agent: undefined, createConnection: connectFor(url.protocol === 'wss:', o.wrapSocket) as never } : {}),
     headers: headers as Record<string, string>,
     perMessageDeflate: false,
     maxPayload: o.maxPayload,

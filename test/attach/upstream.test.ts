@@ -91,10 +91,13 @@ current-context: x
 `
   try {
     const connector = new UpstreamConnector({ kubeConfig: loadKubeConfig({ kubeconfigText }), maxPayload: 1 << 20, handshakeTimeoutMs: 200 })
-    const err = await connector.connect({ namespace: 'demo', pod: 'web', container: 'app', stdin: false, stdout: true, stderr: false, tty: false }).catch(e => e as unknown)
-    assert.ok(isProblemError(err))
-    assert.equal(err.status, 503)
-    assert.ok((err.extras.retryAfter ?? 0) > 0)
+    // Both ways of opening the connection: pooled, and with the cut-through frame tap under ws.
+    for (const cutThrough of [false, true]) {
+      const err = await connector.connect({ namespace: 'demo', pod: 'web', container: 'app', stdin: false, stdout: true, stderr: false, tty: false }, undefined, { cutThrough }).catch(e => e as unknown)
+      assert.ok(isProblemError(err), `cutThrough ${cutThrough}`)
+      assert.equal(err.status, 503)
+      assert.ok((err.extras.retryAfter ?? 0) > 0)
+    }
   } finally {
     for (const s of sockets) s.destroy()
     silent.close()

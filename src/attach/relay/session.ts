@@ -5,6 +5,7 @@
 // all in toClient/toUpstream and their flush callbacks), fairness (yield after
 // a byte budget), keepalive pings, idle and duration limits, and the close
 // handshake of both sides. Protocols and close codes: openapi/attach.md.
+import type { Writable } from 'node:stream'
 import type { WebSocket, RawData } from 'ws'
 import type { KubeStatus } from '../../kube/errors.ts'
 import type { EarlyMessage } from '../../kube/transport.ts'
@@ -16,11 +17,19 @@ import { ChannelCodec } from './channel-codec.ts'
 import { KdebugCodec } from './kdebug-codec.ts'
 import { CloseCode } from './close-codes.ts'
 import { AckWindow } from './ack-window.ts'
+import type { FrameSink, FrameTap } from './frame-tap.ts'
 import { realTimers, type RelayTimers, type TimerHandle } from './timers.ts'
 
 export interface RelayOptions {
   client: WebSocket
   upstream: WebSocket
+  /**
+   * The client's connection under `client` (the upgraded socket): frames of one upstream read are
+   * corked into one write, and cut-through output is written to it.
+   */
+  clientConnection?: Pick<Writable, 'cork' | 'uncork' | 'write'>
+  /** The frame tap under `upstream` (frame-tap.ts): with a channel client, output bypasses ws's reassembly. */
+  upstreamTap?: FrameTap
   clientProtocol: ClientProtocol
   upstreamProtocol: ChannelProtocol
   /** Upstream messages that arrived before the relay started. */
@@ -193,6 +202,7 @@ export class RelaySession {
     this.#tell(this.#codec.ready())
     for (const m of this.#o.early ?? []) this.#guard(() => this.#fromUpstream(m.data, m.isBinary))
     if (this.#o.initialSize && this.#o.tty) this.#resize(this.#o.initialSize.cols, this.#o.initialSize.rows)
+    if (this.#cutThroughPossible()) this.#o.upstreamTap?.cutThrough(this.#sink)
     u.resume()
 
     this.#timers.push(this.#t.setInterval(() => this.#guard(() => this.#pingTick()), this.#o.pingIntervalMs))
@@ -262,21 +272,76 @@ export class RelaySession {
     this.#afterUpstreamRead(data.length)
   }
 
+  // ---- cut-through (frame-tap.ts) ----
+  //
+  // A channel client gets the upstream's output frames unchanged (ChannelCodec.output), so a taken
+  // frame is written to the client's connection as it came: its header, then the payload slices.
+  // Ordering with ws's own writes on that connection (sends, pings, the automatic pong, the close
+  // frame): without permessage-deflate ws's Sender never queues a Buffer or string, it writes each
+  // frame to the socket within the call (ws lib/sender.js sendFrame, state DEFAULT); and a taken
+  // frame is written whole within one call too, once all of it has arrived. So no ws write can land
+  // inside a taken frame, and the socket's queue keeps every frame in the order it was written. A
+  // frame still arriving when ws starts its close handshake (readyState leaves OPEN) is dropped,
+  // as the ws path drops output after the close: nothing follows a close frame.
+
+  #cutThroughPossible (): boolean {
+    // deflate on the client leg means frames must be recompressed, and ws's Sender then queues.
+    return this.#o.upstreamTap !== undefined && this.#o.clientConnection !== undefined &&
+      this.#o.clientProtocol !== KDEBUG_PROTOCOL && this.#client.extensions === ''
+  }
+
+  readonly #sink: FrameSink = {
+    // Output is taken while the session ends too: what arrives after the client left is counted and
+    // dropped here (#cutFrame), without ws reassembling a flood only to discard it.
+    take: (channel) => channel === Channel.stdout || channel === Channel.stderr,
+    frame: (header, payload, _channel, length, done) => {
+      const handed = { off: false }
+      try {
+        this.#guard(() => this.#cutFrame(header, payload, length, done, handed))
+      } finally {
+        // Not handed to the connection (dropped, or failed before): the read buffers are free now.
+        if (!handed.off) done()
+      }
+    }
+  }
+
+  #cutFrame (header: Buffer, payload: Buffer[], length: number, done: () => void, handed: { off: boolean }): void {
+    this.#bytesOut += length - 1
+    this.#lastActivity = this.#t.now()
+    const recorder = this.#o.recorder
+    if (recorder) {
+      recorder.output((payload[0] as Buffer).subarray(1))
+      for (let i = 1; i < payload.length; i++) recorder.output(payload[i] as Buffer)
+    }
+    if ((this.#ending && this.#clientClosed) || this.#client.readyState !== this.#client.OPEN) return
+    const conn = this.#o.clientConnection as Pick<Writable, 'cork' | 'uncork' | 'write'>
+    this.#corkClient()
+    handed.off = true
+    conn.write(header)
+    const last = payload.length - 1
+    for (let i = 0; i < last; i++) conn.write(payload[i] as Buffer)
+    // The callback runs once the bytes are written, or with an error when the connection is destroyed first.
+    conn.write(payload[last] as Buffer, () => { done(); this.#onClientFlushed() })
+    this.#window?.sent(length)
+    this.#afterUpstreamRead(length)
+  }
+
   #tell (m: ClientMessage | undefined): void {
     if (m !== undefined) this.#toClient(m.data, m.binary)
   }
 
+  /** Coalesces every frame of one upstream read into one writev (one syscall per frame otherwise). */
+  #corkClient (): void {
+    const conn = this.#o.clientConnection
+    if (this.#corked || conn === undefined) return
+    conn.cork()
+    this.#corked = true
+    process.nextTick(() => { this.#corked = false; conn.uncork() })
+  }
+
   #toClient (data: Buffer | string, binary: boolean): void {
     if (this.#client.readyState !== this.#client.OPEN) return
-    if (!this.#corked) {
-      // Coalesce every frame of one upstream read into one writev (one syscall per frame otherwise).
-      const socket = (this.#client as unknown as { _socket?: { cork (): void, uncork (): void } })._socket
-      if (socket) {
-        socket.cork()
-        this.#corked = true
-        process.nextTick(() => { this.#corked = false; socket.uncork() })
-      }
-    }
+    this.#corkClient()
     this.#client.send(data, { binary }, this.#onClientFlushed)
     this.#window?.sent(data.length)
   }
