@@ -94,13 +94,10 @@ function policyField (field: string): string | undefined {
   return BODY_POLICY_FIELDS.has(field) ? `/body/${field}` : field
 }
 
-/** Records the random numbers of the first build so the final build generates the same names. */
-function replayableRandom (source: () => number): { record: () => number, replay: () => () => number } {
-  const seen: number[] = []
-  return {
-    record: () => { const v = source(); seen.push(v); return v },
-    replay: () => { let i = 0; return () => (i < seen.length ? seen[i++] as number : source()) }
-  }
+/** The request body as hashed for idempotency: without `wait`. */
+function omitWait<B extends SessionFields> (body: B): Omit<B, 'wait'> {
+  const { wait: _wait, ...what } = body
+  return what
 }
 
 function summary (body: SessionFields & { image?: string, capabilities?: { add?: string[], drop?: string[] }, privileged?: boolean, runAsUser?: number }, images: string[], dryRun: boolean): AuditRequestSummary {
@@ -188,10 +185,10 @@ export class DebugService {
     const dryRun = opts.dryRun === true
     const body = plan.body
     // `wait` changes how long the answer takes, not what is created: a retry may differ in it.
-    const { wait: _wait, ...what } = body
-    const hash = requestHash(plan.action, plan.targetKey, what)
+    // The hash identifies a retry: only keyed requests need it.
+    const hash = keyHash === undefined ? undefined : requestHash(plan.action, plan.targetKey, omitWait(body))
     await plan.read(callOpts)
-    const earlier = keyHash === undefined ? undefined : await this.#earlierAttempt(plan, keyHash, hash)
+    const earlier = keyHash === undefined ? undefined : await this.#earlierAttempt(plan, keyHash, hash as string)
     if (earlier !== undefined) return this.#replay(scope, earlier)
 
     const sessionId = newSessionId(this.#clock(), this.#rand)
@@ -199,14 +196,25 @@ export class DebugService {
     if (identity.actor !== undefined) attribution.delegatedBy = identity.actor.user
     if (body.reason !== undefined && body.reason !== '') attribution.reason = body.reason
     if (body.ticket !== undefined && body.ticket !== '') attribution.ticket = body.ticket
-    if (keyHash !== undefined) {
+    if (keyHash !== undefined && hash !== undefined) {
       attribution.idempotencyKey = keyHash
       attribution.requestHash = hash
     }
-    const rand = replayableRandom(this.#rand)
-    const draft = withSpecErrors(() => plan.build({ ...attribution, expiresAt: new Date(this.#clock()).toISOString() }, rand.record))
 
-    const decision = this.#o.policy.evaluate({ user: identity.user, groups: identity.groups }, draft.policy)
+    // One build of exactly what is sent: the TTL comes from the rule that matches the subject
+    // and the place (namespace, node), which does not depend on the spec, so the expiry and the
+    // signature are in the spec before policy judges it. A dry run shows where the signature
+    // goes but carries none: its answer must not be a valid signature someone could copy onto
+    // an object they create themselves.
+    const subject = { user: identity.user, groups: identity.groups }
+    const ttlSeconds = this.#o.policy.sessionTtlSeconds(subject, { action: plan.action, namespace: plan.namespace, ...(plan.node !== undefined ? { node: plan.node } : {}), ttlSeconds: body.ttlSeconds, defaultTtlSeconds: this.#o.defaultTtlSeconds })
+    // No matching rule (or a TTL out of range): policy denies below; the spec just needs a valid time.
+    const expiry = new Date(this.#clock() + (ttlSeconds ?? 0) * 1000)
+    const expiresAt = (Number.isNaN(expiry.getTime()) ? new Date(this.#clock()) : expiry).toISOString()
+    const sign = dryRun ? () => DRY_RUN_SIGNATURE : this.#o.signer.sign
+    const built = withSpecErrors(() => plan.build({ ...attribution, expiresAt }, this.#rand, sign))
+
+    const decision = this.#o.policy.evaluate(subject, built.policy)
     if (!decision.allowed) {
       const field = policyField(decision.field)
       const extras: Record<string, unknown> = { errors: decision.violations.map(v => ({ field: policyField(v.field) ?? v.field, message: v.detail })) }
@@ -215,13 +223,16 @@ export class DebugService {
       await auditDenied(scope, { rule: decision.rule, detail: decision.detail }, 403)
       throw Problems.policyDenied(decision.detail, extras)
     }
+    // Both come from the same rule lookup; a difference would mean the spec carries an expiry
+    // policy did not grant: refuse rather than send it.
+    if (decision.ttlSeconds !== ttlSeconds) throw Problems.internal('The session expiry could not be determined.')
 
     // Count and create under the user's lock (this replica's queue and, across replicas, the
     // user's Lease: user-lock.ts), so parallel creates cannot all see the same count.
-    const countAndCreate = async (): Promise<{ built: Built, created: Pod, requestRecord: { id: string }, kubernetesWarnings: string[] } | { replay: FoundSession }> => {
+    const countAndCreate = async (): Promise<{ created: Pod, requestRecord: { id: string }, kubernetesWarnings: string[] } | { replay: FoundSession }> => {
       // The same key sent to two replicas at once: both passed the check above before either
       // created. Under the lock the first one's object is visible, so look again (fresh read).
-      if (keyHash !== undefined && !dryRun) {
+      if (keyHash !== undefined && hash !== undefined && !dryRun) {
         await plan.read(callOpts)
         const first = await this.#earlierAttempt(plan, keyHash, hash)
         if (first !== undefined) return { replay: first }
@@ -235,20 +246,14 @@ export class DebugService {
         throw Problems.tooManyRequests(detail, { retryAfter, rule: decision.rule })
       }
 
-      const expiresAt = new Date(this.#clock() + decision.ttlSeconds * 1000).toISOString()
-      // A dry run shows where the signature goes but carries none: its answer must not be a
-      // valid signature someone could copy onto an object they create themselves.
-      const sign = dryRun ? () => DRY_RUN_SIGNATURE : this.#o.signer.sign
-      const built = withSpecErrors(() => plan.build({ ...attribution, expiresAt }, rand.replay(), sign))
       scope.target = { ...plan.target, pod: built.podName, session: sessionId, ...(built.containerName ? { container: built.containerName } : {}) }
       scope.request = { ...scope.request, ttlSeconds: decision.ttlSeconds }
-
       const requestRecord = await auditRequest(scope, { rule: decision.rule })
       // Admission warnings (PodSecurity `warn`, deprecations) reach the caller like kubectl prints them.
       const kubernetesWarnings: string[] = []
       try {
         const created = await plan.send(built, dryRun, { ...callOpts, onWarning: (text) => kubernetesWarnings.push(text) })
-        return { built, created, requestRecord, kubernetesWarnings }
+        return { created, requestRecord, kubernetesWarnings }
       } catch (err) {
         const problem = isProblemError(err) ? err : Problems.internal(undefined, {}, { cause: err })
         await auditOutcome(scope, requestRecord.id, { status: problem.status, kubernetesReason: problem.extras.kubernetesReason, error: problem.detail })
@@ -258,7 +263,7 @@ export class DebugService {
     }
     const result = dryRun ? await countAndCreate() : await this.#o.userLock.run(identity.user, countAndCreate)
     if ('replay' in result) return this.#replay(scope, result.replay)
-    const { built, created, requestRecord, kubernetesWarnings } = result
+    const { created, requestRecord, kubernetesWarnings } = result
     const warnings = [
       ...built.warnings,
       ...kubernetesWarnings.map(message => ({ code: 'KUBERNETES_WARNING', message })),

@@ -126,3 +126,50 @@ test('Warning headers are parsed as the API server writes them', async () => {
   ])
   assert.deepEqual(parseWarningHeaders(undefined), [])
 })
+
+test('one build: policy judges the very container that is sent, signed and with its expiry', async () => {
+  const { DebugService } = await import('../../src/debug/service.ts')
+  const { SessionFinder } = await import('../../src/sessions/finder.ts')
+  const { UserLock } = await import('../../src/debug/user-lock.ts')
+  const { compilePolicy } = await import('../../src/policy/policy.ts')
+  const { createMemoryAuditLog } = await import('../../src/audit/writer.ts')
+  const { testPolicy } = await import('../helpers/debug-stack.ts')
+  const { readEnvAttribution } = await import('../../src/sessions/attribution.ts')
+  const now = Date.parse('2026-11-27T10:00:00Z')
+  const sent: Array<Record<string, any>> = []
+  const client = {
+    getPod: async () => structuredClone(target),
+    addEphemeralContainer: async (_ns: string, _name: string, patch: Record<string, any>) => {
+      sent.push(patch)
+      return { ...structuredClone(target), spec: { ...structuredClone(target.spec), ephemeralContainers: patch.spec.ephemeralContainers } }
+    },
+    listPods: async () => ({ items: [], resourceVersion: '1' })
+  } as unknown as ConstructorParameters<typeof DebugService>[0]['client']
+  const compiled = compilePolicy(testPolicy())
+  const judged: Array<Record<string, any>> = []
+  const policy = { ...compiled, evaluate: (s: Parameters<typeof compiled.evaluate>[0], r: Parameters<typeof compiled.evaluate>[1]) => { judged.push(r); return compiled.evaluate(s, r) } }
+  const service = new DebugService({
+    client,
+    audit: createMemoryAuditLog({ replica: 'units' }),
+    authorizer: { authorizeAll: async () => {} },
+    policy,
+    finder: new SessionFinder({ client, verify: signer.verify, clock: () => now }),
+    userLock: new UserLock({ namespace: '', identity: 'units', leaseSeconds: 15, acquireTimeoutMs: 1000, clock: () => now }),
+    signer,
+    nodeDebugNamespace: 'kdebug',
+    defaultTtlSeconds: 900,
+    impersonate: false,
+    clock: () => now
+  })
+  const caller = { identity: { user: 'alice', groups: ['dev', 'system:authenticated'], method: 'static' as const }, requestId: 'r1' }
+  const r = await service.createEphemeral(caller, { namespace: 'demo', pod: 'web' }, { image: 'busybox:1.36', reason: 'units', ttlSeconds: 600 })
+  assert.equal(r.status, 201)
+  assert.equal(sent.length, 1)
+  assert.equal(judged.length, 1)
+  const container = sent[0]?.spec.ephemeralContainers[0]
+  // The judged container is the sent one: signed, with the granted expiry (10 min) in its env and its timeout.
+  assert.deepEqual(judged[0]?.effective.debugContainer, container)
+  assert.equal(readEnvAttribution(container)?.expiresAt, new Date(now + 600_000).toISOString())
+  assert.ok(container.env.some((e: { name: string }) => e.name === 'KDEBUG_SIGNATURE'))
+  assert.deepEqual(container.command.slice(0, 4), ['timeout', '-s', 'KILL', '600'])
+})
