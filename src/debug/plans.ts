@@ -100,7 +100,7 @@ export function ephemeralPlan (deps: PlanDeps, params: { namespace: string, pod:
     prevalidate: () => { checkEphemeralOptions(specOptions(body)) },
     read: async (o) => { target = await deps.client.getPod(namespace, podName, o) },
     // The key is looked up on the target pod only: one GET we make anyway.
-    existing: async (keyHash) => ephemeralSessions(target as Pod, deps.clock(), deps.verify).find(s => s.verified && s.idempotencyKey === keyHash),
+    existing: async (keyHash) => ephemeralSessions(target as Pod, deps.clock(), deps.verify, a => a.idempotencyKey === keyHash).find(s => s.verified && s.idempotencyKey === keyHash),
     build: (attribution, rand, sign) => {
       const pod = target as Pod
       const expiry = expiryWrap(deps, body.image, attribution.expiresAt)
@@ -116,7 +116,7 @@ export function ephemeralPlan (deps: PlanDeps, params: { namespace: string, pod:
       }
     },
     send: async (built, dryRun, o) => await deps.client.addEphemeralContainer(namespace, podName, built.patch as EphemeralPatch, { ...o, dryRun }),
-    sessionIn: (pod, id) => ephemeralSessions(pod, deps.clock(), deps.verify).find(s => s.session.id === id)
+    sessionIn: (pod, id) => ephemeralSessions(pod, deps.clock(), deps.verify, a => a.sessionId === id)[0]
   }
   return plan
 }

@@ -94,6 +94,25 @@ test('sessions read back from an ephemeral container and a node pod; expiry and 
   assert.equal(podSession(target, now, signer.verify), undefined)
 })
 
+test('a claim filter skips other sessions before their signature is checked; the wanted ones are found as without it', () => {
+  const now = Date.UTC(2026, 10, 27, 10, 0, 0)
+  const pod = structuredClone(target)
+  pod.spec.ephemeralContainers = ['alice', 'bob', 'alice'].map((user, i) => {
+    const attribution = { sessionId: `s${i}`, requestedBy: user, expiresAt: new Date(now + 60_000).toISOString() }
+    const built = buildEphemeralContainer(target, { image: 'busybox:1.36', container: `dbg${i}` }, { attribution })
+    return signEphemeralContainer({ namespace: 'demo', pod: 'web' }, built.container, signer.sign)
+  })
+  const checked: Array<string | undefined> = []
+  const verify = (fields: Readonly<Record<string, string | undefined>>, sig: string | undefined): boolean => { checked.push(fields.requestedBy); return signer.verify(fields, sig) }
+  const alices = ephemeralSessions(pod, now, verify, a => a.requestedBy === 'alice')
+  assert.deepEqual(checked, ['alice', 'alice'], 'bob\'s signature is never checked')
+  assert.deepEqual(alices, ephemeralSessions(pod, now, signer.verify).filter(s => s.session.requestedBy === 'alice'))
+  assert.deepEqual(alices.map(s => [s.session.id, s.verified]), [['s0', true], ['s2', true]])
+  const node = signPod(buildNodeDebugPod('node-1', { image: 'busybox:1.36', namespace: 'kdebug' }, { attribution: { sessionId: 'n1', requestedBy: 'bob' } }).pod, signer.sign)
+  assert.equal(podSession(node, now, signer.verify, a => a.requestedBy === 'alice'), undefined)
+  assert.equal(podSession(node, now, signer.verify, a => a.requestedBy === 'bob')?.verified, true)
+})
+
 test('policy input comes from the built container: profile and custom capabilities count; the resulting pod is judged', () => {
   const { container } = buildEphemeralContainer(target, { image: 'busybox:1.36', profile: 'netadmin', target: 'app', custom: { securityContext: { capabilities: { add: ['SYS_ADMIN'] } } } })
   const p = policyInput({ action: 'ephemeral', namespace: 'demo', container, original: target, profile: 'netadmin', defaultTtlSeconds: 3600 })
