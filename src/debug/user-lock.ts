@@ -57,7 +57,8 @@ export class UserLock {
   readonly #o: UserLockOptions
   readonly #clock: () => number
   readonly #delay: (ms: number) => Promise<void>
-  readonly #queues = new Map<string, Promise<unknown>>()
+  /** Per user: settles when that user's last queued run has released its lease. */
+  readonly #queues = new Map<string, Promise<void>>()
 
   constructor (opts: UserLockOptions) {
     this.#o = opts
@@ -65,28 +66,44 @@ export class UserLock {
     this.#delay = opts.delay ?? defaultDelay
   }
 
-  /** Runs `fn` while holding `user`'s lock on this replica and, when configured, the user's Lease. */
+  /**
+   * Runs `fn` while holding `user`'s lock on this replica and, when configured, the user's
+   * Lease. Resolves with fn's result as soon as fn is done: the Lease is deleted after that,
+   * off the caller's path (the count and the create are what it guards, and both are done).
+   * This user's next run on this replica waits for the delete, so it never finds this
+   * replica's own lease still held; another replica waits for it as for any holder.
+   */
   async run<T> (user: string, fn: () => Promise<T>): Promise<T> {
     const previous = this.#queues.get(user) ?? Promise.resolve()
-    const mine = previous.catch(() => undefined).then(async () => await this.#withLease(user, fn))
-    this.#queues.set(user, mine)
-    try {
-      return await mine
-    } finally {
-      if (this.#queues.get(user) === mine) this.#queues.delete(user)
-    }
+    const ran = previous.then(async () => await this.#withLease(user, fn))
+    // Never rejects: the queue and idle() wait on it.
+    const released: Promise<void> = ran.then(async (r) => { await r.released }, () => undefined)
+    this.#queues.set(user, released)
+    released.then(() => { if (this.#queues.get(user) === released) this.#queues.delete(user) }, () => undefined)
+    return (await ran).value
   }
 
-  async #withLease<T> (user: string, fn: () => Promise<T>): Promise<T> {
+  /** Resolves when no run is in progress and every lease release has finished (shutdown, tests). */
+  async idle (): Promise<void> {
+    while (this.#queues.size > 0) await Promise.all([...this.#queues.values()])
+  }
+
+  async #withLease<T> (user: string, fn: () => Promise<T>): Promise<{ value: T, released: Promise<void> }> {
     const leases = this.#o.leases
-    if (leases === undefined) return await fn()
+    if (leases === undefined) return { value: await fn(), released: Promise.resolve() }
     const held = await this.#acquire(leases, user)
-    try {
-      return await fn()
-    } finally {
-      // A failed release only delays the next create until the lease expires.
+    // A failed release only delays the next create until the lease expires.
+    const release = async (): Promise<void> => {
       await leases.delete(held.metadata.namespace, held.metadata.name, held.metadata.resourceVersion ?? '').catch(() => undefined)
     }
+    let value: T
+    try {
+      value = await fn()
+    } catch (err) {
+      await release()
+      throw err
+    }
+    return { value, released: release() }
   }
 
   #isFree (lease: Lease): boolean {

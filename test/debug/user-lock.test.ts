@@ -124,3 +124,30 @@ test('the function\'s error propagates and the lease is still released; users do
   await Promise.all([slow, second])
   assert.deepEqual(order, ['first', 'second'])
 })
+
+test('the result does not wait for the lease delete; the same user\'s next run does, and idle() waits for it', async () => {
+  const s = store()
+  const clock = { now: NOW }
+  const l = lock(s, clock)
+  let landDelete!: () => void
+  const deleteGate = new Promise<void>(resolve => { landDelete = resolve })
+  const del = s.delete.bind(s)
+  s.delete = async (ns, name, rv) => { await deleteGate; await del(ns, name, rv) }
+  const name = leaseName('erin')
+  const answered: string[] = []
+  const first = l.run('erin', async () => 'created').then(v => { answered.push(v) })
+  for (let turn = 0; turn < 100 && answered.length === 0; turn++) await new Promise(resolve => setImmediate(resolve))
+  assert.deepEqual(answered, ['created'], 'answered while the lease is still being released')
+  assert.ok(s.leases.has(name))
+  const order: string[] = []
+  const next = l.run('erin', async () => { order.push('second') })
+  const idle = l.idle().then(() => { order.push('idle') })
+  await new Promise(resolve => setImmediate(resolve))
+  assert.deepEqual(order, [], 'the next run waits for the release')
+  assert.deepEqual(s.calls, ['create'])
+  landDelete()
+  await Promise.all([first, next, idle])
+  assert.deepEqual(order, ['second', 'idle'])
+  assert.deepEqual(s.calls, ['create', 'delete', 'create', 'delete'], 'no AlreadyExists: the next run found the lease gone')
+  assert.equal(s.leases.size, 0)
+})
