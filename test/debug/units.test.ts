@@ -146,6 +146,12 @@ test('Warning headers are parsed as the API server writes them', async () => {
   assert.deepEqual(parseWarningHeaders(undefined), [])
 })
 
+test('Warning lines are read one by one from the raw headers, whatever their case', async () => {
+  const { warningHeaders } = await import('../../src/kube/debug-client.ts')
+  assert.deepEqual(warningHeaders({ rawHeaders: ['Content-Type', 'application/json', 'Warning', '299 - "a, b"', 'warning', '299 - "c"', 'X-Warning', 'no'] }), ['299 - "a, b"', '299 - "c"'])
+  assert.deepEqual(warningHeaders({ rawHeaders: [] }), [])
+})
+
 test('one build: policy judges the very container that is sent, signed and with its expiry', async () => {
   const { DebugService } = await import('../../src/debug/service.ts')
   const { SessionFinder } = await import('../../src/sessions/finder.ts')
