@@ -70,32 +70,9 @@ export class UserLock {
    * Runs `fn` while holding `user`'s lock on this replica and, when configured, the user's
    * Lease. Resolves with fn's result as soon as fn is done: the Lease is deleted after that,
    * off the caller's path (the count and the create are what it guards, and both are done).
-   * This user's next run on this replica waits for the delete, so it never finds this
-   * replica's own lease still held; another replica waits for it as for any holder.
    */
   async run<T> (user: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.#queues.get(user) ?? Promise.resolve()
-    const ran = previous.then(async () => await this.#withLease(user, fn))
-    // Never rejects: the queue and idle() wait on it.
-    const released: Promise<void> = ran.then(async (r) => { await r.released }, () => undefined)
-    this.#queues.set(user, released)
-    released.then(() => { if (this.#queues.get(user) === released) this.#queues.delete(user) }, () => undefined)
-    return (await ran).value
-  }
-
-  /** Resolves when no run is in progress and every lease release has finished (shutdown, tests). */
-  async idle (): Promise<void> {
-    while (this.#queues.size > 0) await Promise.all([...this.#queues.values()])
-  }
-
-  async #withLease<T> (user: string, fn: () => Promise<T>): Promise<{ value: T, released: Promise<void> }> {
-    const leases = this.#o.leases
-    if (leases === undefined) return { value: await fn(), released: Promise.resolve() }
-    const held = await this.#acquire(leases, user)
-    // A failed release only delays the next create until the lease expires.
-    const release = async (): Promise<void> => {
-      await leases.delete(held.metadata.namespace, held.metadata.name, held.metadata.resourceVersion ?? '').catch(() => undefined)
-    }
+    const release = await this.hold(user)
     let value: T
     try {
       value = await fn()
@@ -103,7 +80,45 @@ export class UserLock {
       await release()
       throw err
     }
-    return { value, released: release() }
+    release().catch(() => undefined)
+    return value
+  }
+
+  /**
+   * Takes `user`'s lock: waits for this user's previous holder on this replica, then takes the
+   * user's Lease (when configured). Resolves with `release`, which every caller must call once
+   * done: it deletes the Lease and resolves when the delete is done (never rejects: a failed
+   * release only delays the next create until the lease expires). This user's next holder on
+   * this replica waits for the delete, so it never finds this replica's own lease still held;
+   * another replica waits for it as for any holder.
+   */
+  async hold (user: string): Promise<() => Promise<void>> {
+    const previous = this.#queues.get(user) ?? Promise.resolve()
+    let settle!: (deleted: Promise<void>) => void
+    const released = new Promise<void>(resolve => { settle = (deleted) => { deleted.then(resolve, resolve) } })
+    this.#queues.set(user, released)
+    released.then(() => { if (this.#queues.get(user) === released) this.#queues.delete(user) }, () => undefined)
+    try {
+      await previous
+      const leases = this.#o.leases
+      const held = leases === undefined ? undefined : await this.#acquire(leases, user)
+      let deleted: Promise<void> | undefined
+      return async () => {
+        deleted ??= leases === undefined || held === undefined
+          ? Promise.resolve()
+          : leases.delete(held.metadata.namespace, held.metadata.name, held.metadata.resourceVersion ?? '').then(() => undefined, () => undefined)
+        settle(deleted)
+        await deleted
+      }
+    } catch (err) {
+      settle(Promise.resolve())
+      throw err
+    }
+  }
+
+  /** Resolves when no lock is held or waited for and every lease release has finished (shutdown, tests). */
+  async idle (): Promise<void> {
+    while (this.#queues.size > 0) await Promise.all([...this.#queues.values()])
   }
 
   #isFree (lease: Lease): boolean {
