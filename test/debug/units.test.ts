@@ -11,6 +11,8 @@ import { buildEphemeralContainer, buildNodeDebugPod } from '../../src/debug/kube
 import { isLabelValue, signEphemeralContainer, signPod } from '../../src/sessions/attribution.ts'
 import type { Pod } from '../../src/kube/types.ts'
 import { createSigner } from '../../src/security/signing.ts'
+import type { Lease, LeaseClient } from '../../src/kube/lease-client.ts'
+import { isProblemError } from '../../src/errors.ts'
 
 const signer = createSigner({ keys: [Buffer.alloc(32, 7)] })
 
@@ -197,4 +199,68 @@ test('one build: policy judges the very container that is sent, signed and with 
   assert.equal(readEnvAttribution(container)?.expiresAt, new Date(now + 600_000).toISOString())
   assert.ok(container.env.some((e: { name: string }) => e.name === 'KDEBUG_SIGNATURE'))
   assert.deepEqual(container.command.slice(0, 4), ['timeout', '-s', 'KILL', '600'])
+})
+
+test('the user\'s Lease is taken while the target pod is read, and released on every way out (policy denial included)', async () => {
+  const { DebugService } = await import('../../src/debug/service.ts')
+  const { SessionFinder } = await import('../../src/sessions/finder.ts')
+  const { UserLock } = await import('../../src/debug/user-lock.ts')
+  const { compilePolicy } = await import('../../src/policy/policy.ts')
+  const { createMemoryAuditLog } = await import('../../src/audit/writer.ts')
+  const { testPolicy } = await import('../helpers/debug-stack.ts')
+  const events: string[] = []
+  const leases = new Map<string, Lease>()
+  const leaseStore: LeaseClient = {
+    get: async () => { throw new Error('not expected') },
+    update: async () => { throw new Error('not expected') },
+    create: async (l) => { events.push('lease create'); leases.set(l.metadata.name, { ...l, metadata: { ...l.metadata, resourceVersion: '1' } }); return leases.get(l.metadata.name) as Lease },
+    delete: async (_ns, name) => { events.push('lease delete'); leases.delete(name) }
+  }
+  let readPod!: () => void
+  const client = {
+    getPod: async () => {
+      events.push('get pod')
+      await new Promise<void>(resolve => { readPod = resolve })
+      events.push('pod read')
+      return structuredClone(target)
+    },
+    addEphemeralContainer: async (_ns: string, _name: string, patch: Record<string, any>) => {
+      events.push('patch')
+      return { ...structuredClone(target), spec: { ...structuredClone(target.spec), ephemeralContainers: patch.spec.ephemeralContainers } }
+    },
+    listPods: async () => { events.push('list'); return { items: [], resourceVersion: '1' } }
+  } as unknown as ConstructorParameters<typeof DebugService>[0]['client']
+  const userLock = new UserLock({ leases: leaseStore, namespace: 'kdebug', identity: 'units', leaseSeconds: 60, acquireTimeoutMs: 1000 })
+  const service = new DebugService({
+    client,
+    audit: createMemoryAuditLog({ replica: 'units' }),
+    authorizer: { authorizeAll: async () => {} },
+    policy: compilePolicy(testPolicy()),
+    finder: new SessionFinder({ client, verify: signer.verify }),
+    userLock,
+    signer,
+    nodeDebugNamespace: 'kdebug',
+    defaultTtlSeconds: 900,
+    impersonate: false
+  })
+  const caller = { identity: { user: 'alice', groups: ['dev', 'system:authenticated'], method: 'static' as const }, requestId: 'r1' }
+  const turns = async (n: number): Promise<void> => { for (let i = 0; i < n; i++) await new Promise(resolve => setImmediate(resolve)) }
+
+  const created = service.createEphemeral(caller, { namespace: 'demo', pod: 'web' }, { image: 'busybox:1.36', reason: 'units' })
+  await turns(5)
+  assert.deepEqual(events, ['get pod', 'lease create'], 'the Lease is taken while the pod is still being read')
+  readPod()
+  assert.equal((await created).status, 201)
+  await userLock.idle()
+  assert.deepEqual(events, ['get pod', 'lease create', 'pod read', 'list', 'patch', 'lease delete'], 'count and create run under the Lease')
+  assert.equal(leases.size, 0)
+
+  events.length = 0
+  const denied = service.createEphemeral(caller, { namespace: 'demo', pod: 'web' }, { image: 'evil.example/tool:1', reason: 'units' })
+  await turns(5)
+  readPod()
+  await assert.rejects(denied, (err: unknown) => isProblemError(err) && err.status === 403)
+  await userLock.idle()
+  assert.deepEqual(events, ['get pod', 'lease create', 'pod read', 'lease delete'], 'a policy denial counts and creates nothing and releases the Lease')
+  assert.equal(leases.size, 0)
 })
