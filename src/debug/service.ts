@@ -2,7 +2,9 @@
 // this order of work: validate → (authenticated by the auth
 // plugin) → authorize every permission → read the target → build the spec →
 // policy → concurrency limit → audit "request" (durable) → Kubernetes call →
-// audit "outcome" → optional wait → response. Pod-independent validation runs
+// audit "outcome" → optional wait → response. The user's lock (user-lock.ts)
+// is taken from the read on, held until the create is done and released off the
+// answer's path. Pod-independent validation runs
 // before authorization; checks that need the target pod (e.g. `container`
 // naming one of its containers) run after it is read, still before anything
 // is written or audited as a request.

@@ -1,7 +1,8 @@
 // Serializes one user's creates, so "count live sessions, then create" cannot
 // interleave: on this replica with an in-process queue per user, across
 // replicas with a coordination.k8s.io/v1 Lease per user held around the count
-// and the create (the way client-go's leaderelection LeaseLock takes a lease:
+// and the create (taken while the create reads its target, released after the
+// answer: debug/service.ts; the way client-go's leaderelection LeaseLock takes a lease:
 // create it, or take it over by an update carrying the resourceVersion it read
 // when it is free or expired; a 409 means another replica was first). Unlike
 // leaderelection (tools/leaderelection/leaderelection.go tryAcquireOrRenew
