@@ -272,10 +272,10 @@ export class DebugService {
           throw problem
         }
       }
-      if (lock !== undefined) await lock
+      if (lock !== undefined) await (await lock).fresh()
       result = await countAndCreate()
     } finally {
-      lock?.then(async (release) => { await release() }, () => undefined)
+      lock?.then(async (held) => { await held.release() }, () => undefined)
     }
     if ('replay' in result) return this.#replay(scope, result.replay)
     const { created, requestRecord, kubernetesWarnings } = result

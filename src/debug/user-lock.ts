@@ -49,6 +49,14 @@ function microTime (ms: number): string {
   return new Date(ms).toISOString().replace(/Z$/, '000Z')
 }
 
+/** A user's lock, held (UserLock.hold). */
+export interface HeldLock {
+  /** Renews the Lease when it was taken more than a quarter of its duration ago (one update); a 503 when another replica took it over meanwhile. */
+  fresh: () => Promise<void>
+  /** Lets the next holder in: deletes the Lease; resolves when that is done and never rejects (a failed delete only delays the next create until the lease expires). */
+  release: () => Promise<void>
+}
+
 /** A bound that holds even with a clock that never moves. */
 const MAX_ATTEMPTS = 1000
 
@@ -73,27 +81,24 @@ export class UserLock {
    * off the caller's path (the count and the create are what it guards, and both are done).
    */
   async run<T> (user: string, fn: () => Promise<T>): Promise<T> {
-    const release = await this.hold(user)
+    const held = await this.hold(user)
     let value: T
     try {
       value = await fn()
     } catch (err) {
-      await release()
+      await held.release()
       throw err
     }
-    release().catch(() => undefined)
+    held.release().catch(() => undefined)
     return value
   }
 
   /**
    * Takes `user`'s lock: waits for this user's previous holder on this replica, then takes the
-   * user's Lease (when configured). Resolves with `release`, which every caller must call once
-   * done: it deletes the Lease and resolves when the delete is done (never rejects: a failed
-   * release only delays the next create until the lease expires). This user's next holder on
-   * this replica waits for the delete, so it never finds this replica's own lease still held;
-   * another replica waits for it as for any holder.
+   * user's Lease (when configured). Every hold that resolves must be released; `fresh()` before
+   * the guarded work renews a Lease taken a while ago, so that work has the lease's duration.
    */
-  async hold (user: string): Promise<() => Promise<void>> {
+  async hold (user: string): Promise<HeldLock> {
     const previous = this.#queues.get(user) ?? Promise.resolve()
     let settle!: (deleted: Promise<void>) => void
     const released = new Promise<void>(resolve => { settle = (deleted) => { deleted.then(resolve, resolve) } })
@@ -102,14 +107,32 @@ export class UserLock {
     try {
       await previous
       const leases = this.#o.leases
-      const held = leases === undefined ? undefined : await this.#acquire(leases, user)
+      let current = leases === undefined ? undefined : await this.#acquire(leases, user)
+      let renewedAt = this.#clock()
       let deleted: Promise<void> | undefined
-      return async () => {
-        deleted ??= leases === undefined || held === undefined
-          ? Promise.resolve()
-          : leases.delete(held.metadata.namespace, held.metadata.name, held.metadata.resourceVersion ?? '').then(() => undefined, () => undefined)
-        settle(deleted)
-        await deleted
+      return {
+        fresh: async () => {
+          // A quarter of the duration gone (a slow read of the target): renew, so the count and
+          // the create have the whole duration as when the lease was taken right before them.
+          if (leases === undefined || current === undefined || this.#clock() - renewedAt < this.#o.leaseSeconds * 250) return
+          const now = this.#clock()
+          try {
+            current = await leases.update({ ...current, spec: { ...current.spec, renewTime: microTime(now) } })
+          } catch (err) {
+            // 409: another replica judged it expired and took it; we no longer hold it.
+            if (isProblemError(err) && err.status === 409) throw Problems.unavailable('Another request of yours is being created on another replica; retry shortly.', { retryAfter: 1 })
+            throw err
+          }
+          renewedAt = now
+        },
+        release: async () => {
+          const held = current
+          deleted ??= leases === undefined || held === undefined
+            ? Promise.resolve()
+            : leases.delete(held.metadata.namespace, held.metadata.name, held.metadata.resourceVersion ?? '').then(() => undefined, () => undefined)
+          settle(deleted)
+          await deleted
+        }
       }
     } catch (err) {
       settle(Promise.resolve())

@@ -151,3 +151,31 @@ test('the result does not wait for the lease delete; the same user\'s next run d
   assert.deepEqual(s.calls, ['create', 'delete', 'create', 'delete'], 'no AlreadyExists: the next run found the lease gone')
   assert.equal(s.leases.size, 0)
 })
+
+test('fresh() renews a lease taken more than a quarter of its duration ago (and only then); a lease taken over meanwhile is a 503', async () => {
+  const s = store()
+  const clock = { now: NOW }
+  const l = lock(s, clock)
+  const name = leaseName('frank')
+  const held = await l.hold('frank')
+  await held.fresh()
+  assert.deepEqual(s.calls, ['create'], 'just taken: nothing to renew')
+  clock.now += 15_001 // 60 s lease
+  await held.fresh()
+  assert.deepEqual(s.calls, ['create', 'update'])
+  assert.equal(s.leases.get(name)?.spec.renewTime, new Date(clock.now).toISOString().replace(/Z$/, '000Z'))
+  await held.release()
+  assert.deepEqual(s.calls, ['create', 'update', 'delete'], 'released with the renewed resourceVersion')
+  assert.equal(s.leases.size, 0)
+
+  const again = await l.hold('frank')
+  clock.now += 20_000
+  s.leases.set(name, held_(name, clock.now)) // another replica took it over (it judged ours expired)
+  await assert.rejects(again.fresh(), (err: unknown) => isProblemError(err) && err.status === 503)
+  await again.release()
+  assert.equal(s.leases.get(name)?.spec.holderIdentity, 'other-replica_x', 'never deletes a lease another replica holds')
+})
+
+function held_ (name: string, renewMs: number): Lease {
+  return { ...held(name, renewMs), metadata: { name, namespace: 'kdebug', resourceVersion: '99' } }
+}
