@@ -8,7 +8,7 @@ import type { PolicyRequest } from '../policy/policy.ts'
 import type { AuditTarget } from '../audit/types.ts'
 import { Problems, isProblemError } from '../errors.ts'
 import type { CallOptions, DebugClient } from '../kube/debug-client.ts'
-import { buildEphemeralContainer, buildNodeDebugPod, buildPodCopy, checkCommon, DEFAULT_PROFILE, type ExpiryWrap } from './kubectl/index.ts'
+import { buildEphemeralContainer, buildNodeDebugPod, buildPodCopy, checkCommon, checkEphemeralOptions, checkNodePodOptions, DEFAULT_PROFILE, type ExpiryWrap } from './kubectl/index.ts'
 import { signEphemeralContainer, signPod, type Attribution, type SignFn } from '../sessions/attribution.ts'
 import type { Container, EphemeralPatch, Pod, SpecWarning } from '../kube/types.ts'
 import type { CopyRequest, EphemeralRequest, NodeDebugRequest } from '../schemas/debug.ts'
@@ -49,6 +49,7 @@ export interface Built {
   pod?: Pod
   patch?: EphemeralPatch
   warnings: SpecWarning[]
+  /** What policy judges, derived from the very objects that are sent (signed, with their expiry). */
   policy: PolicyRequest
 }
 
@@ -56,6 +57,8 @@ export interface Plan<B extends SessionFields> {
   action: PolicyAction & ('ephemeral' | 'copy' | 'node')
   auditAction: string
   namespace: string
+  /** The node a node debug pod runs on (policy rules may match nodes). */
+  node?: string
   target: AuditTarget
   permissions: ResourceAttributes[]
   body: B
@@ -66,8 +69,8 @@ export interface Plan<B extends SessionFields> {
   read: (opts: CallOptions) => Promise<void>
   /** The verified session made for this key, on this very target (namespace, pod or node). */
   existing: (keyHash: string) => Promise<FoundSession | undefined>
-  /** With `sign`, the attribution is signed (the final build; not the policy draft). */
-  build: (attribution: Attribution, rand: () => number, sign?: SignFn) => Built
+  /** The one build of what is sent: attribution (with its expiry) written and signed; policy input derived from it. */
+  build: (attribution: Attribution, rand: () => number, sign: SignFn) => Built
   /** The mutation, or its server-side dry run. */
   send: (built: Built, dryRun: boolean, opts: CallOptions) => Promise<Pod>
   /** The session as found in the pod the API server returned. */
@@ -86,7 +89,6 @@ export function specOptions<B extends SessionFields> (body: B): Omit<B, 'reason'
 export function ephemeralPlan (deps: PlanDeps, params: { namespace: string, pod: string }, body: EphemeralRequest): Plan<EphemeralRequest> {
   const { namespace, pod: podName } = params
   let target: Pod | undefined
-  const placeholder: Pod = { metadata: { name: podName, namespace }, spec: { containers: [] } }
   const plan: Plan<EphemeralRequest> = {
     action: 'ephemeral',
     auditAction: 'ephemeral.create',
@@ -95,26 +97,26 @@ export function ephemeralPlan (deps: PlanDeps, params: { namespace: string, pod:
     permissions: permissionsFor('ephemeral', { namespace, pod: podName }),
     body,
     targetKey: `${namespace}/${podName}`,
-    prevalidate: () => { buildEphemeralContainer(placeholder, specOptions(body)) },
+    prevalidate: () => { checkEphemeralOptions(specOptions(body)) },
     read: async (o) => { target = await deps.client.getPod(namespace, podName, o) },
     // The key is looked up on the target pod only: one GET we make anyway.
-    existing: async (keyHash) => ephemeralSessions(target as Pod, deps.clock(), deps.verify).find(s => s.verified && s.idempotencyKey === keyHash),
+    existing: async (keyHash) => ephemeralSessions(target as Pod, deps.clock(), deps.verify, a => a.idempotencyKey === keyHash).find(s => s.verified && s.idempotencyKey === keyHash),
     build: (attribution, rand, sign) => {
       const pod = target as Pod
       const expiry = expiryWrap(deps, body.image, attribution.expiresAt)
       const r = buildEphemeralContainer(pod, specOptions(body), { attribution, rand, ...(expiry ? { expiry } : {}) })
-      const container = sign === undefined ? r.container : signEphemeralContainer({ namespace, pod: podName }, r.container, sign)
+      const container = signEphemeralContainer({ namespace, pod: podName }, r.container, sign)
       return {
         container,
         containerName: container.name,
         podName,
         patch: { ...r.patch, spec: { ...r.patch.spec, ephemeralContainers: [container] } },
         warnings: r.warnings,
-        policy: policyInput({ action: 'ephemeral', namespace, container: r.container, original: pod, profile: body.profile ?? DEFAULT_PROFILE, ttlSeconds: body.ttlSeconds, defaultTtlSeconds: deps.defaultTtlSeconds, reason: body.reason })
+        policy: policyInput({ action: 'ephemeral', namespace, container, original: pod, profile: body.profile ?? DEFAULT_PROFILE, ttlSeconds: body.ttlSeconds, defaultTtlSeconds: deps.defaultTtlSeconds, reason: body.reason })
       }
     },
     send: async (built, dryRun, o) => await deps.client.addEphemeralContainer(namespace, podName, built.patch as EphemeralPatch, { ...o, dryRun }),
-    sessionIn: (pod, id) => ephemeralSessions(pod, deps.clock(), deps.verify).find(s => s.session.id === id)
+    sessionIn: (pod, id) => ephemeralSessions(pod, deps.clock(), deps.verify, a => a.sessionId === id)[0]
   }
   return plan
 }
@@ -143,13 +145,13 @@ export function copyPlan (deps: PlanDeps, params: { namespace: string, pod: stri
     build: (attribution, rand, sign) => {
       const pod = original as Pod
       const r = buildPodCopy(pod, specOptions(body), { attribution, rand })
-      const copy = sign === undefined ? r.pod : signPod(r.pod, sign)
+      const copy = signPod(r.pod, sign)
       const container = r.container === undefined ? undefined : copy.spec.containers.find(c => c.name === r.container)
       const built: Built = {
         podName: copy.metadata.name ?? '',
         pod: copy,
         warnings: r.warnings,
-        policy: policyInput({ action: 'copy', namespace, container, pod: r.pod, original: pod, extraImages: Object.values(body.setImage ?? {}), profile: body.profile ?? DEFAULT_PROFILE, ttlSeconds: body.ttlSeconds, defaultTtlSeconds: deps.defaultTtlSeconds, reason: body.reason })
+        policy: policyInput({ action: 'copy', namespace, container, pod: copy, original: pod, extraImages: Object.values(body.setImage ?? {}), profile: body.profile ?? DEFAULT_PROFILE, ttlSeconds: body.ttlSeconds, defaultTtlSeconds: deps.defaultTtlSeconds, reason: body.reason })
       }
       if (container !== undefined) {
         built.container = container
@@ -184,17 +186,18 @@ export function nodePlan (deps: PlanDeps, params: { node: string }, body: NodeDe
     action: 'node',
     auditAction: 'node.create',
     namespace,
+    node,
     target: { namespace, node },
     permissions: permissionsFor('node', { node, namespace }),
     body,
     targetKey: `node/${node}/${namespace}`,
-    prevalidate: () => { buildNodeDebugPod(node, { ...specOptions(body), namespace }) },
+    prevalidate: () => { checkNodePodOptions({ ...specOptions(body), namespace }) },
     read: async (o) => { nodeObj = await deps.client.getNode(node, o) },
     existing: async (keyHash) => (await deps.finder.podSessions({ namespace }))
       .find(s => s.verified && s.idempotencyKey === keyHash && s.session.namespace === namespace && s.session.kind === 'node' && s.session.node === node),
     build: (attribution, rand, sign) => {
       const r = buildNodeDebugPod(nodeObj ?? node, { ...specOptions(body), namespace }, { attribution, rand })
-      const pod = sign === undefined ? r.pod : signPod(r.pod, sign)
+      const pod = signPod(r.pod, sign)
       const container = pod.spec.containers.find(c => c.name === r.container)
       return {
         container,
@@ -202,7 +205,7 @@ export function nodePlan (deps: PlanDeps, params: { node: string }, body: NodeDe
         podName: pod.metadata.name ?? '',
         pod,
         warnings: r.warnings,
-        policy: policyInput({ action: 'node', namespace, node, container, pod: r.pod, profile: body.profile ?? DEFAULT_PROFILE, ttlSeconds: body.ttlSeconds, defaultTtlSeconds: deps.defaultTtlSeconds, reason: body.reason })
+        policy: policyInput({ action: 'node', namespace, node, container, pod, profile: body.profile ?? DEFAULT_PROFILE, ttlSeconds: body.ttlSeconds, defaultTtlSeconds: deps.defaultTtlSeconds, reason: body.reason })
       }
     },
     send: async (built, dryRun, o) => await deps.client.createPod(namespace, built.pod as Pod, { ...o, dryRun }),

@@ -62,6 +62,9 @@ export async function debugPlugin (app: FastifyInstance, opts: DebugPluginOption
     }
   })
 
+  // Leases are released after the answers (user-lock.ts): let the releases in flight land
+  // before the process goes, rather than leave leases to expire.
+  app.addHook('onClose', async () => { await userLock.idle() })
   for (const schema of DEBUG_SHARED_SCHEMAS) app.addSchema(schema)
   await app.register(debugRoutes, { debug })
 }

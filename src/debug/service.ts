@@ -2,7 +2,9 @@
 // this order of work: validate → (authenticated by the auth
 // plugin) → authorize every permission → read the target → build the spec →
 // policy → concurrency limit → audit "request" (durable) → Kubernetes call →
-// audit "outcome" → optional wait → response. Pod-independent validation runs
+// audit "outcome" → optional wait → response. The user's lock (user-lock.ts)
+// is taken from the read on, held until the create is done and released off the
+// answer's path. Pod-independent validation runs
 // before authorization; checks that need the target pod (e.g. `container`
 // naming one of its containers) run after it is read, still before anything
 // is written or audited as a request.
@@ -94,13 +96,10 @@ function policyField (field: string): string | undefined {
   return BODY_POLICY_FIELDS.has(field) ? `/body/${field}` : field
 }
 
-/** Records the random numbers of the first build so the final build generates the same names. */
-function replayableRandom (source: () => number): { record: () => number, replay: () => () => number } {
-  const seen: number[] = []
-  return {
-    record: () => { const v = source(); seen.push(v); return v },
-    replay: () => { let i = 0; return () => (i < seen.length ? seen[i++] as number : source()) }
-  }
+/** The request body as hashed for idempotency: without `wait`. */
+function omitWait<B extends SessionFields> (body: B): Omit<B, 'wait'> {
+  const { wait: _wait, ...what } = body
+  return what
 }
 
 function summary (body: SessionFields & { image?: string, capabilities?: { add?: string[], drop?: string[] }, privileged?: boolean, runAsUser?: number }, images: string[], dryRun: boolean): AuditRequestSummary {
@@ -188,77 +187,98 @@ export class DebugService {
     const dryRun = opts.dryRun === true
     const body = plan.body
     // `wait` changes how long the answer takes, not what is created: a retry may differ in it.
-    const { wait: _wait, ...what } = body
-    const hash = requestHash(plan.action, plan.targetKey, what)
-    await plan.read(callOpts)
-    const earlier = keyHash === undefined ? undefined : await this.#earlierAttempt(plan, keyHash, hash)
-    if (earlier !== undefined) return this.#replay(scope, earlier)
+    // The hash identifies a retry: only keyed requests need it.
+    const hash = keyHash === undefined ? undefined : requestHash(plan.action, plan.targetKey, omitWait(body))
+    // The user's lock (this replica's queue and, across replicas, the user's Lease:
+    // user-lock.ts) is taken while the target is read and the spec built and judged, so taking
+    // the Lease is not one more round trip on the answer's path; the count and the create run
+    // once it is held. It is released on every way out, the Lease deleted after the answer.
+    const lock = dryRun ? undefined : this.#o.userLock.hold(identity.user)
+    lock?.catch(() => undefined) // a way out before it is awaited must not leave a rejection unhandled
+    let sessionId: string
+    let built: Built
+    let result: { created: Pod, requestRecord: { id: string }, kubernetesWarnings: string[] } | { replay: FoundSession }
+    try {
+      await plan.read(callOpts)
+      const earlier = keyHash === undefined ? undefined : await this.#earlierAttempt(plan, keyHash, hash as string)
+      if (earlier !== undefined) return this.#replay(scope, earlier)
 
-    const sessionId = newSessionId(this.#clock(), this.#rand)
-    const attribution: Attribution = { sessionId, requestedBy: identity.user, profile: body.profile ?? DEFAULT_PROFILE }
-    if (identity.actor !== undefined) attribution.delegatedBy = identity.actor.user
-    if (body.reason !== undefined && body.reason !== '') attribution.reason = body.reason
-    if (body.ticket !== undefined && body.ticket !== '') attribution.ticket = body.ticket
-    if (keyHash !== undefined) {
-      attribution.idempotencyKey = keyHash
-      attribution.requestHash = hash
-    }
-    const rand = replayableRandom(this.#rand)
-    const draft = withSpecErrors(() => plan.build({ ...attribution, expiresAt: new Date(this.#clock()).toISOString() }, rand.record))
-
-    const decision = this.#o.policy.evaluate({ user: identity.user, groups: identity.groups }, draft.policy)
-    if (!decision.allowed) {
-      const field = policyField(decision.field)
-      const extras: Record<string, unknown> = { errors: decision.violations.map(v => ({ field: policyField(v.field) ?? v.field, message: v.detail })) }
-      if (decision.rule !== undefined) extras.rule = decision.rule
-      if (field !== undefined) extras.field = field
-      await auditDenied(scope, { rule: decision.rule, detail: decision.detail }, 403)
-      throw Problems.policyDenied(decision.detail, extras)
-    }
-
-    // Count and create under the user's lock (this replica's queue and, across replicas, the
-    // user's Lease: user-lock.ts), so parallel creates cannot all see the same count.
-    const countAndCreate = async (): Promise<{ built: Built, created: Pod, requestRecord: { id: string }, kubernetesWarnings: string[] } | { replay: FoundSession }> => {
-      // The same key sent to two replicas at once: both passed the check above before either
-      // created. Under the lock the first one's object is visible, so look again (fresh read).
-      if (keyHash !== undefined && !dryRun) {
-        await plan.read(callOpts)
-        const first = await this.#earlierAttempt(plan, keyHash, hash)
-        if (first !== undefined) return { replay: first }
-      }
-      const live = await this.#o.finder.liveCount(identity.user)
-      if (live.count >= decision.maxSessionsPerUser) {
-        const now = this.#clock()
-        const retryAfter = live.earliestExpiryMs === undefined ? 60 : Math.min(3600, Math.max(1, Math.ceil((live.earliestExpiryMs - now) / 1000)))
-        const detail = `User "${identity.user}" has ${live.count} live debug sessions; rule "${decision.rule}" allows ${decision.maxSessionsPerUser}. End or delete one, or wait for one to expire.`
-        await auditDenied(scope, { rule: decision.rule, detail }, 429)
-        throw Problems.tooManyRequests(detail, { retryAfter, rule: decision.rule })
+      sessionId = newSessionId(this.#clock(), this.#rand)
+      const attribution: Attribution = { sessionId, requestedBy: identity.user, profile: body.profile ?? DEFAULT_PROFILE }
+      if (identity.actor !== undefined) attribution.delegatedBy = identity.actor.user
+      if (body.reason !== undefined && body.reason !== '') attribution.reason = body.reason
+      if (body.ticket !== undefined && body.ticket !== '') attribution.ticket = body.ticket
+      if (keyHash !== undefined && hash !== undefined) {
+        attribution.idempotencyKey = keyHash
+        attribution.requestHash = hash
       }
 
-      const expiresAt = new Date(this.#clock() + decision.ttlSeconds * 1000).toISOString()
-      // A dry run shows where the signature goes but carries none: its answer must not be a
-      // valid signature someone could copy onto an object they create themselves.
+      // One build of exactly what is sent: the TTL comes from the rule that matches the subject
+      // and the place (namespace, node), which does not depend on the spec, so the expiry and the
+      // signature are in the spec before policy judges it. A dry run shows where the signature
+      // goes but carries none: its answer must not be a valid signature someone could copy onto
+      // an object they create themselves.
+      const subject = { user: identity.user, groups: identity.groups }
+      const ttlSeconds = this.#o.policy.sessionTtlSeconds(subject, { action: plan.action, namespace: plan.namespace, ...(plan.node !== undefined ? { node: plan.node } : {}), ttlSeconds: body.ttlSeconds, defaultTtlSeconds: this.#o.defaultTtlSeconds })
+      // No matching rule (or a TTL out of range): policy denies below; the spec just needs a valid time.
+      const expiry = new Date(this.#clock() + (ttlSeconds ?? 0) * 1000)
+      const expiresAt = (Number.isNaN(expiry.getTime()) ? new Date(this.#clock()) : expiry).toISOString()
       const sign = dryRun ? () => DRY_RUN_SIGNATURE : this.#o.signer.sign
-      const built = withSpecErrors(() => plan.build({ ...attribution, expiresAt }, rand.replay(), sign))
-      scope.target = { ...plan.target, pod: built.podName, session: sessionId, ...(built.containerName ? { container: built.containerName } : {}) }
-      scope.request = { ...scope.request, ttlSeconds: decision.ttlSeconds }
+      built = withSpecErrors(() => plan.build({ ...attribution, expiresAt }, this.#rand, sign))
 
-      const requestRecord = await auditRequest(scope, { rule: decision.rule })
-      // Admission warnings (PodSecurity `warn`, deprecations) reach the caller like kubectl prints them.
-      const kubernetesWarnings: string[] = []
-      try {
-        const created = await plan.send(built, dryRun, { ...callOpts, onWarning: (text) => kubernetesWarnings.push(text) })
-        return { built, created, requestRecord, kubernetesWarnings }
-      } catch (err) {
-        const problem = isProblemError(err) ? err : Problems.internal(undefined, {}, { cause: err })
-        await auditOutcome(scope, requestRecord.id, { status: problem.status, kubernetesReason: problem.extras.kubernetesReason, error: problem.detail })
-          .catch(e => this.#o.onError?.(e, 'audit outcome'))
-        throw problem
+      const decision = this.#o.policy.evaluate(subject, built.policy)
+      if (!decision.allowed) {
+        const field = policyField(decision.field)
+        const extras: Record<string, unknown> = { errors: decision.violations.map(v => ({ field: policyField(v.field) ?? v.field, message: v.detail })) }
+        if (decision.rule !== undefined) extras.rule = decision.rule
+        if (field !== undefined) extras.field = field
+        await auditDenied(scope, { rule: decision.rule, detail: decision.detail }, 403)
+        throw Problems.policyDenied(decision.detail, extras)
       }
+      // Both come from the same rule lookup; a difference would mean the spec carries an expiry
+      // policy did not grant: refuse rather than send it.
+      if (decision.ttlSeconds !== ttlSeconds) throw Problems.internal('The session expiry could not be determined.')
+
+      // Count and create under the user's lock, so parallel creates cannot all see the same count.
+      const countAndCreate = async (): Promise<{ created: Pod, requestRecord: { id: string }, kubernetesWarnings: string[] } | { replay: FoundSession }> => {
+        // The same key sent to two replicas at once: both passed the check above before either
+        // created. Under the lock the first one's object is visible, so look again (fresh read).
+        if (keyHash !== undefined && hash !== undefined && !dryRun) {
+          await plan.read(callOpts)
+          const first = await this.#earlierAttempt(plan, keyHash, hash)
+          if (first !== undefined) return { replay: first }
+        }
+        const live = await this.#o.finder.liveCount(identity.user)
+        if (live.count >= decision.maxSessionsPerUser) {
+          const now = this.#clock()
+          const retryAfter = live.earliestExpiryMs === undefined ? 60 : Math.min(3600, Math.max(1, Math.ceil((live.earliestExpiryMs - now) / 1000)))
+          const detail = `User "${identity.user}" has ${live.count} live debug sessions; rule "${decision.rule}" allows ${decision.maxSessionsPerUser}. End or delete one, or wait for one to expire.`
+          await auditDenied(scope, { rule: decision.rule, detail }, 429)
+          throw Problems.tooManyRequests(detail, { retryAfter, rule: decision.rule })
+        }
+
+        scope.target = { ...plan.target, pod: built.podName, session: sessionId, ...(built.containerName ? { container: built.containerName } : {}) }
+        scope.request = { ...scope.request, ttlSeconds: decision.ttlSeconds }
+        const requestRecord = await auditRequest(scope, { rule: decision.rule })
+        // Admission warnings (PodSecurity `warn`, deprecations) reach the caller like kubectl prints them.
+        const kubernetesWarnings: string[] = []
+        try {
+          const created = await plan.send(built, dryRun, { ...callOpts, onWarning: (text) => kubernetesWarnings.push(text) })
+          return { created, requestRecord, kubernetesWarnings }
+        } catch (err) {
+          const problem = isProblemError(err) ? err : Problems.internal(undefined, {}, { cause: err })
+          await auditOutcome(scope, requestRecord.id, { status: problem.status, kubernetesReason: problem.extras.kubernetesReason, error: problem.detail })
+            .catch(e => this.#o.onError?.(e, 'audit outcome'))
+          throw problem
+        }
+      }
+      if (lock !== undefined) await (await lock).fresh()
+      result = await countAndCreate()
+    } finally {
+      lock?.then(async (held) => { await held.release() }, () => undefined)
     }
-    const result = dryRun ? await countAndCreate() : await this.#o.userLock.run(identity.user, countAndCreate)
     if ('replay' in result) return this.#replay(scope, result.replay)
-    const { built, created, requestRecord, kubernetesWarnings } = result
+    const { created, requestRecord, kubernetesWarnings } = result
     const warnings = [
       ...built.warnings,
       ...kubernetesWarnings.map(message => ({ code: 'KUBERNETES_WARNING', message })),

@@ -1,7 +1,8 @@
 // Serializes one user's creates, so "count live sessions, then create" cannot
 // interleave: on this replica with an in-process queue per user, across
 // replicas with a coordination.k8s.io/v1 Lease per user held around the count
-// and the create (the way client-go's leaderelection LeaseLock takes a lease:
+// and the create (taken while the create reads its target, released after the
+// answer: debug/service.ts; the way client-go's leaderelection LeaseLock takes a lease:
 // create it, or take it over by an update carrying the resourceVersion it read
 // when it is free or expired; a 409 means another replica was first). Unlike
 // leaderelection (tools/leaderelection/leaderelection.go tryAcquireOrRenew
@@ -48,6 +49,14 @@ function microTime (ms: number): string {
   return new Date(ms).toISOString().replace(/Z$/, '000Z')
 }
 
+/** A user's lock, held (UserLock.hold). */
+export interface HeldLock {
+  /** Renews the Lease when it was taken more than a quarter of its duration ago (one update); a 503 when another replica took it over meanwhile. */
+  fresh: () => Promise<void>
+  /** Lets the next holder in: deletes the Lease; resolves when that is done and never rejects (a failed delete only delays the next create until the lease expires). */
+  release: () => Promise<void>
+}
+
 /** A bound that holds even with a clock that never moves. */
 const MAX_ATTEMPTS = 1000
 
@@ -57,7 +66,8 @@ export class UserLock {
   readonly #o: UserLockOptions
   readonly #clock: () => number
   readonly #delay: (ms: number) => Promise<void>
-  readonly #queues = new Map<string, Promise<unknown>>()
+  /** Per user: settles when that user's last queued run has released its lease. */
+  readonly #queues = new Map<string, Promise<void>>()
 
   constructor (opts: UserLockOptions) {
     this.#o = opts
@@ -65,28 +75,74 @@ export class UserLock {
     this.#delay = opts.delay ?? defaultDelay
   }
 
-  /** Runs `fn` while holding `user`'s lock on this replica and, when configured, the user's Lease. */
+  /**
+   * Runs `fn` while holding `user`'s lock on this replica and, when configured, the user's
+   * Lease. Resolves with fn's result as soon as fn is done: the Lease is deleted after that,
+   * off the caller's path (the count and the create are what it guards, and both are done).
+   */
   async run<T> (user: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.#queues.get(user) ?? Promise.resolve()
-    const mine = previous.catch(() => undefined).then(async () => await this.#withLease(user, fn))
-    this.#queues.set(user, mine)
+    const held = await this.hold(user)
+    let value: T
     try {
-      return await mine
-    } finally {
-      if (this.#queues.get(user) === mine) this.#queues.delete(user)
+      value = await fn()
+    } catch (err) {
+      await held.release()
+      throw err
+    }
+    held.release().catch(() => undefined)
+    return value
+  }
+
+  /**
+   * Takes `user`'s lock: waits for this user's previous holder on this replica, then takes the
+   * user's Lease (when configured). Every hold that resolves must be released; `fresh()` before
+   * the guarded work renews a Lease taken a while ago, so that work has the lease's duration.
+   */
+  async hold (user: string): Promise<HeldLock> {
+    const previous = this.#queues.get(user) ?? Promise.resolve()
+    let settle!: (deleted: Promise<void>) => void
+    const released = new Promise<void>(resolve => { settle = (deleted) => { deleted.then(resolve, resolve) } })
+    this.#queues.set(user, released)
+    released.then(() => { if (this.#queues.get(user) === released) this.#queues.delete(user) }, () => undefined)
+    try {
+      await previous
+      const leases = this.#o.leases
+      let current = leases === undefined ? undefined : await this.#acquire(leases, user)
+      let renewedAt = this.#clock()
+      let deleted: Promise<void> | undefined
+      return {
+        fresh: async () => {
+          // A quarter of the duration gone (a slow read of the target): renew, so the count and
+          // the create have the whole duration as when the lease was taken right before them.
+          if (leases === undefined || current === undefined || this.#clock() - renewedAt < this.#o.leaseSeconds * 250) return
+          const now = this.#clock()
+          try {
+            current = await leases.update({ ...current, spec: { ...current.spec, renewTime: microTime(now) } })
+          } catch (err) {
+            // 409: another replica judged it expired and took it; we no longer hold it.
+            if (isProblemError(err) && err.status === 409) throw Problems.unavailable('Another request of yours is being created on another replica; retry shortly.', { retryAfter: 1 })
+            throw err
+          }
+          renewedAt = now
+        },
+        release: async () => {
+          const held = current
+          deleted ??= leases === undefined || held === undefined
+            ? Promise.resolve()
+            : leases.delete(held.metadata.namespace, held.metadata.name, held.metadata.resourceVersion ?? '').then(() => undefined, () => undefined)
+          settle(deleted)
+          await deleted
+        }
+      }
+    } catch (err) {
+      settle(Promise.resolve())
+      throw err
     }
   }
 
-  async #withLease<T> (user: string, fn: () => Promise<T>): Promise<T> {
-    const leases = this.#o.leases
-    if (leases === undefined) return await fn()
-    const held = await this.#acquire(leases, user)
-    try {
-      return await fn()
-    } finally {
-      // A failed release only delays the next create until the lease expires.
-      await leases.delete(held.metadata.namespace, held.metadata.name, held.metadata.resourceVersion ?? '').catch(() => undefined)
-    }
+  /** Resolves when no lock is held or waited for and every lease release has finished (shutdown, tests). */
+  async idle (): Promise<void> {
+    while (this.#queues.size > 0) await Promise.all([...this.#queues.values()])
   }
 
   #isFree (lease: Lease): boolean {

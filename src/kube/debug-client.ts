@@ -46,6 +46,17 @@ export function parseWarningHeaders (values: readonly string[] | undefined): str
   return out
 }
 
+/** The `Warning` header lines of a response, one each (rawHeaders: no header object built per call, repeated lines kept apart). */
+export function warningHeaders (res: Pick<http.IncomingMessage, 'rawHeaders'>): string[] {
+  const out: string[] = []
+  const raw = res.rawHeaders
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i] as string
+    if (name.length === 7 && name.toLowerCase() === 'warning') out.push(raw[i + 1] as string)
+  }
+  return out
+}
+
 export interface MutateOptions extends CallOptions {
   /** dryRun=All: the API server validates, admits and answers, but stores nothing. */
   dryRun?: boolean
@@ -182,7 +193,7 @@ export function kubeDebugClient (kubeConfig: KubeConfig, options: KubeDebugClien
       throw toProblem(err)
     }
     const code = res.statusCode ?? 0
-    if (init.opts?.onWarning) for (const w of parseWarningHeaders(res.headersDistinct.warning)) init.opts.onWarning(w)
+    if (init.opts?.onWarning) for (const w of parseWarningHeaders(warningHeaders(res))) init.opts.onWarning(w)
     if (code < 200 || code >= 300) {
       const retryAfter = res.headers['retry-after']
       throw problemFromStatus(code, parseStatusBody(text), Array.isArray(retryAfter) ? retryAfter[0] : retryAfter)

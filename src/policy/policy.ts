@@ -117,6 +117,12 @@ export interface CompiledPolicy {
   /** The default command an ephemeral container of `image` is wrapped with for expiry, or undefined (no wrapper). */
   expiryCommandFor (image: string): string[] | undefined
   evaluate (subject: PolicySubject, request: PolicyRequest): PolicyDecision
+  /**
+   * The TTL an allowed create would get (evaluate's `ttlSeconds`), from the rule that matches
+   * the subject and where (namespace, node) alone: the spec can carry its expiry before it is
+   * judged. undefined when no rule matches (evaluate denies).
+   */
+  sessionTtlSeconds (subject: PolicySubject, request: Pick<PolicyRequest, 'action' | 'namespace' | 'node' | 'ttlSeconds' | 'defaultTtlSeconds'>): number | undefined
 }
 
 function compileRule (rule: PolicyRule): CompiledRule {
@@ -207,18 +213,22 @@ function check (c: CompiledRule, subject: PolicySubject, req: PolicyRequest): { 
   if (allow.requireReason && CREATES.has(req.action) && (req.reason === undefined || req.reason.trim() === '')) {
     v.push({ field: 'reason', detail: `a reason is required ${by}` })
   }
-  let ttlSeconds: number
+  const ttlSeconds = sessionTtl(c, req)
   if (req.ttlSeconds !== undefined && CREATES.has(req.action)) {
-    ttlSeconds = req.ttlSeconds
     if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds < 1) {
       v.push({ field: 'ttlSeconds', detail: 'ttlSeconds must be a positive integer' })
     } else if (ttlSeconds > allow.maxTtlSeconds) {
       v.push({ field: 'ttlSeconds', detail: `ttlSeconds ${ttlSeconds} exceeds the maximum ${allow.maxTtlSeconds} allowed ${by}` })
     }
-  } else {
-    ttlSeconds = Math.min(allow.defaultTtlSeconds ?? req.defaultTtlSeconds ?? FALLBACK_TTL_SECONDS, allow.maxTtlSeconds)
   }
   return { violations: v, ttlSeconds }
+}
+
+/** The session's TTL under rule `c`: as asked (check judges it), else the rule's default or the caller's, capped at the rule's maximum. */
+function sessionTtl (c: CompiledRule, req: Pick<PolicyRequest, 'action' | 'ttlSeconds' | 'defaultTtlSeconds'>): number {
+  const allow = c.rule.allow
+  if (req.ttlSeconds !== undefined && CREATES.has(req.action)) return req.ttlSeconds
+  return Math.min(allow.defaultTtlSeconds ?? req.defaultTtlSeconds ?? FALLBACK_TTL_SECONDS, allow.maxTtlSeconds)
 }
 
 export function compilePolicy (policy: Policy): CompiledPolicy {
@@ -240,6 +250,10 @@ export function compilePolicy (policy: Policy): CompiledPolicy {
       const canonical = canonicalImage(ref)
       const w = wrappers.find(x => x.match(canonical))
       return w === undefined ? undefined : [...w.command]
+    },
+    sessionTtlSeconds (subject, req) {
+      const c = find(subject, req)
+      return c === undefined ? undefined : sessionTtl(c, req)
     },
     evaluate (subject, req) {
       const c = find(subject, req)

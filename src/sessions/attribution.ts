@@ -231,7 +231,8 @@ export interface PodAttribution extends Attribution {
 export function signPod (pod: Pod, sign: SignFn): Pod {
   const a = readPodAttribution(pod)
   if (a === undefined) throw new Error('signPod: the pod has no attribution')
-  const out = structuredClone(pod)
+  // Only metadata.annotations changes: a copy of metadata, not of the whole pod (the spec of a copy can be large).
+  const out: Pod = { ...pod, metadata: { ...pod.metadata } }
   out.metadata.annotations = { ...out.metadata.annotations, [ANNOTATION_SIGNATURE]: sign(signedPodFields(out, a)) }
   return out
 }

@@ -73,10 +73,17 @@ function createdAfterExpiry (created: string | undefined, expiresAt: string | un
   return Number.isFinite(c) && Number.isFinite(e) && c > e
 }
 
-/** The session of a copy or node pod (ours when verified); undefined for pods without our labels. */
-export function podSession (pod: Pod, nowMs: number, verify: VerifyFn): FoundSession | undefined {
+/**
+ * Which attributions a caller wants, judged on what they claim before the signature is
+ * checked (a signature costs an HMAC): a verified session is one whose claims are signed, so
+ * filtering claims first and verifying the rest finds the same verified sessions.
+ */
+export type ClaimFilter = (a: Attribution) => boolean
+
+/** The session of a copy or node pod (ours when verified); undefined for pods without our labels (or claims `want` refuses). */
+export function podSession (pod: Pod, nowMs: number, verify: VerifyFn, want?: ClaimFilter): FoundSession | undefined {
   const a = readPodAttribution(pod)
-  if (a === undefined) return undefined
+  if (a === undefined || (want !== undefined && !want(a))) return undefined
   const created = (pod.metadata as { creationTimestamp?: string }).creationTimestamp
   const verified = (a.kind === 'node' || a.kind === 'copy') && verify(signedPodFields(pod, a), readPodSignature(pod)) && !createdAfterExpiry(created, a.expiresAt)
   const kind: SessionKind = a.kind === 'node' ? 'node' : 'copy'
@@ -97,12 +104,12 @@ export function podSession (pod: Pod, nowMs: number, verify: VerifyFn): FoundSes
 }
 
 /** Sessions of the ephemeral containers with our env in this pod (ours when verified). */
-export function ephemeralSessions (pod: Pod, nowMs: number, verify: VerifyFn): FoundSession[] {
+export function ephemeralSessions (pod: Pod, nowMs: number, verify: VerifyFn, want?: ClaimFilter): FoundSession[] {
   const out: FoundSession[] = []
   const ref = { namespace: pod.metadata.namespace ?? '', pod: pod.metadata.name ?? '' }
   for (const c of pod.spec.ephemeralContainers ?? []) {
     const a = readEnvAttribution(c)
-    if (a === undefined) continue
+    if (a === undefined || (want !== undefined && !want(a))) continue
     const verified = verify(signedEphemeralFields(ref, c, a), readEnvSignature(c))
     const s = base(pod, a, 'ephemeral', c.name, verified)
     if (c.image) s.image = c.image
@@ -118,9 +125,9 @@ export function ephemeralSessions (pod: Pod, nowMs: number, verify: VerifyFn): F
   return out
 }
 
-export function sessionsOfPod (pod: Pod, nowMs: number, verify: VerifyFn): FoundSession[] {
-  const own = podSession(pod, nowMs, verify)
-  const eph = ephemeralSessions(pod, nowMs, verify)
+export function sessionsOfPod (pod: Pod, nowMs: number, verify: VerifyFn, want?: ClaimFilter): FoundSession[] {
+  const own = podSession(pod, nowMs, verify, want)
+  const eph = ephemeralSessions(pod, nowMs, verify, want)
   return own === undefined ? eph : [own, ...eph]
 }
 

@@ -20,6 +20,12 @@ after(async () => {
   await a.close()
 })
 
+/** The leases left once the releases in flight (sent after the answers, user-lock.ts) have landed: a bounded number of event-loop turns, no timers. */
+async function leasesOnceReleased (): Promise<unknown[]> {
+  for (let turn = 0; turn < 10_000 && a.sim.store.list('leases', 'kdebug').length > 0; turn++) await new Promise(resolve => setImmediate(resolve))
+  return a.sim.store.list('leases', 'kdebug')
+}
+
 function ephemeralOf (user: string): Obj[] {
   const pods = ['web', 'api'].map(p => a.sim.store.get('pods', 'demo', p) as Obj)
   return pods.flatMap(p => (p.spec.ephemeralContainers ?? []) as Obj[])
@@ -47,8 +53,8 @@ test('one replica: 10 parallel creates by alice against a limit of 3 → exactly
 
 test('two replicas on one cluster: 10 parallel creates by dave split across both → exactly 3', async () => {
   assertExactlyThree(await burst('dave', [a, b], 10), 'dave')
-  // nothing left behind: the per-user leases are released
-  assert.deepEqual(a.sim.store.list('leases', 'kdebug'), [])
+  // nothing left behind: the per-user leases are released (after the answers: wait for the releases in flight)
+  assert.deepEqual(await leasesOnceReleased(), [])
 })
 
 test('two replicas, one Idempotency-Key sent to both at once → one container, both answers name it', async () => {

@@ -11,6 +11,8 @@ import { buildEphemeralContainer, buildNodeDebugPod } from '../../src/debug/kube
 import { isLabelValue, signEphemeralContainer, signPod } from '../../src/sessions/attribution.ts'
 import type { Pod } from '../../src/kube/types.ts'
 import { createSigner } from '../../src/security/signing.ts'
+import type { Lease, LeaseClient } from '../../src/kube/lease-client.ts'
+import { isProblemError } from '../../src/errors.ts'
 
 const signer = createSigner({ keys: [Buffer.alloc(32, 7)] })
 
@@ -94,6 +96,25 @@ test('sessions read back from an ephemeral container and a node pod; expiry and 
   assert.equal(podSession(target, now, signer.verify), undefined)
 })
 
+test('a claim filter skips other sessions before their signature is checked; the wanted ones are found as without it', () => {
+  const now = Date.UTC(2026, 10, 27, 10, 0, 0)
+  const pod = structuredClone(target)
+  pod.spec.ephemeralContainers = ['alice', 'bob', 'alice'].map((user, i) => {
+    const attribution = { sessionId: `s${i}`, requestedBy: user, expiresAt: new Date(now + 60_000).toISOString() }
+    const built = buildEphemeralContainer(target, { image: 'busybox:1.36', container: `dbg${i}` }, { attribution })
+    return signEphemeralContainer({ namespace: 'demo', pod: 'web' }, built.container, signer.sign)
+  })
+  const checked: Array<string | undefined> = []
+  const verify = (fields: Readonly<Record<string, string | undefined>>, sig: string | undefined): boolean => { checked.push(fields.requestedBy); return signer.verify(fields, sig) }
+  const alices = ephemeralSessions(pod, now, verify, a => a.requestedBy === 'alice')
+  assert.deepEqual(checked, ['alice', 'alice'], 'bob\'s signature is never checked')
+  assert.deepEqual(alices, ephemeralSessions(pod, now, signer.verify).filter(s => s.session.requestedBy === 'alice'))
+  assert.deepEqual(alices.map(s => [s.session.id, s.verified]), [['s0', true], ['s2', true]])
+  const node = signPod(buildNodeDebugPod('node-1', { image: 'busybox:1.36', namespace: 'kdebug' }, { attribution: { sessionId: 'n1', requestedBy: 'bob' } }).pod, signer.sign)
+  assert.equal(podSession(node, now, signer.verify, a => a.requestedBy === 'alice'), undefined)
+  assert.equal(podSession(node, now, signer.verify, a => a.requestedBy === 'bob')?.verified, true)
+})
+
 test('policy input comes from the built container: profile and custom capabilities count; the resulting pod is judged', () => {
   const { container } = buildEphemeralContainer(target, { image: 'busybox:1.36', profile: 'netadmin', target: 'app', custom: { securityContext: { capabilities: { add: ['SYS_ADMIN'] } } } })
   const p = policyInput({ action: 'ephemeral', namespace: 'demo', container, original: target, profile: 'netadmin', defaultTtlSeconds: 3600 })
@@ -125,4 +146,121 @@ test('Warning headers are parsed as the API server writes them', async () => {
     'second'
   ])
   assert.deepEqual(parseWarningHeaders(undefined), [])
+})
+
+test('Warning lines are read one by one from the raw headers, whatever their case', async () => {
+  const { warningHeaders } = await import('../../src/kube/debug-client.ts')
+  assert.deepEqual(warningHeaders({ rawHeaders: ['Content-Type', 'application/json', 'Warning', '299 - "a, b"', 'warning', '299 - "c"', 'X-Warning', 'no'] }), ['299 - "a, b"', '299 - "c"'])
+  assert.deepEqual(warningHeaders({ rawHeaders: [] }), [])
+})
+
+test('one build: policy judges the very container that is sent, signed and with its expiry', async () => {
+  const { DebugService } = await import('../../src/debug/service.ts')
+  const { SessionFinder } = await import('../../src/sessions/finder.ts')
+  const { UserLock } = await import('../../src/debug/user-lock.ts')
+  const { compilePolicy } = await import('../../src/policy/policy.ts')
+  const { createMemoryAuditLog } = await import('../../src/audit/writer.ts')
+  const { testPolicy } = await import('../helpers/debug-stack.ts')
+  const { readEnvAttribution } = await import('../../src/sessions/attribution.ts')
+  const now = Date.parse('2026-11-27T10:00:00Z')
+  const sent: Array<Record<string, any>> = []
+  const client = {
+    getPod: async () => structuredClone(target),
+    addEphemeralContainer: async (_ns: string, _name: string, patch: Record<string, any>) => {
+      sent.push(patch)
+      return { ...structuredClone(target), spec: { ...structuredClone(target.spec), ephemeralContainers: patch.spec.ephemeralContainers } }
+    },
+    listPods: async () => ({ items: [], resourceVersion: '1' })
+  } as unknown as ConstructorParameters<typeof DebugService>[0]['client']
+  const compiled = compilePolicy(testPolicy())
+  const judged: Array<Record<string, any>> = []
+  const policy = { ...compiled, evaluate: (s: Parameters<typeof compiled.evaluate>[0], r: Parameters<typeof compiled.evaluate>[1]) => { judged.push(r); return compiled.evaluate(s, r) } }
+  const service = new DebugService({
+    client,
+    audit: createMemoryAuditLog({ replica: 'units' }),
+    authorizer: { authorizeAll: async () => {} },
+    policy,
+    finder: new SessionFinder({ client, verify: signer.verify, clock: () => now }),
+    userLock: new UserLock({ namespace: '', identity: 'units', leaseSeconds: 15, acquireTimeoutMs: 1000, clock: () => now }),
+    signer,
+    nodeDebugNamespace: 'kdebug',
+    defaultTtlSeconds: 900,
+    impersonate: false,
+    clock: () => now
+  })
+  const caller = { identity: { user: 'alice', groups: ['dev', 'system:authenticated'], method: 'static' as const }, requestId: 'r1' }
+  const r = await service.createEphemeral(caller, { namespace: 'demo', pod: 'web' }, { image: 'busybox:1.36', reason: 'units', ttlSeconds: 600 })
+  assert.equal(r.status, 201)
+  assert.equal(sent.length, 1)
+  assert.equal(judged.length, 1)
+  const container = sent[0]?.spec.ephemeralContainers[0]
+  // The judged container is the sent one: signed, with the granted expiry (10 min) in its env and its timeout.
+  assert.deepEqual(judged[0]?.effective.debugContainer, container)
+  assert.equal(readEnvAttribution(container)?.expiresAt, new Date(now + 600_000).toISOString())
+  assert.ok(container.env.some((e: { name: string }) => e.name === 'KDEBUG_SIGNATURE'))
+  assert.deepEqual(container.command.slice(0, 4), ['timeout', '-s', 'KILL', '600'])
+})
+
+test('the user\'s Lease is taken while the target pod is read, and released on every way out (policy denial included)', async () => {
+  const { DebugService } = await import('../../src/debug/service.ts')
+  const { SessionFinder } = await import('../../src/sessions/finder.ts')
+  const { UserLock } = await import('../../src/debug/user-lock.ts')
+  const { compilePolicy } = await import('../../src/policy/policy.ts')
+  const { createMemoryAuditLog } = await import('../../src/audit/writer.ts')
+  const { testPolicy } = await import('../helpers/debug-stack.ts')
+  const events: string[] = []
+  const leases = new Map<string, Lease>()
+  const leaseStore: LeaseClient = {
+    get: async () => { throw new Error('not expected') },
+    update: async () => { throw new Error('not expected') },
+    create: async (l) => { events.push('lease create'); leases.set(l.metadata.name, { ...l, metadata: { ...l.metadata, resourceVersion: '1' } }); return leases.get(l.metadata.name) as Lease },
+    delete: async (_ns, name) => { events.push('lease delete'); leases.delete(name) }
+  }
+  let readPod!: () => void
+  const client = {
+    getPod: async () => {
+      events.push('get pod')
+      await new Promise<void>(resolve => { readPod = resolve })
+      events.push('pod read')
+      return structuredClone(target)
+    },
+    addEphemeralContainer: async (_ns: string, _name: string, patch: Record<string, any>) => {
+      events.push('patch')
+      return { ...structuredClone(target), spec: { ...structuredClone(target.spec), ephemeralContainers: patch.spec.ephemeralContainers } }
+    },
+    listPods: async () => { events.push('list'); return { items: [], resourceVersion: '1' } }
+  } as unknown as ConstructorParameters<typeof DebugService>[0]['client']
+  const userLock = new UserLock({ leases: leaseStore, namespace: 'kdebug', identity: 'units', leaseSeconds: 60, acquireTimeoutMs: 1000 })
+  const service = new DebugService({
+    client,
+    audit: createMemoryAuditLog({ replica: 'units' }),
+    authorizer: { authorizeAll: async () => {} },
+    policy: compilePolicy(testPolicy()),
+    finder: new SessionFinder({ client, verify: signer.verify }),
+    userLock,
+    signer,
+    nodeDebugNamespace: 'kdebug',
+    defaultTtlSeconds: 900,
+    impersonate: false
+  })
+  const caller = { identity: { user: 'alice', groups: ['dev', 'system:authenticated'], method: 'static' as const }, requestId: 'r1' }
+  const turns = async (n: number): Promise<void> => { for (let i = 0; i < n; i++) await new Promise(resolve => setImmediate(resolve)) }
+
+  const created = service.createEphemeral(caller, { namespace: 'demo', pod: 'web' }, { image: 'busybox:1.36', reason: 'units' })
+  await turns(5)
+  assert.deepEqual(events, ['get pod', 'lease create'], 'the Lease is taken while the pod is still being read')
+  readPod()
+  assert.equal((await created).status, 201)
+  await userLock.idle()
+  assert.deepEqual(events, ['get pod', 'lease create', 'pod read', 'list', 'patch', 'lease delete'], 'count and create run under the Lease')
+  assert.equal(leases.size, 0)
+
+  events.length = 0
+  const denied = service.createEphemeral(caller, { namespace: 'demo', pod: 'web' }, { image: 'evil.example/tool:1', reason: 'units' })
+  await turns(5)
+  readPod()
+  await assert.rejects(denied, (err: unknown) => isProblemError(err) && err.status === 403)
+  await userLock.idle()
+  assert.deepEqual(events, ['get pod', 'lease create', 'pod read', 'lease delete'], 'a policy denial counts and creates nothing and releases the Lease')
+  assert.equal(leases.size, 0)
 })

@@ -124,3 +124,58 @@ test('the function\'s error propagates and the lease is still released; users do
   await Promise.all([slow, second])
   assert.deepEqual(order, ['first', 'second'])
 })
+
+test('the result does not wait for the lease delete; the same user\'s next run does, and idle() waits for it', async () => {
+  const s = store()
+  const clock = { now: NOW }
+  const l = lock(s, clock)
+  let landDelete!: () => void
+  const deleteGate = new Promise<void>(resolve => { landDelete = resolve })
+  const del = s.delete.bind(s)
+  s.delete = async (ns, name, rv) => { await deleteGate; await del(ns, name, rv) }
+  const name = leaseName('erin')
+  const answered: string[] = []
+  const first = l.run('erin', async () => 'created').then(v => { answered.push(v) })
+  for (let turn = 0; turn < 100 && answered.length === 0; turn++) await new Promise(resolve => setImmediate(resolve))
+  assert.deepEqual(answered, ['created'], 'answered while the lease is still being released')
+  assert.ok(s.leases.has(name))
+  const order: string[] = []
+  const next = l.run('erin', async () => { order.push('second') })
+  const idle = l.idle().then(() => { order.push('idle') })
+  await new Promise(resolve => setImmediate(resolve))
+  assert.deepEqual(order, [], 'the next run waits for the release')
+  assert.deepEqual(s.calls, ['create'])
+  landDelete()
+  await Promise.all([first, next, idle])
+  assert.deepEqual(order, ['second', 'idle'])
+  assert.deepEqual(s.calls, ['create', 'delete', 'create', 'delete'], 'no AlreadyExists: the next run found the lease gone')
+  assert.equal(s.leases.size, 0)
+})
+
+test('fresh() renews a lease taken more than a quarter of its duration ago (and only then); a lease taken over meanwhile is a 503', async () => {
+  const s = store()
+  const clock = { now: NOW }
+  const l = lock(s, clock)
+  const name = leaseName('frank')
+  const held = await l.hold('frank')
+  await held.fresh()
+  assert.deepEqual(s.calls, ['create'], 'just taken: nothing to renew')
+  clock.now += 15_001 // 60 s lease
+  await held.fresh()
+  assert.deepEqual(s.calls, ['create', 'update'])
+  assert.equal(s.leases.get(name)?.spec.renewTime, new Date(clock.now).toISOString().replace(/Z$/, '000Z'))
+  await held.release()
+  assert.deepEqual(s.calls, ['create', 'update', 'delete'], 'released with the renewed resourceVersion')
+  assert.equal(s.leases.size, 0)
+
+  const again = await l.hold('frank')
+  clock.now += 20_000
+  s.leases.set(name, held_(name, clock.now)) // another replica took it over (it judged ours expired)
+  await assert.rejects(again.fresh(), (err: unknown) => isProblemError(err) && err.status === 503)
+  await again.release()
+  assert.equal(s.leases.get(name)?.spec.holderIdentity, 'other-replica_x', 'never deletes a lease another replica holds')
+})
+
+function held_ (name: string, renewMs: number): Lease {
+  return { ...held(name, renewMs), metadata: { name, namespace: 'kdebug', resourceVersion: '99' } }
+}

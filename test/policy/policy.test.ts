@@ -237,6 +237,19 @@ describe('evaluatePolicy: each allow field', () => {
     assert.equal(at(evaluatePolicy(withDefault, alice, req({ defaultTtlSeconds: 900 }))), 600, 'rule default wins')
   })
 
+  test('sessionTtlSeconds is the TTL evaluate grants, known before the spec exists; undefined without a matching rule', () => {
+    const withDefault = compilePolicy(policy(rule('d', { images: ['*'], maxTtlSeconds: 7200, defaultTtlSeconds: 600 })))
+    const where = { action: 'ephemeral' as const, namespace: 'demo' }
+    for (const asked of [{}, { ttlSeconds: 1200 }, { defaultTtlSeconds: 900 }]) {
+      const decision = withDefault.evaluate(alice, req({ ...asked, reason: 'r' }))
+      assert.equal(decision.allowed, true)
+      assert.equal(withDefault.sessionTtlSeconds(alice, { ...where, ...asked }), decision.allowed ? decision.ttlSeconds : -1)
+    }
+    assert.equal(withDefault.sessionTtlSeconds(alice, where), 600)
+    assert.equal(withDefault.sessionTtlSeconds(eve, where), undefined, 'eve is in no rule')
+    assert.equal(compilePolicy(p).sessionTtlSeconds(alice, { ...where, defaultTtlSeconds: 900 }), 900)
+  })
+
   test('all violations are listed; field/detail name the first', () => {
     const d = evaluatePolicy(p, alice, req({ images: ['evil'], privileged: true, reason: '' }))
     assert.equal(d.allowed, false)

@@ -5,7 +5,7 @@ import { applyCustom, normalizeCustom } from './custom.ts'
 import { wrapForExpiry } from './expiry.ts'
 import { debugContainerName } from './names.ts'
 import { checkCommon, COPY_ONLY_FIELDS, rejectFields, streams, type BuildContext, type EphemeralOptions } from './options.ts'
-import { applyProfile } from './profiles.ts'
+import { applyProfile, type ProfileName } from './profiles.ts'
 import { SpecError } from './spec-error.ts'
 import type { EphemeralContainer, EphemeralPatch, Pod, SpecWarning } from '../../kube/types.ts'
 import { legacyProfileWarning, nonRootContainerWarning, nonRootPodWarning, targetWarning } from './warnings.ts'
@@ -22,16 +22,25 @@ export interface EphemeralResult {
 }
 
 /**
- * Order of work: kubectl's container fields → profile → custom → capabilities/privileged/
- * runAsUser → expiry wrapper → attribution env. `pod` is the target pod as read from the API server.
+ * The checks of `opts` that need no pod (SpecError on the first problem): run before the
+ * target is read, and again by buildEphemeralContainer. Returns the profile and the
+ * normalized custom spec.
  */
-export function buildEphemeralContainer (pod: Pod, opts: EphemeralOptions, ctx: BuildContext = {}): EphemeralResult {
+export function checkEphemeralOptions (opts: EphemeralOptions): { profile: ProfileName, custom: Record<string, unknown> | undefined } {
   rejectFields(opts, COPY_ONLY_FIELDS, 'may only be used with copies')
   rejectFields(opts, ['namespace'], 'may only be used with node debug pods (the pod decides the namespace)')
   const profile = checkCommon(opts)
   // kubectl: "you must specify --image when not using --copy-to."
   if (opts.image === undefined || opts.image === '') throw new SpecError('image', 'image is required for an ephemeral container')
-  const custom = opts.custom === undefined ? undefined : normalizeCustom(opts.custom)
+  return { profile, custom: opts.custom === undefined ? undefined : normalizeCustom(opts.custom) }
+}
+
+/**
+ * Order of work: kubectl's container fields → profile → custom → capabilities/privileged/
+ * runAsUser → expiry wrapper → attribution env. `pod` is the target pod as read from the API server.
+ */
+export function buildEphemeralContainer (pod: Pod, opts: EphemeralOptions, ctx: BuildContext = {}): EphemeralResult {
+  const { profile, custom } = checkEphemeralOptions(opts)
   const name = opts.container !== undefined && opts.container !== '' ? opts.container : debugContainerName(pod, ctx.rand)
   const { stdin, tty } = streams(opts)
 

@@ -1,8 +1,8 @@
 // Pure builders of what `kubectl debug` sends (kubernetes/kubectl pkg/cmd/debug),
 // with our additions. No I/O.
-export { buildEphemeralContainer, type EphemeralResult } from './ephemeral.ts'
+export { buildEphemeralContainer, checkEphemeralOptions, type EphemeralResult } from './ephemeral.ts'
 export { buildPodCopy, NO_TRAFFIC_READINESS_GATE, type CopyResult } from './copy.ts'
-export { buildNodeDebugPod, NODE_DEBUG_CONTAINER, type NodePodResult } from './node-pod.ts'
+export { buildNodeDebugPod, checkNodePodOptions, NODE_DEBUG_CONTAINER, type NodePodResult } from './node-pod.ts'
 export {
   checkCommon, DEFAULT_PROFILE, isImageReference, normalizeCapability, PULL_POLICIES, streams,
   type BuildContext, type CapabilitiesOption, type CommonOptions, type CopyOptions,

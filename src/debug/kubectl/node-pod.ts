@@ -4,7 +4,7 @@ import { applyPodAttribution, MANAGED_BY, MANAGED_BY_LABEL } from '../../session
 import { applyCustom, normalizeCustom } from './custom.ts'
 import { nodeDebugPodName } from './names.ts'
 import { checkCommon, COPY_ONLY_FIELDS, rejectFields, streams, type BuildContext, type NodePodOptions } from './options.ts'
-import { applyProfile } from './profiles.ts'
+import { applyProfile, type ProfileName } from './profiles.ts'
 import { SpecError } from './spec-error.ts'
 import type { Container, Node, Pod, SpecWarning } from '../../kube/types.ts'
 import { legacyProfileWarning, nonRootContainerWarning } from './warnings.ts'
@@ -19,15 +19,23 @@ export interface NodePodResult {
 }
 
 /**
- * `nodeName` pins the pod to the node (no scheduler), it tolerates every taint and never
- * restarts; host namespaces and the node's `/` at /host depend on the profile.
+ * The checks of `opts` that need no node object (SpecError on the first problem): run before
+ * the node is read, and again by buildNodeDebugPod. Returns the profile and the normalized custom spec.
  */
-export function buildNodeDebugPod (node: Node | string, opts: NodePodOptions, ctx: BuildContext = {}): NodePodResult {
+export function checkNodePodOptions (opts: NodePodOptions): { profile: ProfileName, custom: Record<string, unknown> | undefined } {
   rejectFields(opts, COPY_ONLY_FIELDS, 'may only be used with copies')
   rejectFields(opts, ['target'], 'may only be used with ephemeral containers')
   const profile = checkCommon(opts)
   if (opts.image === undefined || opts.image === '') throw new SpecError('image', 'image is required for a node debug pod')
-  const custom = opts.custom === undefined ? undefined : normalizeCustom(opts.custom)
+  return { profile, custom: opts.custom === undefined ? undefined : normalizeCustom(opts.custom) }
+}
+
+/**
+ * `nodeName` pins the pod to the node (no scheduler), it tolerates every taint and never
+ * restarts; host namespaces and the node's `/` at /host depend on the profile.
+ */
+export function buildNodeDebugPod (node: Node | string, opts: NodePodOptions, ctx: BuildContext = {}): NodePodResult {
+  const { profile, custom } = checkNodePodOptions(opts)
   const nodeName = typeof node === 'string' ? node : node.metadata.name
   const name = opts.container !== undefined && opts.container !== '' ? opts.container : NODE_DEBUG_CONTAINER
   const { stdin, tty } = streams(opts)
