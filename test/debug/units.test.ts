@@ -6,9 +6,14 @@ import { canonicalJson, idempotencyKeyHash, newSessionId, requestHash, sessionCr
 import { containerView, isSettled } from '../../src/sessions/state.ts'
 import { ephemeralSessions, isLive, podSession } from '../../src/sessions/found.ts'
 import { policyInput } from '../../src/debug/policy-input.ts'
-import { specProblem } from '../../src/debug/service.ts'
+import { DebugService, specProblem } from '../../src/debug/service.ts'
+import { SessionFinder } from '../../src/sessions/finder.ts'
+import { UserLock } from '../../src/debug/user-lock.ts'
+import { compilePolicy, type CompiledPolicy } from '../../src/policy/policy.ts'
+import { createMemoryAuditLog } from '../../src/audit/writer.ts'
+import { testPolicy } from '../helpers/debug-stack.ts'
 import { buildEphemeralContainer, buildNodeDebugPod } from '../../src/debug/kubectl/index.ts'
-import { isLabelValue, signEphemeralContainer, signPod } from '../../src/sessions/attribution.ts'
+import { isLabelValue, readEnvAttribution, signEphemeralContainer, signPod } from '../../src/sessions/attribution.ts'
 import type { Pod } from '../../src/kube/types.ts'
 import { createSigner } from '../../src/security/signing.ts'
 import type { Lease, LeaseClient } from '../../src/kube/lease-client.ts'
@@ -19,6 +24,25 @@ const signer = createSigner({ keys: [Buffer.alloc(32, 7)] })
 const target: Pod = {
   metadata: { name: 'web', namespace: 'demo', uid: 'u1', resourceVersion: '7' } as Pod['metadata'],
   spec: { nodeName: 'node-1', containers: [{ name: 'app', image: 'nginx' }] }
+}
+
+type DebugClientFake = ConstructorParameters<typeof DebugService>[0]['client']
+
+/** A DebugService over a fake client: the memory audit log, no SAR, the test policy unless given. */
+function unitService (client: DebugClientFake, o: { userLock: UserLock, policy?: CompiledPolicy, clock?: () => number }): DebugService {
+  return new DebugService({
+    client,
+    audit: createMemoryAuditLog({ replica: 'units' }),
+    authorizer: { authorizeAll: async () => {} },
+    policy: o.policy ?? compilePolicy(testPolicy()),
+    finder: new SessionFinder({ client, verify: signer.verify, ...(o.clock ? { clock: o.clock } : {}) }),
+    userLock: o.userLock,
+    signer,
+    nodeDebugNamespace: 'kdebug',
+    defaultTtlSeconds: 900,
+    impersonate: false,
+    ...(o.clock ? { clock: o.clock } : {})
+  })
 }
 
 test('session ids are label values, unique, and carry their creation time', () => {
@@ -155,13 +179,6 @@ test('Warning lines are read one by one from the raw headers, whatever their cas
 })
 
 test('one build: policy judges the very container that is sent, signed and with its expiry', async () => {
-  const { DebugService } = await import('../../src/debug/service.ts')
-  const { SessionFinder } = await import('../../src/sessions/finder.ts')
-  const { UserLock } = await import('../../src/debug/user-lock.ts')
-  const { compilePolicy } = await import('../../src/policy/policy.ts')
-  const { createMemoryAuditLog } = await import('../../src/audit/writer.ts')
-  const { testPolicy } = await import('../helpers/debug-stack.ts')
-  const { readEnvAttribution } = await import('../../src/sessions/attribution.ts')
   const now = Date.parse('2026-11-27T10:00:00Z')
   const sent: Array<Record<string, any>> = []
   const client = {
@@ -171,23 +188,12 @@ test('one build: policy judges the very container that is sent, signed and with 
       return { ...structuredClone(target), spec: { ...structuredClone(target.spec), ephemeralContainers: patch.spec.ephemeralContainers } }
     },
     listPods: async () => ({ items: [], resourceVersion: '1' })
-  } as unknown as ConstructorParameters<typeof DebugService>[0]['client']
+  } as unknown as DebugClientFake
   const compiled = compilePolicy(testPolicy())
   const judged: Array<Record<string, any>> = []
   const policy = { ...compiled, evaluate: (s: Parameters<typeof compiled.evaluate>[0], r: Parameters<typeof compiled.evaluate>[1]) => { judged.push(r); return compiled.evaluate(s, r) } }
-  const service = new DebugService({
-    client,
-    audit: createMemoryAuditLog({ replica: 'units' }),
-    authorizer: { authorizeAll: async () => {} },
-    policy,
-    finder: new SessionFinder({ client, verify: signer.verify, clock: () => now }),
-    userLock: new UserLock({ namespace: '', identity: 'units', leaseSeconds: 15, acquireTimeoutMs: 1000, clock: () => now }),
-    signer,
-    nodeDebugNamespace: 'kdebug',
-    defaultTtlSeconds: 900,
-    impersonate: false,
-    clock: () => now
-  })
+  const userLock = new UserLock({ namespace: '', identity: 'units', leaseSeconds: 15, acquireTimeoutMs: 1000, clock: () => now })
+  const service = unitService(client, { userLock, policy, clock: () => now })
   const caller = { identity: { user: 'alice', groups: ['dev', 'system:authenticated'], method: 'static' as const }, requestId: 'r1' }
   const r = await service.createEphemeral(caller, { namespace: 'demo', pod: 'web' }, { image: 'busybox:1.36', reason: 'units', ttlSeconds: 600 })
   assert.equal(r.status, 201)
@@ -202,12 +208,6 @@ test('one build: policy judges the very container that is sent, signed and with 
 })
 
 test('the user\'s Lease is taken while the target pod is read, and released on every way out (policy denial included)', async () => {
-  const { DebugService } = await import('../../src/debug/service.ts')
-  const { SessionFinder } = await import('../../src/sessions/finder.ts')
-  const { UserLock } = await import('../../src/debug/user-lock.ts')
-  const { compilePolicy } = await import('../../src/policy/policy.ts')
-  const { createMemoryAuditLog } = await import('../../src/audit/writer.ts')
-  const { testPolicy } = await import('../helpers/debug-stack.ts')
   const events: string[] = []
   const leases = new Map<string, Lease>()
   const leaseStore: LeaseClient = {
@@ -229,20 +229,9 @@ test('the user\'s Lease is taken while the target pod is read, and released on e
       return { ...structuredClone(target), spec: { ...structuredClone(target.spec), ephemeralContainers: patch.spec.ephemeralContainers } }
     },
     listPods: async () => { events.push('list'); return { items: [], resourceVersion: '1' } }
-  } as unknown as ConstructorParameters<typeof DebugService>[0]['client']
+  } as unknown as DebugClientFake
   const userLock = new UserLock({ leases: leaseStore, namespace: 'kdebug', identity: 'units', leaseSeconds: 60, acquireTimeoutMs: 1000 })
-  const service = new DebugService({
-    client,
-    audit: createMemoryAuditLog({ replica: 'units' }),
-    authorizer: { authorizeAll: async () => {} },
-    policy: compilePolicy(testPolicy()),
-    finder: new SessionFinder({ client, verify: signer.verify }),
-    userLock,
-    signer,
-    nodeDebugNamespace: 'kdebug',
-    defaultTtlSeconds: 900,
-    impersonate: false
-  })
+  const service = unitService(client, { userLock })
   const caller = { identity: { user: 'alice', groups: ['dev', 'system:authenticated'], method: 'static' as const }, requestId: 'r1' }
   const turns = async (n: number): Promise<void> => { for (let i = 0; i < n; i++) await new Promise(resolve => setImmediate(resolve)) }
 

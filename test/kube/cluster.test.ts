@@ -3,20 +3,9 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { KubeConfig } from '@kubernetes/client-node'
 import { Cluster } from '../../src/kube/cluster.ts'
 import { ProblemError } from '../../src/errors.ts'
-
-function kubeConfigFor (server: string): KubeConfig {
-  const kc = new KubeConfig()
-  kc.loadFromOptions({
-    clusters: [{ name: 'c', server, skipTLSVerify: true }],
-    users: [{ name: 'u', token: 'gateway-token' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x'
-  })
-  return kc
-}
+import { kubeConfigFor } from '../helpers/kubeconfig.ts'
 
 async function serve (handler: Parameters<typeof createServer>[1]): Promise<{ server: Server, url: string }> {
   const server = createServer(handler)
@@ -33,7 +22,7 @@ test('ping: the git version from /version, with the gateway\'s credentials; one 
   })
   server.on('connection', () => { connections++ })
   t.after(() => { server.closeAllConnections(); server.close() })
-  const cluster = new Cluster(kubeConfigFor(url))
+  const cluster = new Cluster(kubeConfigFor(url, 'gateway-token'))
   for (let i = 0; i < 3; i++) assert.equal(await cluster.ping(), 'v1.33.2')
   assert.deepEqual(seen[0], { url: '/version', auth: 'Bearer gateway-token' })
   assert.equal(connections, 1)
@@ -46,7 +35,7 @@ test('ping: an error answer, a body without gitVersion and an unreachable server
     else res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
   })
   t.after(() => { server.closeAllConnections(); server.close() })
-  const cluster = new Cluster(kubeConfigFor(url))
+  const cluster = new Cluster(kubeConfigFor(url, 'gateway-token'))
   await assert.rejects(cluster.ping(), (e: unknown) => e instanceof ProblemError && e.status === 503)
   mode = 'empty'
   await assert.rejects(cluster.ping(), (e: unknown) => e instanceof ProblemError && e.status === 502)
@@ -55,5 +44,5 @@ test('ping: an error answer, a body without gitVersion and an unreachable server
   await new Promise<void>(resolve => closed.listen(0, '127.0.0.1', resolve))
   const port = (closed.address() as AddressInfo).port
   await new Promise(resolve => closed.close(resolve))
-  await assert.rejects(new Cluster(kubeConfigFor(`http://127.0.0.1:${port}`)).ping(), (e: unknown) => e instanceof ProblemError && e.status === 503)
+  await assert.rejects(new Cluster(kubeConfigFor(`http://127.0.0.1:${port}`, 'gateway-token')).ping(), (e: unknown) => e instanceof ProblemError && e.status === 503)
 })

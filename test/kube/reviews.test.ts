@@ -2,23 +2,12 @@ import { test, describe, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { createServer, type Server, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { KubeConfig } from '@kubernetes/client-node'
 import { KubeReviewClient, ReviewAnswerError, reviewProblem, subjectAccessReviewBody } from '../../src/kube/reviews.ts'
 import { ProblemError } from '../../src/errors.ts'
+import { kubeConfigFor } from '../helpers/kubeconfig.ts'
 
 const GATEWAY_TOKEN = 'gateway-sa-secret'
 const USER_TOKEN = 'user-secret-token'
-
-function kubeConfigFor (server: string): KubeConfig {
-  const kc = new KubeConfig()
-  kc.loadFromOptions({
-    clusters: [{ name: 'c', server, skipTLSVerify: true }],
-    users: [{ name: 'u', token: GATEWAY_TOKEN }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x'
-  })
-  return kc
-}
 
 function assertNoSecrets (err: ProblemError): void {
   const text = JSON.stringify({ detail: err.detail, extras: err.extras, message: err.message, cause: String(err.cause) })
@@ -76,7 +65,7 @@ describe('KubeReviewClient over HTTP', () => {
 
   test('TokenReview: sends the token with the gateway\'s own credentials and maps the user', async () => {
     mode = 'ok'
-    const client = new KubeReviewClient({ kubeConfig: kubeConfigFor(url) })
+    const client = new KubeReviewClient({ kubeConfig: kubeConfigFor(url, GATEWAY_TOKEN) })
     const r = await client.tokenReview(USER_TOKEN, ['kdebug'])
     assert.deepEqual(r, { authenticated: true, user: { user: 'alice', uid: 'u1', groups: ['dev', 'system:authenticated'], extra: { scopes: ['a'] } }, audiences: ['kdebug'] })
     assert.deepEqual(bodies.at(-1), { url: '/apis/authentication.k8s.io/v1/tokenreviews', body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: USER_TOKEN, audiences: ['kdebug'] } } })
@@ -86,7 +75,7 @@ describe('KubeReviewClient over HTTP', () => {
 
   test('SubjectAccessReview: exact body, allowed and reason mapped', async () => {
     mode = 'ok'
-    const client = new KubeReviewClient({ kubeConfig: kubeConfigFor(url) })
+    const client = new KubeReviewClient({ kubeConfig: kubeConfigFor(url, GATEWAY_TOKEN) })
     const spec = { user: 'alice', groups: ['dev'], resourceAttributes: { verb: 'get', resource: 'pods', subresource: 'attach', namespace: 'demo', name: 'web' } }
     assert.deepEqual(await client.subjectAccessReview(spec), { allowed: true, reason: 'RBAC: allowed by ClusterRoleBinding "x"' })
     assert.deepEqual(bodies.at(-1)?.body, {
@@ -99,7 +88,7 @@ describe('KubeReviewClient over HTTP', () => {
 
   test('reviews reuse pooled keep-alive connections and send the gateway\'s User-Agent', async () => {
     mode = 'ok'
-    const client = new KubeReviewClient({ kubeConfig: kubeConfigFor(url) })
+    const client = new KubeReviewClient({ kubeConfig: kubeConfigFor(url, GATEWAY_TOKEN) })
     await client.tokenReview(USER_TOKEN) // opens the connection the next calls reuse
     const before = connections
     for (let i = 0; i < 10; i++) {
@@ -111,7 +100,7 @@ describe('KubeReviewClient over HTTP', () => {
   })
 
   test('503 → upstreamUnavailable with Retry-After; 429 keeps the server\'s Retry-After', async () => {
-    const client = new KubeReviewClient({ kubeConfig: kubeConfigFor(url) })
+    const client = new KubeReviewClient({ kubeConfig: kubeConfigFor(url, GATEWAY_TOKEN) })
     mode = 'down'
     await assert.rejects(client.tokenReview(USER_TOKEN), (err: unknown) => {
       assert.ok(err instanceof ProblemError)
@@ -132,7 +121,7 @@ describe('KubeReviewClient over HTTP', () => {
 
   test('403 to the gateway\'s own review → 502, not a 403 for the caller', async () => {
     mode = 'forbidden'
-    const client = new KubeReviewClient({ kubeConfig: kubeConfigFor(url) })
+    const client = new KubeReviewClient({ kubeConfig: kubeConfigFor(url, GATEWAY_TOKEN) })
     await assert.rejects(client.tokenReview(USER_TOKEN), (err: unknown) => {
       assert.ok(err instanceof ProblemError)
       assert.equal(err.status, 502)
@@ -144,7 +133,7 @@ describe('KubeReviewClient over HTTP', () => {
 
   test('no answer within the timeout → 503', async () => {
     mode = 'slow'
-    const client = new KubeReviewClient({ kubeConfig: kubeConfigFor(url), timeoutMs: 100 })
+    const client = new KubeReviewClient({ kubeConfig: kubeConfigFor(url, GATEWAY_TOKEN), timeoutMs: 100 })
     await assert.rejects(client.tokenReview(USER_TOKEN), (err: unknown) => err instanceof ProblemError && err.status === 503)
     mode = 'ok'
   })
@@ -154,7 +143,7 @@ describe('KubeReviewClient over HTTP', () => {
     await new Promise<void>(resolve => closed.listen(0, '127.0.0.1', resolve))
     const port = (closed.address() as AddressInfo).port
     await new Promise(resolve => closed.close(resolve))
-    const client = new KubeReviewClient({ kubeConfig: kubeConfigFor(`http://127.0.0.1:${port}`) })
+    const client = new KubeReviewClient({ kubeConfig: kubeConfigFor(`http://127.0.0.1:${port}`, GATEWAY_TOKEN) })
     await assert.rejects(client.tokenReview(USER_TOKEN), (err: unknown) => {
       assert.ok(err instanceof ProblemError)
       assert.equal(err.status, 503)

@@ -6,17 +6,7 @@ import http from 'node:http'
 import { once } from 'node:events'
 import { KubeConfig } from '@kubernetes/client-node'
 import { closeKubeConnections, openKubeRequest, readBody, upgradeRefusal, watchEvents } from '../../src/kube/transport.ts'
-
-function kubeConfigFor (server: string): KubeConfig {
-  const kc = new KubeConfig()
-  kc.loadFromOptions({
-    clusters: [{ name: 'c', server, skipTLSVerify: true }],
-    users: [{ name: 'u', token: 'transport-test-token' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x'
-  })
-  return kc
-}
+import { kubeConfigFor } from '../helpers/kubeconfig.ts'
 
 test('sequential calls reuse one keep-alive connection and carry the credentials', async () => {
   let connections = 0
@@ -30,7 +20,7 @@ test('sequential calls reuse one keep-alive connection and carry the credentials
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')
   const { port } = server.address() as { port: number }
-  const kc = kubeConfigFor(`http://127.0.0.1:${port}`)
+  const kc = kubeConfigFor(`http://127.0.0.1:${port}`, 'transport-test-token')
   try {
     for (let i = 0; i < 5; i++) {
       const res = await openKubeRequest(kc, '/api/v1/namespaces/demo/pods/web', { idleMs: 5000 })
@@ -86,7 +76,7 @@ test('watch events are split on newlines, not on HTTP chunks', async () => {
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')
   const { port } = server.address() as { port: number }
-  const kc = kubeConfigFor(`http://127.0.0.1:${port}`)
+  const kc = kubeConfigFor(`http://127.0.0.1:${port}`, 'transport-test-token')
   try {
     const res = await openKubeRequest(kc, '/api/v1/events?watch=true', { idleMs: 5000 })
     const seen: unknown[] = []
