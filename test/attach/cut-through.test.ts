@@ -19,8 +19,13 @@ const V5 = 'v5.channel.k8s.io'
 const closers: Array<() => void> = []
 after(() => { for (const c of closers) c() })
 
-async function until (cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise(resolve => setTimeout(resolve, 5))
+/** Waits for `cond`; a deadline turns a missing frame into a failure that says so instead of a hang. */
+async function until (cond: () => boolean, what = 'the condition', deadlineMs = 30_000): Promise<void> {
+  const end = Date.now() + deadlineMs
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 5))
+  }
 }
 const pause = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 const pattern = (n: number, seed = 0): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => (i + seed) % 251))
@@ -196,5 +201,42 @@ describe('cut-through (channel client, frame tap)', () => {
     s.write(successFrame)
     s.write(wsFrame(Op.close, Buffer.from([0x03, 0xe8])))
     assert.equal((await r.relay.done).closeCode, 1000)
+  })
+
+  test('two sessions flooding at once through the shared read pool: each client gets only its own bytes, whole and in order', async () => {
+    const a = await rig({ highWaterMark: 256 * 1024, fairnessBudget: 1 << 30 })
+    const b = await rig({ highWaterMark: 256 * 1024, fairnessBudget: 1 << 30 })
+    const frames = 120
+    const size = 64 * 1024
+    // Distinct contents per session and frame: a buffer reused too early, or handed to the other
+    // session, shows up as a frame that is not the one expected.
+    const frameOf = (session: number, i: number): Buffer => pattern(size, session * 1000 + i)
+    const received = (c: WebSocket): Buffer[] => {
+      const got: Buffer[] = []
+      c.on('message', (m: Buffer) => { if (m[0] === 1) got.push(Buffer.from(m.subarray(1))) })
+      return got
+    }
+    const gotA = received(a.client)
+    const gotB = received(b.client)
+    b.client.pause() // one slow reader: its frames stay referenced while the other session's reads recycle buffers
+    const pump = async (s: Socket, session: number): Promise<void> => {
+      for (let i = 0; i < frames; i++) {
+        if (!s.write(channelWsFrame(1, frameOf(session, i)))) await new Promise(resolve => s.once('drain', resolve))
+      }
+    }
+    const pumping = Promise.all([pump(a.up.socket, 1), pump(b.up.socket, 2)])
+    await until(() => gotA.length === frames, `session A's ${frames} frames`)
+    b.client.resume()
+    await pumping
+    await until(() => gotB.length === frames, `session B's ${frames} frames`)
+    for (let i = 0; i < frames; i++) {
+      assert.ok(gotA[i]?.equals(frameOf(1, i)), `session A frame ${i} is A's own, intact and in order`)
+      assert.ok(gotB[i]?.equals(frameOf(2, i)), `session B frame ${i} is B's own, intact and in order`)
+    }
+    for (const r of [a, b]) {
+      r.up.socket.write(successFrame)
+      r.up.socket.write(wsFrame(Op.close, Buffer.from([0x03, 0xe8])))
+      assert.equal((await r.relay.done).closeCode, 1000)
+    }
   })
 })
