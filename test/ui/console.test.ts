@@ -264,7 +264,19 @@ test('a new drops panel is not empty: the last 10 minutes come first (since), fi
   await panel.getByTestId('drop').filter({ hasText: '8443' }).waitFor()
   await panel.getByTestId('drop').filter({ hasText: '6379' }).waitFor()
   await panel.getByLabel('Direction').selectOption('egress')
-  await panel.getByTestId('drop').filter({ hasText: '6379' }).waitFor()
-  assert.equal(await panel.getByTestId('drop').filter({ hasText: '8443' }).count(), 0, 'ingress filtered out')
+  // The unfiltered list stays on screen until the panel's effect clears it and reopens the
+  // stream with the filter, so wait for the filtered state itself: the egress drop is (back)
+  // in the list and the ingress one is gone.
+  const ingress = panel.getByTestId('drop').filter({ hasText: '8443' })
+  const egress = panel.getByTestId('drop').filter({ hasText: '6379' })
+  const deadline = Date.now() + 30_000
+  while (await ingress.count() > 0 || await egress.count() === 0) {
+    assert.ok(Date.now() < deadline, `ingress filtered out (ingress ${await ingress.count()}, egress ${await egress.count()})`)
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+  // And it stays out: the filtered stream does not bring it back.
+  await new Promise(resolve => setTimeout(resolve, 500))
+  assert.equal(await ingress.count(), 0, 'ingress stays filtered out')
+  assert.ok(await egress.count() > 0, 'egress still shown')
   await page.close()
 })
