@@ -145,16 +145,23 @@ export async function openKubeRequest (kubeConfig: KubeConfig, path: string, ini
 
 /**
  * The body as text. With maxBytes, only that much is kept (the rest is read and dropped):
- * for error bodies, which are small Statuses unless something misbehaves.
+ * for error bodies, which are small Statuses unless something misbehaves. Read with 'data'
+ * events rather than an async iterator: every API call ends here, and the iterator's
+ * promise per chunk cost more than the rest of the read.
  */
 export async function readBody (res: http.IncomingMessage, maxBytes = Infinity): Promise<string> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of res as AsyncIterable<Buffer>) {
-    if (size < maxBytes) chunks.push(size + chunk.length > maxBytes ? chunk.subarray(0, maxBytes - size) : chunk)
-    size += chunk.length
-  }
-  return Buffer.concat(chunks).toString('utf8')
+  return await new Promise<string>((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    res.on('data', (chunk: Buffer) => {
+      if (size < maxBytes) chunks.push(size + chunk.length > maxBytes ? chunk.subarray(0, maxBytes - size) : chunk)
+      size += chunk.length
+    })
+    res.once('end', () => { resolve(chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8')) })
+    res.once('error', reject)
+    // A connection that closes before the end is an error too (the iterator rejected with ERR_STREAM_PREMATURE_CLOSE).
+    res.once('close', () => { if (!res.complete) reject(Object.assign(new Error('the API server closed the connection before the end of the answer'), { code: 'ECONNRESET' })) })
+  })
 }
 
 /** Error bodies are kept up to this size (a Status is a few hundred bytes). */

@@ -6,6 +6,7 @@ import http from 'node:http'
 import { once } from 'node:events'
 import { KubeConfig } from '@kubernetes/client-node'
 import { closeKubeConnections, openKubeRequest, readBody, upgradeRefusal, watchEvents } from '../../src/kube/transport.ts'
+import { toProblem } from '../../src/kube/errors.ts'
 import { kubeConfigFor } from '../helpers/kubeconfig.ts'
 
 test('sequential calls reuse one keep-alive connection and carry the credentials', async () => {
@@ -99,4 +100,32 @@ test('upgradeRefusal: the kubelet\'s plain text and a 500 Status are 502 (the no
   assert.equal(upgradeRefusal('attach', 404, { status: 'Failure', message: 'pods "x" not found', reason: 'NotFound', code: 404 }, '').status, 404)
   const long = upgradeRefusal('attach', 500, undefined, 'x'.repeat(10_000))
   assert.ok(long.detail.length < 400)
+})
+
+test('readBody: the whole body across chunks; with maxBytes only that much; a connection cut mid-body rejects as a network failure', async () => {
+  const big = 'x'.repeat(200_000)
+  const server = http.createServer((req, res) => {
+    if (req.url === '/cut') {
+      // Promise more than is sent, then drop the connection.
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' })
+      res.write('{"partial":')
+      setTimeout(() => { res.socket?.destroy() }, 20)
+      return
+    }
+    res.writeHead(200, { 'content-type': 'text/plain' })
+    res.write(big.slice(0, 100_000))
+    setTimeout(() => { res.end(big.slice(100_000)) }, 10)
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const kc = kubeConfigFor(`http://127.0.0.1:${(server.address() as { port: number }).port}`, 'transport-test-token')
+  try {
+    assert.equal(await readBody(await openKubeRequest(kc, '/whole', { idleMs: 5000 })), big)
+    assert.equal(await readBody(await openKubeRequest(kc, '/capped', { idleMs: 5000 }), 1234), big.slice(0, 1234))
+    await assert.rejects(readBody(await openKubeRequest(kc, '/cut', { idleMs: 5000 })), (err: unknown) => toProblem(err).status === 503)
+  } finally {
+    closeKubeConnections(kc)
+    server.closeAllConnections()
+    server.close()
+  }
 })
