@@ -2,7 +2,6 @@
 // gateway problems. Kubernetes' own answers (403/404/409/422/429) pass through
 // with their reason; an unreachable or failing API server is a 503 with
 // Retry-After; nothing upstream-internal (headers, URLs with tokens) leaks.
-import { ApiException } from '@kubernetes/client-node'
 import { Problems, ProblemError, type FieldProblem } from '../errors.ts'
 
 /** metav1.Status as it arrives in an error body. */
@@ -26,7 +25,7 @@ const NETWORK_CODES = new Set([
   'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED'
 ])
 
-/** client-node's ApiException carries the body as a JSON string; parse it into a Status if it is one. */
+/** An error body (JSON text, or already parsed) as a Status, if it is one. */
 export function parseStatusBody (body: unknown): KubeStatus | undefined {
   let value = body
   if (typeof value === 'string') {
@@ -98,13 +97,9 @@ function retryAfterSeconds (status: KubeStatus | undefined, header?: string): nu
   return status?.details?.retryAfterSeconds ?? 1
 }
 
-/** Any error thrown by a client-node call (or fetch) → ProblemError. Never rethrows the raw error. */
+/** Any error thrown by a call to the API server → ProblemError. Never rethrows the raw error. */
 export function toProblem (err: unknown): ProblemError {
   if (err instanceof ProblemError) return err
-  if (err instanceof ApiException) {
-    const headers = (err.headers ?? {}) as Record<string, string>
-    return problemFromStatus(err.code, parseStatusBody(err.body), headers['retry-after'])
-  }
   if (isUpstreamUnreachable(err)) return Problems.upstreamUnavailable(undefined, { retryAfter: 5 }, { cause: err })
   return Problems.internal(undefined, {}, { cause: err })
 }
