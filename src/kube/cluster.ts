@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs'
 import { KubeConfig } from '@kubernetes/client-node'
 import { toProblem } from './errors.ts'
-import { failureOf, NoClusterError, openKubeRequest, readBody } from './transport.ts'
+import { NoClusterError, openKubeRequest, readJson } from './transport.ts'
 import { Problems } from '../errors.ts'
 
 const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token'
@@ -50,13 +50,11 @@ export class Cluster {
   async ping (): Promise<string> {
     try {
       const res = await openKubeRequest(this.kubeConfig, '/version', { signal: AbortSignal.timeout(PING_TIMEOUT_MS), idleMs: PING_TIMEOUT_MS })
-      if ((res.statusCode ?? 0) !== 200) throw await failureOf(res)
-      const info = JSON.parse(await readBody(res)) as { gitVersion?: unknown }
+      const info = await readJson<{ gitVersion?: unknown }>(res)
       if (typeof info.gitVersion !== 'string') throw Problems.badGateway('The Kubernetes API server answered /version without a gitVersion.')
       return info.gitVersion
     } catch (err) {
       if (err instanceof NoClusterError) throw Problems.upstreamUnavailable(err.message)
-      if (err instanceof SyntaxError) throw Problems.badGateway('The Kubernetes API server answered /version with invalid JSON.')
       throw toProblem(err)
     }
   }

@@ -14,7 +14,7 @@ import { impersonationHeadersFor } from './impersonation.ts'
 import { Problems } from '../errors.ts'
 import { parseStatusBody, problemFromStatus, toProblem } from './errors.ts'
 import { nameSegment } from './path-segment.ts'
-import { NoClusterError, openKubeRequest, readBody, watchEvents, type HeaderValues } from './transport.ts'
+import { NoClusterError, openKubeRequest, readBody, readJson, watchEvents, type HeaderValues } from './transport.ts'
 import type { EphemeralPatch, Node, Pod } from './types.ts'
 
 export interface CallOptions {
@@ -184,24 +184,12 @@ export function kubeDebugClient (kubeConfig: KubeConfig, options: KubeDebugClien
   }
 
   async function call<T> (method: string, path: string, init: Parameters<typeof open>[2] = {}): Promise<T> {
-    let res: http.IncomingMessage
-    let text: string
     try {
-      res = await open(method, path, init)
-      text = await readBody(res)
+      const res = await open(method, path, init)
+      if (init.opts?.onWarning) for (const w of parseWarningHeaders(warningHeaders(res))) init.opts.onWarning(w)
+      return await readJson<T>(res)
     } catch (err) {
       throw toProblem(err)
-    }
-    const code = res.statusCode ?? 0
-    if (init.opts?.onWarning) for (const w of parseWarningHeaders(warningHeaders(res))) init.opts.onWarning(w)
-    if (code < 200 || code >= 300) {
-      const retryAfter = res.headers['retry-after']
-      throw problemFromStatus(code, parseStatusBody(text), Array.isArray(retryAfter) ? retryAfter[0] : retryAfter)
-    }
-    try {
-      return JSON.parse(text) as T
-    } catch {
-      throw Problems.badGateway('The Kubernetes API server answered with invalid JSON.')
     }
   }
 

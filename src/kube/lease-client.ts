@@ -4,8 +4,8 @@
 // Failures are ProblemErrors (src/kube/errors.ts).
 import type { KubeConfig } from '@kubernetes/client-node'
 import { Problems } from '../errors.ts'
-import { parseStatusBody, problemFromStatus, toProblem } from './errors.ts'
-import { NoClusterError, openKubeRequest, readBody } from './transport.ts'
+import { toProblem } from './errors.ts'
+import { NoClusterError, openKubeRequest, readJson } from './transport.ts'
 
 export interface Lease {
   apiVersion?: string
@@ -35,23 +35,11 @@ const enc = encodeURIComponent
 export function kubeLeaseClient (kubeConfig: KubeConfig, options: { requestTimeoutMs?: number } = {}): LeaseClient {
   const idleMs = options.requestTimeoutMs ?? 15000
   async function call<T> (method: string, path: string, body?: unknown): Promise<T> {
-    let code: number
-    let text: string
-    let retryAfter: string | string[] | undefined
     try {
-      const res = await openKubeRequest(kubeConfig, path, { method, body, idleMs })
-      code = res.statusCode ?? 0
-      retryAfter = res.headers['retry-after']
-      text = await readBody(res)
+      return await readJson<T>(await openKubeRequest(kubeConfig, path, { method, body, idleMs }))
     } catch (err) {
       if (err instanceof NoClusterError) throw Problems.upstreamUnavailable(err.message)
       throw toProblem(err)
-    }
-    if (code < 200 || code >= 300) throw problemFromStatus(code, parseStatusBody(text), Array.isArray(retryAfter) ? retryAfter[0] : retryAfter)
-    try {
-      return JSON.parse(text) as T
-    } catch {
-      throw Problems.badGateway('The Kubernetes API server answered with invalid JSON.')
     }
   }
   const base = (ns: string): string => `/apis/coordination.k8s.io/v1/namespaces/${enc(ns)}/leases`

@@ -14,7 +14,7 @@ import type { KubeConfig, V1SubjectAccessReview, V1TokenReview } from '@kubernet
 import { ProblemError, Problems } from '../errors.ts'
 import type { Principal, ResourceAttributes } from './user-info.ts'
 import { parseStatusBody, toProblem } from './errors.ts'
-import { MAX_ERROR_BODY, NoClusterError, openKubeRequest, readBody } from './transport.ts'
+import { MAX_ERROR_BODY, NoClusterError, openKubeRequest, readBody, readJson } from './transport.ts'
 
 export interface TokenReviewResult {
   authenticated: boolean
@@ -183,16 +183,10 @@ export class KubeReviewClient implements ReviewClient {
     // The whole call, answer included, is bounded: a late answer is dropped (503).
     const signal = AbortSignal.timeout(this.timeoutMs)
     const res = await openKubeRequest(this.kubeConfig, path, { method: 'POST', body, signal, idleMs: this.timeoutMs, fieldManager: false })
-    const code = res.statusCode ?? 0
-    if (code < 200 || code >= 300) {
-      const retryAfter = res.headers['retry-after']
-      throw new ReviewAnswerError(code, await readBody(res, MAX_ERROR_BODY), Array.isArray(retryAfter) ? retryAfter[0] : retryAfter)
-    }
-    const text = await readBody(res)
-    try {
-      return JSON.parse(text) as T
-    } catch {
-      throw Problems.badGateway('The Kubernetes API server answered a review with invalid JSON.')
-    }
+    // Not a 2xx: mapped by reviewProblem (a 403 here is the gateway's own RBAC, not the caller's).
+    return await readJson<T>(res, async (r) => {
+      const retryAfter = r.headers['retry-after']
+      return new ReviewAnswerError(r.statusCode ?? 0, await readBody(r, MAX_ERROR_BODY), Array.isArray(retryAfter) ? retryAfter[0] : retryAfter)
+    })
   }
 }

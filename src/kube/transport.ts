@@ -174,6 +174,21 @@ export async function failureOf (res: http.IncomingMessage): Promise<ProblemErro
   return problemFromStatus(res.statusCode ?? 502, parseStatusBody(body), headerValue(res.headers['retry-after']))
 }
 
+/**
+ * The parsed JSON of a 2xx answer. Any other status is thrown as `failure(res)` (default: its
+ * Status mapped by failureOf); a body that is not JSON is a 502.
+ */
+export async function readJson<T> (res: http.IncomingMessage, failure: (res: http.IncomingMessage) => Promise<Error> = failureOf): Promise<T> {
+  const code = res.statusCode ?? 0
+  if (code < 200 || code >= 300) throw await failure(res)
+  const text = await readBody(res)
+  try {
+    return JSON.parse(text) as T
+  } catch {
+    throw Problems.badGateway('The Kubernetes API server answered with invalid JSON.')
+  }
+}
+
 function headerValue (v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v
 }
