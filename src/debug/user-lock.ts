@@ -76,24 +76,6 @@ export class UserLock {
   }
 
   /**
-   * Runs `fn` while holding `user`'s lock on this replica and, when configured, the user's
-   * Lease. Resolves with fn's result as soon as fn is done: the Lease is deleted after that,
-   * off the caller's path (the count and the create are what it guards, and both are done).
-   */
-  async run<T> (user: string, fn: () => Promise<T>): Promise<T> {
-    const held = await this.hold(user)
-    let value: T
-    try {
-      value = await fn()
-    } catch (err) {
-      await held.release()
-      throw err
-    }
-    held.release().catch(() => undefined)
-    return value
-  }
-
-  /**
    * Takes `user`'s lock: waits for this user's previous holder on this replica, then takes the
    * user's Lease (when configured). Every hold that resolves must be released; `fresh()` before
    * the guarded work renews a Lease taken a while ago, so that work has the lease's duration.

@@ -10,6 +10,19 @@ import { Problems, isProblemError } from '../../src/errors.ts'
 
 const NOW = Date.UTC(2026, 11, 6, 4, 0, 0)
 
+/** What the create path does with a hold: work under it, answer, release off the answer's path. */
+async function runLocked<T> (l: UserLock, user: string, fn: () => Promise<T>): Promise<T> {
+  const held = await l.hold(user)
+  try {
+    const value = await fn()
+    held.release().catch(() => undefined)
+    return value
+  } catch (err) {
+    await held.release()
+    throw err
+  }
+}
+
 function store (): LeaseClient & { leases: Map<string, Lease>, calls: string[] } {
   const leases = new Map<string, Lease>()
   const calls: string[] = []
@@ -61,7 +74,7 @@ test('create, run, release: the lease exists exactly while the function runs', a
   const s = store()
   const clock = { now: NOW }
   let during: Lease | undefined
-  assert.equal(await lock(s, clock).run('alice@example.com', async () => { during = s.leases.get(leaseName('alice@example.com')); return 7 }), 7)
+  assert.equal(await runLocked(lock(s, clock), 'alice@example.com', async () => { during = s.leases.get(leaseName('alice@example.com')); return 7 }), 7)
   assert.match(during?.spec.holderIdentity ?? '', /^r1_/)
   assert.equal(s.leases.size, 0)
   assert.deepEqual(s.calls, ['create', 'delete'], 'a free user takes the lease with one call (create first, no read)')
@@ -77,7 +90,7 @@ test('a lease deleted between our AlreadyExists and our read is created again at
   s.get = async (ns, n) => { s.leases.delete(name); return await get(ns, n) } // the holder releases just then
   let waited = false
   const l = new UserLock({ leases: s, namespace: 'kdebug', identity: 'r1', leaseSeconds: 60, acquireTimeoutMs: 5000, clock: () => clock.now, delay: async () => { waited = true } })
-  const holder = await l.run('dave', async () => s.leases.get(name)?.spec.holderIdentity)
+  const holder = await runLocked(l, 'dave', async () => s.leases.get(name)?.spec.holderIdentity)
   assert.match(holder ?? '', /^r1_/)
   assert.deepEqual(s.calls, ['create', 'get', 'create', 'delete'])
   assert.equal(waited, false)
@@ -88,12 +101,12 @@ test('an expired lease (crashed holder) is taken over; a live one is waited for 
   const clock = { now: NOW }
   const name = leaseName('alice')
   s.leases.set(name, held(name, NOW - 61_000))
-  assert.equal(await lock(s, clock).run('alice', async () => 'ran'), 'ran')
+  assert.equal(await runLocked(lock(s, clock), 'alice', async () => 'ran'), 'ran')
   assert.ok(s.calls.includes('update'))
 
   s.leases.set(name, held(name, NOW + 3_600_000))
   let ran = false
-  await assert.rejects(lock(s, clock).run('alice', async () => { ran = true }), (err: unknown) => isProblemError(err) && err.status === 503 && err.extras.retryAfter === 1)
+  await assert.rejects(runLocked(lock(s, clock), 'alice', async () => { ran = true }), (err: unknown) => isProblemError(err) && err.status === 503 && err.extras.retryAfter === 1)
   assert.equal(ran, false)
   assert.equal(s.leases.get(name)?.spec.holderIdentity, 'other-replica_x', 'a live lease is never taken')
 })
@@ -104,21 +117,21 @@ test('a lease released by its holder while we wait is then taken', async () => {
   const name = leaseName('bob')
   s.leases.set(name, held(name, NOW))
   const l = new UserLock({ leases: s, namespace: 'kdebug', identity: 'r1', leaseSeconds: 60, acquireTimeoutMs: 5000, clock: () => clock.now, delay: async () => { s.leases.delete(name) } })
-  assert.equal(await l.run('bob', async () => 'after release'), 'after release')
+  assert.equal(await runLocked(l, 'bob', async () => 'after release'), 'after release')
 })
 
 test('the function\'s error propagates and the lease is still released; users do not block each other', async () => {
   const s = store()
   const clock = { now: NOW }
   const l = lock(s, clock)
-  await assert.rejects(l.run('alice', async () => { throw new Error('boom') }), /boom/)
+  await assert.rejects(runLocked(l, 'alice', async () => { throw new Error('boom') }), /boom/)
   assert.equal(s.leases.size, 0)
   let release!: () => void
   const gate = new Promise<void>(resolve => { release = resolve })
   const order: string[] = []
-  const slow = l.run('alice', async () => { await gate; order.push('first') })
-  const second = l.run('alice', async () => { order.push('second') })
-  assert.equal(await l.run('carol', async () => 'carol'), 'carol', 'carol is not queued behind alice')
+  const slow = runLocked(l, 'alice', async () => { await gate; order.push('first') })
+  const second = runLocked(l, 'alice', async () => { order.push('second') })
+  assert.equal(await runLocked(l, 'carol', async () => 'carol'), 'carol', 'carol is not queued behind alice')
   assert.deepEqual(order, [], 'alice\'s second create waits for her first')
   release()
   await Promise.all([slow, second])
@@ -135,12 +148,12 @@ test('the result does not wait for the lease delete; the same user\'s next run d
   s.delete = async (ns, name, rv) => { await deleteGate; await del(ns, name, rv) }
   const name = leaseName('erin')
   const answered: string[] = []
-  const first = l.run('erin', async () => 'created').then(v => { answered.push(v) })
+  const first = runLocked(l, 'erin', async () => 'created').then(v => { answered.push(v) })
   for (let turn = 0; turn < 100 && answered.length === 0; turn++) await new Promise(resolve => setImmediate(resolve))
   assert.deepEqual(answered, ['created'], 'answered while the lease is still being released')
   assert.ok(s.leases.has(name))
   const order: string[] = []
-  const next = l.run('erin', async () => { order.push('second') })
+  const next = runLocked(l, 'erin', async () => { order.push('second') })
   const idle = l.idle().then(() => { order.push('idle') })
   await new Promise(resolve => setImmediate(resolve))
   assert.deepEqual(order, [], 'the next run waits for the release')
