@@ -156,10 +156,10 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     nodeDebugNamespace: config.sessions.nodeDebugNamespace,
     policy,
     defaultTtlSeconds: config.sessions.defaultTtlSeconds,
-    liveSessions: async (user) => (await sessionFinder.liveCount(user)).count
+    liveSessions: async (user) => (await sessionFinder.liveSessions(user)).length
   })
   const kube = { kubeRequestTimeoutMs: config.kube.requestTimeoutMs, impersonate: config.authorization.mode === 'impersonate' }
-  await app.register(debugPlugin, { prefix: '/v1', sessions: config.sessions, ...kube, replica: replicaName(config), publicUrl: config.server.publicUrl, policy, signer, ...clock })
+  await app.register(debugPlugin, { prefix: '/v1', sessions: config.sessions, ...kube, publicUrl: config.server.publicUrl, policy, signer, ...clock })
   await app.register(sessionsPlugin, { prefix: '/v1', sessions: config.sessions, ...kube, replica: config.audit.replica, verify: signer.verify, policy, ...(config.attach.recording.enabled ? { recordingsDir: config.attach.recording.dir } : {}), ...clock })
   await app.register(podsPlugin, { prefix: '/v1', verify: signer.verify, impersonate: config.authorization.mode === 'impersonate', requestTimeoutMs: config.kube.requestTimeoutMs, ...clock })
   await app.register(auditPlugin, { prefix: '/v1', file: config.audit.file, replica: replicaName(config), peers: config.audit.peers, ...(deps.auditRuntime ? { runtime: deps.auditRuntime } : {}) })

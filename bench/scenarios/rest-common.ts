@@ -37,15 +37,21 @@ export interface RestRig {
 
 export const CONCURRENCY = 50
 /**
- * The warm callers of create: 200 users in turn. A user's creates are serialized (the per-user
- * lock and Lease that keep the session limit across replicas), so 50 connections of one user
- * would measure that queue, not the gateway; whoami has no lock and uses WARM_TOKEN.
+ * The warm callers of create: 200 users in turn. A user's reservations in their session ledger
+ * (the Lease that keeps the session limit across replicas) are made one at a time on a replica,
+ * so 50 connections of one user would measure that queue, not the gateway; whoami uses WARM_TOKEN.
  */
 export const WARM_POOL = { kind: 'pool' as const, users: 200, prefix: 'tok-warm-user-' }
 export const WARM_TOKEN = { kind: 'fixed' as const, token: 'tok-warm-user-0' }
 export const NAMESPACE = 'demo'
 export const POD = 'web'
-export const CREATE_BODY = JSON.stringify({ image: 'busybox:1.36', reason: 'bench: checking DNS from the pod', ttlSeconds: 1800 })
+/**
+ * ttlSeconds 1: the mock never shows a created session (the PATCH answers the pod unchanged), so
+ * a session ends, for the per-user limit, when it expires. One second keeps each user's ledger
+ * at the few live sessions a real user has (hundreds of creates per user and minute would
+ * otherwise fill it to the limit).
+ */
+export const CREATE_BODY = JSON.stringify({ image: 'busybox:1.36', reason: 'bench: checking DNS from the pod', ttlSeconds: 1 })
 // What the gateway sends for that body (strategic merge patch of spec.ephemeralContainers), for the direct baseline.
 const EPHEMERAL_PATCH = JSON.stringify({
   spec: {

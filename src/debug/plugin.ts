@@ -13,7 +13,8 @@ import type { SessionsConfig } from '../sessions/config-schema.ts'
 import { SessionFinder } from '../sessions/finder.ts'
 import { debugRoutes } from './routes.ts'
 import { DebugService } from './service.ts'
-import { UserLock } from './user-lock.ts'
+import { SessionLedger } from './session-ledger.ts'
+import { localLeaseClient } from './local-leases.ts'
 
 export interface DebugPluginOptions {
   sessions: SessionsConfig
@@ -21,8 +22,6 @@ export interface DebugPluginOptions {
   kubeRequestTimeoutMs: number
   /** Cluster calls as the requesting user (authorization.mode `impersonate`). */
   impersonate: boolean
-  /** This replica's name: the holder of per-user leases. */
-  replica: string
   /** Base of the attach URLs in answers (server.publicUrl). */
   publicUrl?: string
   /** The app's one compiled policy. */
@@ -36,11 +35,12 @@ export async function debugPlugin (app: FastifyInstance, opts: DebugPluginOption
   const { sessions, signer, kubeRequestTimeoutMs } = opts
   const client = kubeDebugClient(app.cluster.kubeConfig, { requestTimeoutMs: kubeRequestTimeoutMs })
   const leaseNamespace = sessions.userLeaseNamespace
-  const userLock = new UserLock({
-    ...(leaseNamespace === null ? {} : { leases: kubeLeaseClient(app.cluster.kubeConfig, { requestTimeoutMs: kubeRequestTimeoutMs }) }),
-    namespace: leaseNamespace ?? '',
-    identity: opts.replica,
-    leaseSeconds: sessions.userLeaseSeconds,
+  // Without a namespace (one replica) the ledgers live in this process.
+  const ledger = new SessionLedger({
+    leases: leaseNamespace === null ? localLeaseClient() : kubeLeaseClient(app.cluster.kubeConfig, { requestTimeoutMs: kubeRequestTimeoutMs }),
+    namespace: leaseNamespace ?? 'local',
+    signer,
+    graceMs: sessions.userLeaseSeconds * 1000,
     acquireTimeoutMs: kubeRequestTimeoutMs * 2
   })
   const debug = new DebugService({
@@ -49,7 +49,7 @@ export async function debugPlugin (app: FastifyInstance, opts: DebugPluginOption
     authorizer: app.authorizer,
     policy: opts.policy,
     finder: new SessionFinder({ client, clock: opts.clock, verify: signer.verify }),
-    userLock,
+    ledger,
     signer,
     nodeDebugNamespace: sessions.nodeDebugNamespace,
     defaultTtlSeconds: sessions.defaultTtlSeconds,
@@ -62,9 +62,9 @@ export async function debugPlugin (app: FastifyInstance, opts: DebugPluginOption
     }
   })
 
-  // Leases are released after the answers (user-lock.ts): let the releases in flight land
-  // before the process goes, rather than leave leases to expire.
-  app.addHook('onClose', async () => { await userLock.idle() })
+  // Reservations of creates that were not made are released off the answers' paths: let
+  // the releases in flight land before the process goes (else they count until a rebuild).
+  app.addHook('onClose', async () => { await ledger.idle() })
   for (const schema of DEBUG_SHARED_SCHEMAS) app.addSchema(schema)
   await app.register(debugRoutes, { debug })
 }

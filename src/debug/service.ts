@@ -2,9 +2,9 @@
 // this order of work: validate → (authenticated by the auth
 // plugin) → authorize every permission → read the target → build the spec →
 // policy → concurrency limit → audit "request" (durable) → Kubernetes call →
-// audit "outcome" → optional wait → response. The user's lock (user-lock.ts)
-// is taken from the read on, held until the create is done and released off the
-// answer's path. Pod-independent validation runs
+// audit "outcome" → optional wait → response. The session's place under the
+// per-user limit is reserved (session-ledger.ts) while the target is read, and
+// released when the create is not made. Pod-independent validation runs
 // before authorization; checks that need the target pod (e.g. `container`
 // naming one of its containers) run after it is read, still before anything
 // is written or audited as a request.
@@ -24,7 +24,8 @@ import { copyPlan, ephemeralPlan, nodePlan, type Built, type Plan, type PlanDeps
 import type { FoundSession } from '../sessions/found.ts'
 import { waitForContainer } from '../sessions/wait.ts'
 import type { MetadataSigner } from '../security/signing.ts'
-import type { UserLock } from './user-lock.ts'
+import type { Reservation, SessionLedger } from './session-ledger.ts'
+import type { LiveSession } from '../sessions/finder.ts'
 import { ATTACH_PROTOCOLS as CLIENT_PROTOCOLS } from '../attach/protocols.ts'
 
 export type { Caller } from '../audit/records.ts'
@@ -35,6 +36,15 @@ export const ATTACH_PROTOCOLS: string[] = [...CLIENT_PROTOCOLS]
 export const DRY_RUN_SIGNATURE = 'dry-run'
 /** How long an Idempotency-Key is honoured. */
 export const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000
+/** Looks (about 2.5 s in all) for another replica's create with the same key before a 409. */
+const KEY_PENDING_ATTEMPTS = 16
+
+/** The soonest expiry among live sessions (for Retry-After). */
+function earliestOf (live: readonly LiveSession[]): { earliestExpiryMs?: number } {
+  let earliest: number | undefined
+  for (const s of live) if (s.expiresAtMs !== undefined && (earliest === undefined || s.expiresAtMs < earliest)) earliest = s.expiresAtMs
+  return earliest === undefined ? {} : { earliestExpiryMs: earliest }
+}
 
 export interface DebugServiceOptions {
   client: DebugClient
@@ -43,8 +53,8 @@ export interface DebugServiceOptions {
   authorizer: { authorizeAll (who: Identity, attrs: readonly ResourceAttributes[]): Promise<void> }
   policy: CompiledPolicy
   finder: SessionFinder
-  /** Serializes one user's count+create (per replica, and across replicas with a Lease). */
-  userLock: UserLock
+  /** The per-user session limit: a place is reserved in the user's ledger before a create is sent. */
+  ledger: SessionLedger
   /** Signs the attribution of what is created; verifies what is found (idempotency). */
   signer: MetadataSigner
   nodeDebugNamespace: string
@@ -55,6 +65,8 @@ export interface DebugServiceOptions {
   publicUrl?: string
   clock?: () => number
   rand?: () => number
+  /** Waits between looks for a create in flight with the same Idempotency-Key (injectable for tests). */
+  delay?: (ms: number) => Promise<void>
   /** Problems after the point of no return (outcome record not written, replace failed). */
   onError?: (err: unknown, context: string) => void
 }
@@ -119,6 +131,7 @@ export class DebugService {
   readonly #o: DebugServiceOptions
   readonly #clock: () => number
   readonly #rand: () => number
+  readonly #delay: (ms: number) => Promise<void>
   /** Requests with the same Idempotency-Key run one after another on this replica (across replicas: see report). */
   readonly #keyQueues = new Map<string, Promise<unknown>>()
 
@@ -128,6 +141,7 @@ export class DebugService {
     this.#o = opts
     this.#clock = opts.clock ?? Date.now
     this.#rand = opts.rand ?? Math.random
+    this.#delay = opts.delay ?? (async (ms) => { await new Promise(resolve => setTimeout(resolve, ms)) })
     this.#deps = { client: opts.client, finder: opts.finder, clock: this.#clock, defaultTtlSeconds: opts.defaultTtlSeconds, nodeDebugNamespace: opts.nodeDebugNamespace, verify: opts.signer.verify, expiryCommandFor: (image) => opts.policy.expiryCommandFor(image) }
     if (opts.onError) this.#deps.onError = opts.onError
   }
@@ -189,21 +203,35 @@ export class DebugService {
     // `wait` changes how long the answer takes, not what is created: a retry may differ in it.
     // The hash identifies a retry: only keyed requests need it.
     const hash = keyHash === undefined ? undefined : requestHash(plan.action, plan.targetKey, omitWait(body))
-    // The user's lock (this replica's queue and, across replicas, the user's Lease:
-    // user-lock.ts) is taken while the target is read and the spec built and judged, so taking
-    // the Lease is not one more round trip on the answer's path; the count and the create run
-    // once it is held. It is released on every way out, the Lease deleted after the answer.
-    const lock = dryRun ? undefined : this.#o.userLock.hold(identity.user)
-    lock?.catch(() => undefined) // a way out before it is awaited must not leave a rejection unhandled
-    let sessionId: string
+    const subject = { user: identity.user, groups: identity.groups }
+    // The rule that matches the subject and the place (namespace, node) gives the TTL and the
+    // session limit; neither depends on the spec. So the expiry and the signature are in the
+    // spec before policy judges it (one build of exactly what is sent), and the session's
+    // place under the limit is reserved in the user's ledger (session-ledger.ts) while the
+    // target is read, so the reservation is not one more round trip on the answer's path.
+    // No matching rule: policy denies below, and nothing is reserved.
+    const grant = this.#o.policy.sessionGrant(subject, { action: plan.action, namespace: plan.namespace, ...(plan.node !== undefined ? { node: plan.node } : {}), ttlSeconds: body.ttlSeconds, defaultTtlSeconds: this.#o.defaultTtlSeconds })
+    const sessionId = newSessionId(this.#clock(), this.#rand)
+    const expiry = new Date(this.#clock() + (grant?.ttlSeconds ?? 0) * 1000)
+    // A TTL out of range: policy denies below; the spec just needs a valid time.
+    const expiresAt = (Number.isNaN(expiry.getTime()) ? new Date(this.#clock()) : expiry).toISOString()
+    const reserve = async (): Promise<Reservation> => await this.#o.ledger.reserve({
+      user: identity.user,
+      session: keyHash === undefined ? { id: sessionId, expiresAtMs: Date.parse(expiresAt) } : { id: sessionId, expiresAtMs: Date.parse(expiresAt), key: keyHash },
+      limit: grant?.maxSessionsPerUser ?? 0,
+      liveInCluster: async () => await this.#o.finder.liveSessions(identity.user)
+    })
+    let reservation = dryRun || grant === undefined ? undefined : reserve()
+    reservation?.catch(() => undefined) // a way out before it is awaited must not leave a rejection unhandled
+    // Released on every way out except a create that was sent and not refused by the API server.
+    let keep = false
     let built: Built
-    let result: { created: Pod, requestRecord: { id: string }, kubernetesWarnings: string[] } | { replay: FoundSession }
+    let result: { created: Pod, requestRecord: { id: string }, kubernetesWarnings: string[] }
     try {
       await plan.read(callOpts)
       const earlier = keyHash === undefined ? undefined : await this.#earlierAttempt(plan, keyHash, hash as string)
       if (earlier !== undefined) return this.#replay(scope, earlier)
 
-      sessionId = newSessionId(this.#clock(), this.#rand)
       const attribution: Attribution = { sessionId, requestedBy: identity.user, profile: body.profile ?? DEFAULT_PROFILE }
       if (identity.actor !== undefined) attribution.delegatedBy = identity.actor.user
       if (body.reason !== undefined && body.reason !== '') attribution.reason = body.reason
@@ -212,17 +240,8 @@ export class DebugService {
         attribution.idempotencyKey = keyHash
         attribution.requestHash = hash
       }
-
-      // One build of exactly what is sent: the TTL comes from the rule that matches the subject
-      // and the place (namespace, node), which does not depend on the spec, so the expiry and the
-      // signature are in the spec before policy judges it. A dry run shows where the signature
-      // goes but carries none: its answer must not be a valid signature someone could copy onto
-      // an object they create themselves.
-      const subject = { user: identity.user, groups: identity.groups }
-      const ttlSeconds = this.#o.policy.sessionTtlSeconds(subject, { action: plan.action, namespace: plan.namespace, ...(plan.node !== undefined ? { node: plan.node } : {}), ttlSeconds: body.ttlSeconds, defaultTtlSeconds: this.#o.defaultTtlSeconds })
-      // No matching rule (or a TTL out of range): policy denies below; the spec just needs a valid time.
-      const expiry = new Date(this.#clock() + (ttlSeconds ?? 0) * 1000)
-      const expiresAt = (Number.isNaN(expiry.getTime()) ? new Date(this.#clock()) : expiry).toISOString()
+      // A dry run shows where the signature goes but carries none: its answer must not be a
+      // valid signature someone could copy onto an object they create themselves.
       const sign = dryRun ? () => DRY_RUN_SIGNATURE : this.#o.signer.sign
       built = withSpecErrors(() => plan.build({ ...attribution, expiresAt }, this.#rand, sign))
 
@@ -235,49 +254,61 @@ export class DebugService {
         await auditDenied(scope, { rule: decision.rule, detail: decision.detail }, 403)
         throw Problems.policyDenied(decision.detail, extras)
       }
-      // Both come from the same rule lookup; a difference would mean the spec carries an expiry
-      // policy did not grant: refuse rather than send it.
-      if (decision.ttlSeconds !== ttlSeconds) throw Problems.internal('The session expiry could not be determined.')
+      // Both come from the same rule lookup; a difference would mean the spec carries an expiry,
+      // or the reservation a limit, policy did not grant: refuse rather than send it.
+      if (decision.ttlSeconds !== grant?.ttlSeconds || decision.maxSessionsPerUser !== grant.maxSessionsPerUser) throw Problems.internal('The session expiry could not be determined.')
 
-      // Count and create under the user's lock, so parallel creates cannot all see the same count.
-      const countAndCreate = async (): Promise<{ created: Pod, requestRecord: { id: string }, kubernetesWarnings: string[] } | { replay: FoundSession }> => {
-        // The same key sent to two replicas at once: both passed the check above before either
-        // created. Under the lock the first one's object is visible, so look again (fresh read).
-        if (keyHash !== undefined && hash !== undefined && !dryRun) {
+      let count: { count: number, earliestExpiryMs?: number } | undefined
+      if (reservation === undefined) {
+        // A dry run reserves nothing; it answers as the create would, from the cluster.
+        const live = await this.#o.finder.liveSessions(identity.user)
+        if (live.length >= decision.maxSessionsPerUser) count = { count: live.length, ...earliestOf(live) }
+      } else {
+        let r = await reservation
+        // The same key sent to two replicas at once: the other one's create is in flight. Its
+        // session appears in the target once made (replayed here); a release of its reservation
+        // (it failed) lets this one reserve.
+        for (let attempt = 0; r.kind === 'key-pending'; attempt++) {
+          if (attempt >= KEY_PENDING_ATTEMPTS) throw Problems.conflict('A request with this Idempotency-Key is still being processed; retry shortly.', { retryAfter: 1 })
+          await this.#delay(Math.min(200, 10 * 2 ** attempt))
           await plan.read(callOpts)
-          const first = await this.#earlierAttempt(plan, keyHash, hash)
-          if (first !== undefined) return { replay: first }
+          const first = await this.#earlierAttempt(plan, keyHash as string, hash as string)
+          if (first !== undefined) return this.#replay(scope, first)
+          reservation = reserve()
+          r = await reservation
         }
-        const live = await this.#o.finder.liveCount(identity.user)
-        if (live.count >= decision.maxSessionsPerUser) {
-          const now = this.#clock()
-          const retryAfter = live.earliestExpiryMs === undefined ? 60 : Math.min(3600, Math.max(1, Math.ceil((live.earliestExpiryMs - now) / 1000)))
-          const detail = `User "${identity.user}" has ${live.count} live debug sessions; rule "${decision.rule}" allows ${decision.maxSessionsPerUser}. End or delete one, or wait for one to expire.`
-          await auditDenied(scope, { rule: decision.rule, detail }, 429)
-          throw Problems.tooManyRequests(detail, { retryAfter, rule: decision.rule })
-        }
-
-        scope.target = { ...plan.target, pod: built.podName, session: sessionId, ...(built.containerName ? { container: built.containerName } : {}) }
-        scope.request = { ...scope.request, ttlSeconds: decision.ttlSeconds }
-        const requestRecord = await auditRequest(scope, { rule: decision.rule })
-        // Admission warnings (PodSecurity `warn`, deprecations) reach the caller like kubectl prints them.
-        const kubernetesWarnings: string[] = []
-        try {
-          const created = await plan.send(built, dryRun, { ...callOpts, onWarning: (text) => kubernetesWarnings.push(text) })
-          return { created, requestRecord, kubernetesWarnings }
-        } catch (err) {
-          const problem = isProblemError(err) ? err : Problems.internal(undefined, {}, { cause: err })
-          await auditOutcome(scope, requestRecord.id, { status: problem.status, kubernetesReason: problem.extras.kubernetesReason, error: problem.detail })
-            .catch(e => this.#o.onError?.(e, 'audit outcome'))
-          throw problem
-        }
+        if (r.kind === 'limit') count = r.earliestExpiryMs === undefined ? { count: r.count } : { count: r.count, earliestExpiryMs: r.earliestExpiryMs }
+        else if (this.#clock() > r.sendBy) throw Problems.unavailable('The API server was too slow to answer; retry shortly.', { retryAfter: 1 })
       }
-      if (lock !== undefined) await (await lock).fresh()
-      result = await countAndCreate()
+      if (count !== undefined) {
+        const now = this.#clock()
+        const retryAfter = count.earliestExpiryMs === undefined ? 60 : Math.min(3600, Math.max(1, Math.ceil((count.earliestExpiryMs - now) / 1000)))
+        const detail = `User "${identity.user}" has ${count.count} live debug sessions; rule "${decision.rule}" allows ${decision.maxSessionsPerUser}. End or delete one, or wait for one to expire.`
+        await auditDenied(scope, { rule: decision.rule, detail }, 429)
+        throw Problems.tooManyRequests(detail, { retryAfter, rule: decision.rule })
+      }
+
+      scope.target = { ...plan.target, pod: built.podName, session: sessionId, ...(built.containerName ? { container: built.containerName } : {}) }
+      scope.request = { ...scope.request, ttlSeconds: decision.ttlSeconds }
+      const requestRecord = await auditRequest(scope, { rule: decision.rule })
+      // Admission warnings (PodSecurity `warn`, deprecations) reach the caller like kubectl prints them.
+      const kubernetesWarnings: string[] = []
+      try {
+        keep = true
+        const created = await plan.send(built, dryRun, { ...callOpts, onWarning: (text) => kubernetesWarnings.push(text) })
+        result = { created, requestRecord, kubernetesWarnings }
+      } catch (err) {
+        const problem = isProblemError(err) ? err : Problems.internal(undefined, {}, { cause: err })
+        // A 4xx is the API server refusing: nothing was made. Anything else (a timeout, a 5xx)
+        // may have been made: the reservation stays, counted until a rebuild finds out.
+        keep = !(problem.status >= 400 && problem.status < 500)
+        await auditOutcome(scope, requestRecord.id, { status: problem.status, kubernetesReason: problem.extras.kubernetesReason, error: problem.detail })
+          .catch(e => this.#o.onError?.(e, 'audit outcome'))
+        throw problem
+      }
     } finally {
-      lock?.then(async (held) => { await held.release() }, () => undefined)
+      if (!keep) reservation?.then(async (r) => { if (r.kind === 'reserved') await r.release() }, () => undefined)
     }
-    if ('replay' in result) return this.#replay(scope, result.replay)
     const { created, requestRecord, kubernetesWarnings } = result
     const warnings = [
       ...built.warnings,

@@ -112,17 +112,25 @@ interface CompiledRule {
   effective: EffectiveRule
 }
 
+/** The part of an allowed decision that depends only on who and where (CompiledPolicy.sessionGrant). */
+export interface SessionGrant {
+  rule: string
+  ttlSeconds: number
+  maxSessionsPerUser: number
+}
+
 export interface CompiledPolicy {
   readonly policy: Policy
   /** The default command an ephemeral container of `image` is wrapped with for expiry, or undefined (no wrapper). */
   expiryCommandFor (image: string): string[] | undefined
   evaluate (subject: PolicySubject, request: PolicyRequest): PolicyDecision
   /**
-   * The TTL an allowed create would get (evaluate's `ttlSeconds`), from the rule that matches
-   * the subject and where (namespace, node) alone: the spec can carry its expiry before it is
-   * judged. undefined when no rule matches (evaluate denies).
+   * What an allowed create would get (evaluate's `rule`, `ttlSeconds` and `maxSessionsPerUser`),
+   * from the rule that matches the subject and where (namespace, node) alone: the spec can
+   * carry its expiry, and its place under the session limit can be reserved, before the spec
+   * is judged. undefined when no rule matches (evaluate denies).
    */
-  sessionTtlSeconds (subject: PolicySubject, request: Pick<PolicyRequest, 'action' | 'namespace' | 'node' | 'ttlSeconds' | 'defaultTtlSeconds'>): number | undefined
+  sessionGrant (subject: PolicySubject, request: Pick<PolicyRequest, 'action' | 'namespace' | 'node' | 'ttlSeconds' | 'defaultTtlSeconds'>): SessionGrant | undefined
 }
 
 function compileRule (rule: PolicyRule): CompiledRule {
@@ -251,9 +259,9 @@ export function compilePolicy (policy: Policy): CompiledPolicy {
       const w = wrappers.find(x => x.match(canonical))
       return w === undefined ? undefined : [...w.command]
     },
-    sessionTtlSeconds (subject, req) {
+    sessionGrant (subject, req) {
       const c = find(subject, req)
-      return c === undefined ? undefined : sessionTtl(c, req)
+      return c === undefined ? undefined : { rule: c.rule.name, ttlSeconds: sessionTtl(c, req), maxSessionsPerUser: c.rule.allow.maxSessionsPerUser }
     },
     evaluate (subject, req) {
       const c = find(subject, req)

@@ -8,9 +8,10 @@
 // decided before it runs (a Scope): the namespaces the caller may list pods
 // in, or the whole cluster only for callers allowed to list pods cluster-wide.
 //
-// The per-user limit count is a consistent read (no resourceVersion: not the
-// watch cache's possibly lagging view) of all pods, made while the user's lock
-// is held (user-lock.ts): it runs once per create, which is rare next to reads.
+// The per-user limit's read is a consistent read (no resourceVersion: not the
+// watch cache's possibly lagging view) of all pods; it runs only when the
+// user's ledger must be rebuilt (debug/session-ledger.ts): a user at the limit,
+// or a ledger missing or not verifying.
 import type { DebugClient, PodQuery } from '../kube/debug-client.ts'
 import { LABEL_SESSION, MANAGED_BY, MANAGED_BY_LABEL } from './attribution.ts'
 import type { Pod } from '../kube/types.ts'
@@ -30,10 +31,10 @@ export interface SessionFinderOptions {
   concurrency?: number
 }
 
-export interface LiveCount {
-  count: number
-  /** The soonest expiry among the live sessions (for Retry-After). */
-  earliestExpiryMs?: number
+/** A live session of one user: what the per-user limit counts. */
+export interface LiveSession {
+  id: string
+  expiresAtMs?: number
 }
 
 function one (s: FoundSession | undefined): FoundSession[] {
@@ -96,21 +97,22 @@ export class SessionFinder {
     return all.find(s => s.verified) ?? all[0]
   }
 
-  /** Live verified sessions requested by `user` (concurrency limit): a consistent read of all pods. */
-  async liveCount (user: string): Promise<LiveCount> {
+  /**
+   * Live verified sessions requested by `user` (the per-user limit, when its ledger must be
+   * rebuilt: debug/session-ledger.ts): a consistent read of all pods.
+   */
+  async liveSessions (user: string): Promise<LiveSession[]> {
     // Only this user's claims are verified: every other session in the cluster costs no HMAC.
     const mine = (a: { requestedBy: string }): boolean => a.requestedBy === user
     const sessions = await this.#sessions({}, (p, now) => sessionsOfPod(p, now, this.#verify, mine).filter(s => s.verified && s.session.requestedBy === user))
-    let count = 0
-    let earliest: number | undefined
+    const out: LiveSession[] = []
     const now = this.#clock()
     for (const { session: s } of sessions) {
       if (!isLive(s)) continue
       const exp = s.expiresAt === undefined ? undefined : Date.parse(s.expiresAt)
       if (exp !== undefined && exp <= now) continue
-      count++
-      if (exp !== undefined && (earliest === undefined || exp < earliest)) earliest = exp
+      out.push(exp === undefined || !Number.isFinite(exp) ? { id: s.id } : { id: s.id, expiresAtMs: exp })
     }
-    return earliest === undefined ? { count } : { count, earliestExpiryMs: earliest }
+    return out
   }
 }

@@ -1,10 +1,12 @@
 // Per-user limits under concurrency: parallel creates by one user against a
 // limit of 3 → exactly 3 succeed, the rest 429 with Retry-After — on one
 // replica, and with two gateway replicas (same signing key) on one cluster,
-// where the user's Lease serializes count + create.
+// where the reservations in the user's ledger Lease (an update with the
+// resourceVersion read) make the count and the create one step.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { startDebugStack, testPolicy, type DebugStack } from '../helpers/debug-stack.ts'
+import { LEDGER_ANNOTATION, decodeEntries, leaseName } from '../../src/debug/session-ledger.ts'
 
 type Obj = Record<string, any>
 const security = { signingKey: 'concurrency-test-signing-key-0123456789abc', verificationKeys: [] }
@@ -20,10 +22,14 @@ after(async () => {
   await a.close()
 })
 
-/** The leases left once the releases in flight (sent after the answers, user-lock.ts) have landed: a bounded number of event-loop turns, no timers. */
-async function leasesOnceReleased (): Promise<unknown[]> {
-  for (let turn = 0; turn < 10_000 && a.sim.store.list('leases', 'kdebug').length > 0; turn++) await new Promise(resolve => setImmediate(resolve))
-  return a.sim.store.list('leases', 'kdebug')
+/** The session ids in a user's ledger, as the cluster stores it. */
+function ledgerOf (user: string): string[] {
+  const lease = a.sim.store.get('leases', 'kdebug', leaseName(user)) as Obj | undefined
+  return (decodeEntries(lease?.metadata.annotations?.[LEDGER_ANNOTATION] ?? '') ?? []).map(e => e.id).sort()
+}
+
+function sessionIdOf (c: Obj): string {
+  return (c.env as Obj[]).find(e => e.name === 'KDEBUG_SESSION')?.value
 }
 
 function ephemeralOf (user: string): Obj[] {
@@ -53,8 +59,8 @@ test('one replica: 10 parallel creates by alice against a limit of 3 → exactly
 
 test('two replicas on one cluster: 10 parallel creates by dave split across both → exactly 3', async () => {
   assertExactlyThree(await burst('dave', [a, b], 10), 'dave')
-  // nothing left behind: the per-user leases are released (after the answers: wait for the releases in flight)
-  assert.deepEqual(await leasesOnceReleased(), [])
+  // the ledger lists exactly the sessions that exist: the refused creates reserved nothing
+  assert.deepEqual(ledgerOf('dave'), ephemeralOf('dave').map(sessionIdOf).sort())
 })
 
 test('two replicas, one Idempotency-Key sent to both at once → one container, both answers name it', async () => {

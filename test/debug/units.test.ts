@@ -8,7 +8,8 @@ import { ephemeralSessions, isLive, podSession } from '../../src/sessions/found.
 import { policyInput } from '../../src/debug/policy-input.ts'
 import { DebugService, specProblem } from '../../src/debug/service.ts'
 import { SessionFinder } from '../../src/sessions/finder.ts'
-import { UserLock } from '../../src/debug/user-lock.ts'
+import { SessionLedger, LEDGER_ANNOTATION, decodeEntries, leaseName } from '../../src/debug/session-ledger.ts'
+import { localLeaseClient } from '../../src/debug/local-leases.ts'
 import { compilePolicy, type CompiledPolicy } from '../../src/policy/policy.ts'
 import { createMemoryAuditLog } from '../../src/audit/writer.ts'
 import { testPolicy } from '../helpers/debug-stack.ts'
@@ -16,7 +17,7 @@ import { buildEphemeralContainer, buildNodeDebugPod } from '../../src/debug/kube
 import { isLabelValue, readEnvAttribution, signEphemeralContainer, signPod } from '../../src/sessions/attribution.ts'
 import type { Pod } from '../../src/kube/types.ts'
 import { createSigner } from '../../src/security/signing.ts'
-import type { Lease, LeaseClient } from '../../src/kube/lease-client.ts'
+import type { LeaseClient } from '../../src/kube/lease-client.ts'
 import { isProblemError } from '../../src/errors.ts'
 
 const signer = createSigner({ keys: [Buffer.alloc(32, 7)] })
@@ -29,14 +30,19 @@ const target: Pod = {
 type DebugClientFake = ConstructorParameters<typeof DebugService>[0]['client']
 
 /** A DebugService over a fake client: the memory audit log, no SAR, the test policy unless given. */
-function unitService (client: DebugClientFake, o: { userLock: UserLock, policy?: CompiledPolicy, clock?: () => number }): DebugService {
+/** A ledger in this process (as with sessions.userLeaseNamespace null). */
+function unitLedger (o: { leases?: LeaseClient, clock?: () => number } = {}): SessionLedger {
+  return new SessionLedger({ leases: o.leases ?? localLeaseClient(), namespace: 'kdebug', signer, graceMs: 60_000, acquireTimeoutMs: 1000, ...(o.clock ? { clock: o.clock } : {}) })
+}
+
+function unitService (client: DebugClientFake, o: { ledger: SessionLedger, policy?: CompiledPolicy, clock?: () => number }): DebugService {
   return new DebugService({
     client,
     audit: createMemoryAuditLog({ replica: 'units' }),
     authorizer: { authorizeAll: async () => {} },
     policy: o.policy ?? compilePolicy(testPolicy()),
     finder: new SessionFinder({ client, verify: signer.verify, ...(o.clock ? { clock: o.clock } : {}) }),
-    userLock: o.userLock,
+    ledger: o.ledger,
     signer,
     nodeDebugNamespace: 'kdebug',
     defaultTtlSeconds: 900,
@@ -192,8 +198,7 @@ test('one build: policy judges the very container that is sent, signed and with 
   const compiled = compilePolicy(testPolicy())
   const judged: Array<Record<string, any>> = []
   const policy = { ...compiled, evaluate: (s: Parameters<typeof compiled.evaluate>[0], r: Parameters<typeof compiled.evaluate>[1]) => { judged.push(r); return compiled.evaluate(s, r) } }
-  const userLock = new UserLock({ namespace: '', identity: 'units', leaseSeconds: 15, acquireTimeoutMs: 1000, clock: () => now })
-  const service = unitService(client, { userLock, policy, clock: () => now })
+  const service = unitService(client, { ledger: unitLedger({ clock: () => now }), policy, clock: () => now })
   const caller = { identity: { user: 'alice', groups: ['dev', 'system:authenticated'], method: 'static' as const }, requestId: 'r1' }
   const r = await service.createEphemeral(caller, { namespace: 'demo', pod: 'web' }, { image: 'busybox:1.36', reason: 'units', ttlSeconds: 600 })
   assert.equal(r.status, 201)
@@ -207,14 +212,14 @@ test('one build: policy judges the very container that is sent, signed and with 
   assert.deepEqual(container.command.slice(0, 4), ['timeout', '-s', 'KILL', '600'])
 })
 
-test('the user\'s Lease is taken while the target pod is read, and released on every way out (policy denial included)', async () => {
+test('the session is reserved in the user\'s ledger while the target pod is read; the cluster is listed only to build the ledger; a policy denial releases it', async () => {
   const events: string[] = []
-  const leases = new Map<string, Lease>()
-  const leaseStore: LeaseClient = {
-    get: async () => { throw new Error('not expected') },
-    update: async () => { throw new Error('not expected') },
-    create: async (l) => { events.push('lease create'); leases.set(l.metadata.name, { ...l, metadata: { ...l.metadata, resourceVersion: '1' } }); return leases.get(l.metadata.name) as Lease },
-    delete: async (_ns, name) => { events.push('lease delete'); leases.delete(name) }
+  const local = localLeaseClient()
+  const leases: LeaseClient = {
+    get: async (ns, name) => { events.push('lease get'); return await local.get(ns, name) },
+    create: async (l) => { events.push('lease create'); return await local.create(l) },
+    update: async (l) => { events.push('lease update'); return await local.update(l) },
+    delete: async () => { throw new Error('not expected') }
   }
   let readPod!: () => void
   const client = {
@@ -230,26 +235,35 @@ test('the user\'s Lease is taken while the target pod is read, and released on e
     },
     listPods: async () => { events.push('list'); return { items: [], resourceVersion: '1' } }
   } as unknown as DebugClientFake
-  const userLock = new UserLock({ leases: leaseStore, namespace: 'kdebug', identity: 'units', leaseSeconds: 60, acquireTimeoutMs: 1000 })
-  const service = unitService(client, { userLock })
+  const ledger = unitLedger({ leases })
+  const service = unitService(client, { ledger })
   const caller = { identity: { user: 'alice', groups: ['dev', 'system:authenticated'], method: 'static' as const }, requestId: 'r1' }
   const turns = async (n: number): Promise<void> => { for (let i = 0; i < n; i++) await new Promise(resolve => setImmediate(resolve)) }
+  const entries = async (): Promise<string[]> => (decodeEntries((await local.get('kdebug', leaseName('alice'))).metadata.annotations?.[LEDGER_ANNOTATION] ?? '') ?? []).map(e => e.id)
 
-  const created = service.createEphemeral(caller, { namespace: 'demo', pod: 'web' }, { image: 'busybox:1.36', reason: 'units' })
-  await turns(5)
-  assert.deepEqual(events, ['get pod', 'lease create'], 'the Lease is taken while the pod is still being read')
+  const first = service.createEphemeral(caller, { namespace: 'demo', pod: 'web' }, { image: 'busybox:1.36', reason: 'units' })
+  await turns(10)
+  assert.deepEqual(events, ['get pod', 'lease get', 'list', 'lease create'], 'no ledger yet: it is built from the cluster and the session reserved while the pod is still being read')
   readPod()
-  assert.equal((await created).status, 201)
-  await userLock.idle()
-  assert.deepEqual(events, ['get pod', 'lease create', 'pod read', 'list', 'patch', 'lease delete'], 'count and create run under the Lease')
-  assert.equal(leases.size, 0)
+  const created = await first
+  assert.equal(created.status, 201)
+  assert.deepEqual(events.slice(4), ['pod read', 'patch'])
+  assert.deepEqual(await entries(), [created.body.session.id])
+
+  events.length = 0
+  const second = service.createEphemeral(caller, { namespace: 'demo', pod: 'web' }, { image: 'busybox:1.36', reason: 'units' })
+  await turns(10)
+  readPod()
+  assert.equal((await second).status, 201)
+  assert.deepEqual(events, ['get pod', 'lease update', 'pod read', 'patch'], 'with a ledger: one update (with the resourceVersion it knows), no read of the lease, no LIST')
+  assert.equal((await entries()).length, 2)
 
   events.length = 0
   const denied = service.createEphemeral(caller, { namespace: 'demo', pod: 'web' }, { image: 'evil.example/tool:1', reason: 'units' })
-  await turns(5)
+  await turns(10)
   readPod()
   await assert.rejects(denied, (err: unknown) => isProblemError(err) && err.status === 403)
-  await userLock.idle()
-  assert.deepEqual(events, ['get pod', 'lease create', 'pod read', 'lease delete'], 'a policy denial counts and creates nothing and releases the Lease')
-  assert.equal(leases.size, 0)
+  await ledger.idle()
+  assert.deepEqual(events, ['get pod', 'lease update', 'pod read', 'lease update'], 'a policy denial creates nothing and takes its reservation back')
+  assert.equal((await entries()).length, 2)
 })

@@ -237,17 +237,18 @@ describe('evaluatePolicy: each allow field', () => {
     assert.equal(at(evaluatePolicy(withDefault, alice, req({ defaultTtlSeconds: 900 }))), 600, 'rule default wins')
   })
 
-  test('sessionTtlSeconds is the TTL evaluate grants, known before the spec exists; undefined without a matching rule', () => {
+  test('sessionGrant is the rule, TTL and session limit evaluate grants, known before the spec exists; undefined without a matching rule', () => {
     const withDefault = compilePolicy(policy(rule('d', { images: ['*'], maxTtlSeconds: 7200, defaultTtlSeconds: 600 })))
     const where = { action: 'ephemeral' as const, namespace: 'demo' }
     for (const asked of [{}, { ttlSeconds: 1200 }, { defaultTtlSeconds: 900 }]) {
       const decision = withDefault.evaluate(alice, req({ ...asked, reason: 'r' }))
       assert.equal(decision.allowed, true)
-      assert.equal(withDefault.sessionTtlSeconds(alice, { ...where, ...asked }), decision.allowed ? decision.ttlSeconds : -1)
+      assert.ok(decision.allowed)
+      assert.deepEqual(withDefault.sessionGrant(alice, { ...where, ...asked }), { rule: decision.rule, ttlSeconds: decision.ttlSeconds, maxSessionsPerUser: decision.maxSessionsPerUser })
     }
-    assert.equal(withDefault.sessionTtlSeconds(alice, where), 600)
-    assert.equal(withDefault.sessionTtlSeconds(eve, where), undefined, 'eve is in no rule')
-    assert.equal(compilePolicy(p).sessionTtlSeconds(alice, { ...where, defaultTtlSeconds: 900 }), 900)
+    assert.equal(withDefault.sessionGrant(alice, where)?.ttlSeconds, 600)
+    assert.equal(withDefault.sessionGrant(eve, where), undefined, 'eve is in no rule')
+    assert.equal(compilePolicy(p).sessionGrant(alice, { ...where, defaultTtlSeconds: 900 })?.ttlSeconds, 900)
   })
 
   test('all violations are listed; field/detail name the first', () => {
