@@ -26,6 +26,9 @@ import { dropsPlugin } from './drops/plugin.ts'
 import { debugPlugin } from './debug/plugin.ts'
 import { sessionsPlugin } from './sessions/plugin.ts'
 import { SessionFinder } from './sessions/finder.ts'
+import { SessionLedger } from './sessions/ledger.ts'
+import { localLeaseClient } from './sessions/local-leases.ts'
+import { kubeLeaseClient } from './kube/lease-client.ts'
 import { podsPlugin } from './pods/plugin.ts'
 import { kubeDebugClient } from './kube/debug-client.ts'
 import { signerFromConfig } from './security/signing.ts'
@@ -156,11 +159,25 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     nodeDebugNamespace: config.sessions.nodeDebugNamespace,
     policy,
     defaultTtlSeconds: config.sessions.defaultTtlSeconds,
-    liveSessions: async (user) => (await sessionFinder.liveSessions(user)).length
+    liveSessions: async (user) => (await sessionFinder.userSessions(user)).filter(s => s.live).length
   })
   const kube = { kubeRequestTimeoutMs: config.kube.requestTimeoutMs, impersonate: config.authorization.mode === 'impersonate' }
-  await app.register(debugPlugin, { prefix: '/v1', sessions: config.sessions, ...kube, publicUrl: config.server.publicUrl, policy, signer, ...clock })
-  await app.register(sessionsPlugin, { prefix: '/v1', sessions: config.sessions, ...kube, replica: config.audit.replica, verify: signer.verify, policy, ...(config.attach.recording.enabled ? { recordingsDir: config.attach.recording.dir } : {}), ...clock })
+  // The per-user session limit: creates reserve in it, deletes forget. Without a namespace
+  // (one replica) the ledgers live in this process.
+  const leaseNamespace = config.sessions.userLeaseNamespace
+  const ledger = new SessionLedger({
+    leases: leaseNamespace === null ? localLeaseClient() : kubeLeaseClient(deps.cluster.kubeConfig, { requestTimeoutMs: config.kube.requestTimeoutMs }),
+    namespace: leaseNamespace ?? 'local',
+    signer,
+    graceMs: config.sessions.userLeaseSeconds * 1000,
+    acquireTimeoutMs: config.kube.requestTimeoutMs * 2,
+    ...clock
+  })
+  // Removals of reservations whose creates were not made, and of deleted sessions, run off the
+  // answers' paths: let those in flight land before the process goes (else they count until a rebuild).
+  app.addHook('onClose', async () => { await ledger.idle() })
+  await app.register(debugPlugin, { prefix: '/v1', sessions: config.sessions, ...kube, publicUrl: config.server.publicUrl, policy, signer, ledger, ...clock })
+  await app.register(sessionsPlugin, { prefix: '/v1', sessions: config.sessions, ...kube, replica: config.audit.replica, verify: signer.verify, policy, ledger, ...(config.attach.recording.enabled ? { recordingsDir: config.attach.recording.dir } : {}), ...clock })
   await app.register(podsPlugin, { prefix: '/v1', verify: signer.verify, impersonate: config.authorization.mode === 'impersonate', requestTimeoutMs: config.kube.requestTimeoutMs, ...clock })
   await app.register(auditPlugin, { prefix: '/v1', file: config.audit.file, replica: replicaName(config), peers: config.audit.peers, ...(deps.auditRuntime ? { runtime: deps.auditRuntime } : {}) })
   // Its readiness check joins the list /readyz reads on each request (after the gateway's own ones).

@@ -5,7 +5,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { CompiledPolicy } from '../policy/policy.ts'
 import { kubeDebugClient } from '../kube/debug-client.ts'
-import { kubeLeaseClient } from '../kube/lease-client.ts'
 import { DEBUG_SHARED_SCHEMAS } from '../schemas/debug.ts'
 import { loggableError } from '../plugins/error-log.ts'
 import type { MetadataSigner } from '../security/signing.ts'
@@ -13,8 +12,7 @@ import type { SessionsConfig } from '../sessions/config-schema.ts'
 import { SessionFinder } from '../sessions/finder.ts'
 import { debugRoutes } from './routes.ts'
 import { DebugService } from './service.ts'
-import { SessionLedger } from './session-ledger.ts'
-import { localLeaseClient } from './local-leases.ts'
+import type { SessionLedger } from '../sessions/ledger.ts'
 
 export interface DebugPluginOptions {
   sessions: SessionsConfig
@@ -28,21 +26,14 @@ export interface DebugPluginOptions {
   policy: CompiledPolicy
   /** Signs session attribution (the key every replica verifies with). */
   signer: MetadataSigner
+  /** The users' session ledgers (the per-user limit), shared with the sessions feature. */
+  ledger: SessionLedger
   clock?: () => number
 }
 
 export async function debugPlugin (app: FastifyInstance, opts: DebugPluginOptions): Promise<void> {
-  const { sessions, signer, kubeRequestTimeoutMs } = opts
+  const { sessions, signer, kubeRequestTimeoutMs, ledger } = opts
   const client = kubeDebugClient(app.cluster.kubeConfig, { requestTimeoutMs: kubeRequestTimeoutMs })
-  const leaseNamespace = sessions.userLeaseNamespace
-  // Without a namespace (one replica) the ledgers live in this process.
-  const ledger = new SessionLedger({
-    leases: leaseNamespace === null ? localLeaseClient() : kubeLeaseClient(app.cluster.kubeConfig, { requestTimeoutMs: kubeRequestTimeoutMs }),
-    namespace: leaseNamespace ?? 'local',
-    signer,
-    graceMs: sessions.userLeaseSeconds * 1000,
-    acquireTimeoutMs: kubeRequestTimeoutMs * 2
-  })
   const debug = new DebugService({
     client,
     audit: app.audit,
@@ -62,9 +53,6 @@ export async function debugPlugin (app: FastifyInstance, opts: DebugPluginOption
     }
   })
 
-  // Reservations of creates that were not made are released off the answers' paths: let
-  // the releases in flight land before the process goes (else they count until a rebuild).
-  app.addHook('onClose', async () => { await ledger.idle() })
   for (const schema of DEBUG_SHARED_SCHEMAS) app.addSchema(schema)
   await app.register(debugRoutes, { debug })
 }

@@ -3,7 +3,7 @@
 // plugin) → authorize every permission → read the target → build the spec →
 // policy → concurrency limit → audit "request" (durable) → Kubernetes call →
 // audit "outcome" → optional wait → response. The session's place under the
-// per-user limit is reserved (session-ledger.ts) while the target is read, and
+// per-user limit is reserved (sessions/ledger.ts) while the target is read, and
 // released when the create is not made. Pod-independent validation runs
 // before authorization; checks that need the target pod (e.g. `container`
 // naming one of its containers) run after it is read, still before anything
@@ -24,8 +24,8 @@ import { copyPlan, ephemeralPlan, nodePlan, type Built, type Plan, type PlanDeps
 import type { FoundSession } from '../sessions/found.ts'
 import { waitForContainer } from '../sessions/wait.ts'
 import type { MetadataSigner } from '../security/signing.ts'
-import type { Reservation, SessionLedger } from './session-ledger.ts'
-import type { LiveSession } from '../sessions/finder.ts'
+import type { Reservation, SessionLedger } from '../sessions/ledger.ts'
+import type { UserSession } from '../sessions/finder.ts'
 import { ATTACH_PROTOCOLS as CLIENT_PROTOCOLS } from '../attach/protocols.ts'
 
 export type { Caller } from '../audit/records.ts'
@@ -40,7 +40,7 @@ export const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000
 const KEY_PENDING_ATTEMPTS = 16
 
 /** The soonest expiry among live sessions (for Retry-After). */
-function earliestOf (live: readonly LiveSession[]): { earliestExpiryMs?: number } {
+function earliestOf (live: readonly UserSession[]): { earliestExpiryMs?: number } {
   let earliest: number | undefined
   for (const s of live) if (s.expiresAtMs !== undefined && (earliest === undefined || s.expiresAtMs < earliest)) earliest = s.expiresAtMs
   return earliest === undefined ? {} : { earliestExpiryMs: earliest }
@@ -207,7 +207,7 @@ export class DebugService {
     // The rule that matches the subject and the place (namespace, node) gives the TTL and the
     // session limit; neither depends on the spec. So the expiry and the signature are in the
     // spec before policy judges it (one build of exactly what is sent), and the session's
-    // place under the limit is reserved in the user's ledger (session-ledger.ts) while the
+    // place under the limit is reserved in the user's ledger (sessions/ledger.ts) while the
     // target is read, so the reservation is not one more round trip on the answer's path.
     // No matching rule: policy denies below, and nothing is reserved.
     const grant = this.#o.policy.sessionGrant(subject, { action: plan.action, namespace: plan.namespace, ...(plan.node !== undefined ? { node: plan.node } : {}), ttlSeconds: body.ttlSeconds, defaultTtlSeconds: this.#o.defaultTtlSeconds })
@@ -219,7 +219,7 @@ export class DebugService {
       user: identity.user,
       session: keyHash === undefined ? { id: sessionId, expiresAtMs: Date.parse(expiresAt) } : { id: sessionId, expiresAtMs: Date.parse(expiresAt), key: keyHash },
       limit: grant?.maxSessionsPerUser ?? 0,
-      liveInCluster: async () => await this.#o.finder.liveSessions(identity.user)
+      inCluster: async () => await this.#o.finder.userSessions(identity.user)
     })
     let reservation = dryRun || grant === undefined ? undefined : reserve()
     reservation?.catch(() => undefined) // a way out before it is awaited must not leave a rejection unhandled
@@ -261,7 +261,7 @@ export class DebugService {
       let count: { count: number, earliestExpiryMs?: number } | undefined
       if (reservation === undefined) {
         // A dry run reserves nothing; it answers as the create would, from the cluster.
-        const live = await this.#o.finder.liveSessions(identity.user)
+        const live = (await this.#o.finder.userSessions(identity.user)).filter(s => s.live)
         if (live.length >= decision.maxSessionsPerUser) count = { count: live.length, ...earliestOf(live) }
       } else {
         let r = await reservation

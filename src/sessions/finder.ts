@@ -10,7 +10,7 @@
 //
 // The per-user limit's read is a consistent read (no resourceVersion: not the
 // watch cache's possibly lagging view) of all pods; it runs only when the
-// user's ledger must be rebuilt (debug/session-ledger.ts): a user at the limit,
+// user's ledger must be rebuilt (ledger.ts): a user at the limit,
 // or a ledger missing or not verifying.
 import type { DebugClient, PodQuery } from '../kube/debug-client.ts'
 import { LABEL_SESSION, MANAGED_BY, MANAGED_BY_LABEL } from './attribution.ts'
@@ -31,9 +31,11 @@ export interface SessionFinderOptions {
   concurrency?: number
 }
 
-/** A live session of one user: what the per-user limit counts. */
-export interface LiveSession {
+/** One of a user's verified sessions; the live ones are what the per-user limit counts. */
+export interface UserSession {
   id: string
+  /** Not finished, not expired, not being deleted (found.ts isLive). */
+  live: boolean
   expiresAtMs?: number
 }
 
@@ -98,21 +100,18 @@ export class SessionFinder {
   }
 
   /**
-   * Live verified sessions requested by `user` (the per-user limit, when its ledger must be
-   * rebuilt: debug/session-ledger.ts): a consistent read of all pods.
+   * The verified sessions requested by `user`, live or not (the per-user limit, when its ledger
+   * must be rebuilt: ledger.ts; whoami): a consistent read of all pods.
    */
-  async liveSessions (user: string): Promise<LiveSession[]> {
+  async userSessions (user: string): Promise<UserSession[]> {
     // Only this user's claims are verified: every other session in the cluster costs no HMAC.
     const mine = (a: { requestedBy: string }): boolean => a.requestedBy === user
     const sessions = await this.#sessions({}, (p, now) => sessionsOfPod(p, now, this.#verify, mine).filter(s => s.verified && s.session.requestedBy === user))
-    const out: LiveSession[] = []
     const now = this.#clock()
-    for (const { session: s } of sessions) {
-      if (!isLive(s)) continue
+    return sessions.map(({ session: s }) => {
       const exp = s.expiresAt === undefined ? undefined : Date.parse(s.expiresAt)
-      if (exp !== undefined && exp <= now) continue
-      out.push(exp === undefined || !Number.isFinite(exp) ? { id: s.id } : { id: s.id, expiresAtMs: exp })
-    }
-    return out
+      const live = isLive(s) && !(exp !== undefined && exp <= now)
+      return exp === undefined || !Number.isFinite(exp) ? { id: s.id, live } : { id: s.id, live, expiresAtMs: exp }
+    })
   }
 }

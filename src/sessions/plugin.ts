@@ -9,6 +9,7 @@ import { DEBUG_SHARED_SCHEMAS } from '../schemas/debug.ts'
 import { loggableError } from '../plugins/error-log.ts'
 import type { Identity } from '../auth/identity.ts'
 import { SessionFinder } from './finder.ts'
+import type { SessionLedger } from './ledger.ts'
 import type { VerifyFn } from './found.ts'
 import { Reaper } from './reaper.ts'
 import { sessionRoutes } from './routes.ts'
@@ -28,6 +29,8 @@ export interface SessionsPluginOptions {
   policy?: RecordingPolicy
   /** attach.recording.dir when recording is on: GET /sessions/{id}/recording serves from it. */
   recordingsDir?: string
+  /** The users' session ledgers (the per-user limit): deletes forget their sessions there. */
+  ledger?: SessionLedger
   clock?: () => number
 }
 
@@ -47,6 +50,7 @@ export async function sessionsPlugin (app: FastifyInstance, opts: SessionsPlugin
     callOptions: (identity: Identity) => callOptionsFor(identity, impersonate),
     ...(opts.policy !== undefined ? { policy: opts.policy } : {}),
     ...(opts.recordingsDir !== undefined ? { recordingsDir: opts.recordingsDir } : {}),
+    ...(opts.ledger !== undefined ? { ledger: opts.ledger } : {}),
     clock: opts.clock,
     onError
   })

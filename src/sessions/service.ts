@@ -13,6 +13,7 @@ import type { EphemeralContainerItem, EphemeralList, Session } from '../schemas/
 import { latestRecording } from './recordings.ts'
 import { auditDenied, auditOutcome, auditRequest, type AuditScope, type Caller } from '../audit/records.ts'
 import type { Scope, SessionFinder } from './finder.ts'
+import type { SessionLedger } from './ledger.ts'
 import { isExpired, type FoundSession, type VerifyFn } from './found.ts'
 import { containerView } from './state.ts'
 
@@ -30,6 +31,8 @@ export interface SessionServiceOptions {
   policy?: RecordingPolicy
   /** Where attach recordings are (attach.recording.dir); undefined when recording is off. */
   recordingsDir?: string
+  /** The users' session ledgers: a deleted session is forgotten at once (not at its expiry or the next rebuild). */
+  ledger?: Pick<SessionLedger, 'forget'>
   clock?: () => number
   onError?: (err: unknown, context: string) => void
 }
@@ -165,6 +168,8 @@ export class SessionService {
       throw problem
     }
     await auditOutcome(scope, record.id, { status: 200 }).catch(e => this.#o.onError?.(e, 'audit outcome'))
+    // Off the answer's path; it never rejects.
+    if (s.requestedBy !== '') this.#o.ledger?.forget(s.requestedBy, s.id).catch(() => undefined)
     return { ...s, state: 'deleting' }
   }
 

@@ -22,7 +22,7 @@ export interface AllowedInput {
   can: Readonly<Record<PolicyAction, boolean>>
   /** sessions.defaultTtlSeconds, as the create path passes it. */
   defaultTtlSeconds: number
-  /** The caller's live sessions (SessionFinder.liveSessions, as the create path counts them); asked only when a rule matches. */
+  /** The caller's live sessions (SessionFinder.userSessions, as the create path counts them); asked only when a rule matches. */
   liveSessions: () => Promise<number>
 }
 

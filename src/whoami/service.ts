@@ -17,7 +17,7 @@ export interface WhoamiServiceOptions {
   policy: CompiledPolicy
   /** sessions.defaultTtlSeconds, as the create path passes it. */
   defaultTtlSeconds: number
-  /** The caller's live sessions, counted as the create path counts them (SessionFinder.liveSessions). */
+  /** The caller's live sessions, counted as the create path counts them (SessionFinder.userSessions). */
   liveSessions: (user: string) => Promise<number>
 }
 

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { startDebugStack, testPolicy, type DebugStack } from '../helpers/debug-stack.ts'
-import { LEDGER_ANNOTATION, decodeEntries, leaseName } from '../../src/debug/session-ledger.ts'
+import { LEDGER_ANNOTATION, decodeEntries, leaseName } from '../../src/sessions/ledger.ts'
 
 type Obj = Record<string, any>
 const security = { signingKey: 'concurrency-test-signing-key-0123456789abc', verificationKeys: [] }

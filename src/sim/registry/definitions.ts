@@ -13,6 +13,10 @@ export interface ResourceDefinition {
   namespaced: boolean
   readOnly?: boolean
   patchMeta: PatchMeta
+  /** The update strategy's AllowCreateOnUpdate: a PUT of a missing object creates it. */
+  allowCreateOnUpdate?: boolean
+  /** The update strategy's AllowUnconditionalUpdate is false: a PUT must carry a resourceVersion. */
+  requireResourceVersionOnUpdate?: boolean
 }
 
 const nodePatchMeta: PatchMeta = {
@@ -37,8 +41,10 @@ export const resourceDefinitions: ResourceDefinition[] = [
   def(RBAC, 'rolebindings', 'RoleBinding', true, { readOnly: true }),
   def(RBAC, 'clusterroles', 'ClusterRole', false, { readOnly: true }),
   def(RBAC, 'clusterrolebindings', 'ClusterRoleBinding', false, { readOnly: true }),
-  // what the gateway serializes one user's creates with across replicas
-  def('coordination.k8s.io', 'leases', 'Lease', true)
+  // the gateway's per-user session ledgers and audit anchors; the lease strategy
+  // (kubernetes pkg/registry/coordination/lease/strategy.go) allows create on update
+  // and no unconditional update
+  def('coordination.k8s.io', 'leases', 'Lease', true, { allowCreateOnUpdate: true, requireResourceVersionOnUpdate: true })
 ]
 
 export function findDefinition (group: string, version: string, resource: string): ResourceDefinition | undefined {

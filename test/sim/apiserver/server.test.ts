@@ -173,6 +173,23 @@ describe('resources', () => {
     assert.match(spec.json.message, /pod updates may not change fields other than/)
   })
 
+  test('leases (the lease strategy): a PUT of a missing lease creates it whatever resourceVersion it carries (201, new uid); a PUT without one is 422; a missing pod stays 404', async () => {
+    const path = '/apis/coordination.k8s.io/v1/namespaces/kdebug/leases/put-created'
+    const lease = (rv?: string): unknown => ({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'put-created', ...(rv ? { resourceVersion: rv } : {}) }, spec: {} })
+    const created = await api(sim, ADMIN, 'PUT', path, { body: lease('12345') })
+    assert.equal(created.status, 201)
+    assert.ok(created.json.metadata.uid)
+    assert.notEqual(created.json.metadata.resourceVersion, '12345')
+    const unconditional = await api(sim, ADMIN, 'PUT', path, { body: lease() })
+    assert.equal(unconditional.status, 422)
+    assert.equal(unconditional.json.message, 'leases.coordination.k8s.io "put-created" is invalid: metadata.resourceVersion: Invalid value: 0: must be specified for an update')
+    const updated = await api(sim, ADMIN, 'PUT', path, { body: lease(created.json.metadata.resourceVersion) })
+    assert.equal(updated.status, 200)
+    assert.equal(updated.json.metadata.uid, created.json.metadata.uid)
+    const pod = await api(sim, ADMIN, 'PUT', '/api/v1/namespaces/demo/pods/not-there', { body: newPod('not-there', { metadata: { name: 'not-there', resourceVersion: '1' } }) })
+    assert.equal(pod.status, 404)
+  })
+
   test('delete: preconditions → 409, graceful delete sets deletionTimestamp then removes, 0 = at once', async () => {
     await api(sim, ADMIN, 'POST', '/api/v1/namespaces/demo/pods', { body: newPod('d1') })
     await waitFor(() => (sim.store.get('pods', 'demo', 'd1')?.spec as any)?.nodeName, 'd1 scheduled')

@@ -2,6 +2,7 @@
 // registry's BeforeCreate: names, NamespaceLifecycle, defaulting, validation,
 // admission, then storage).
 import type { ResourceRequest } from '../context.ts'
+import type { KObject } from '../../apimachinery/types.ts'
 import { alreadyExists, invalid, notFound } from '../../apimachinery/status.ts'
 import { apiVersionOf, present, type ResourceDefinition } from '../../registry/definitions.ts'
 import { checkBodyScope, randomSuffix, validateGeneric } from '../../registry/strategy.ts'
@@ -14,10 +15,16 @@ import { admitNamespaceLabels, admitPodSecurity } from './admission.ts'
 import { isDryRun, writeOf } from './request.ts'
 
 export async function create (r: ResourceRequest, d: ResourceDefinition, ns: string): Promise<boolean> {
-  const { ctx } = r
   const body = await readBody(r.req)
-  let o = decodeObject(r.req, body)
+  const o = decodeObject(r.req, body)
   checkBodyScope(d, o, d.namespaced ? ns : undefined)
+  return createObject(r, d, ns, o)
+}
+
+/** The create of a decoded object (also a PUT of a missing object where the strategy allows create on update). */
+export function createObject (r: ResourceRequest, d: ResourceDefinition, ns: string, decoded: KObject): boolean {
+  const { ctx } = r
+  let o = decoded
   o.apiVersion = apiVersionOf(d)
   o.kind = d.kind
   if (d.namespaced) o.metadata.namespace = ns

@@ -3,7 +3,7 @@
 // the strategy's update rules, validation, admission, then storage.
 import type { KObject } from '../../apimachinery/types.ts'
 import type { ResourceRequest } from '../context.ts'
-import { conflict } from '../../apimachinery/status.ts'
+import { conflict, invalid, notFound } from '../../apimachinery/status.ts'
 import { present, type ResourceDefinition } from '../../registry/definitions.ts'
 import { checkBodyScope, prepareUpdate, validateGeneric } from '../../registry/strategy.ts'
 import { applyPatch } from '../../registry/patch.ts'
@@ -11,15 +11,25 @@ import { recordWrite } from '../../registry/managed-fields.ts'
 import { decodeObject, mediaType, readBody, sendJSON } from '../http-util.ts'
 import { admitNamespaceLabels, admitPodSecurity } from './admission.ts'
 import { isDryRun, writeOf } from './request.ts'
+import { createObject } from './create.ts'
 
 export async function update (r: ResourceRequest, d: ResourceDefinition, ns: string | undefined, name: string): Promise<boolean> {
   const { ctx } = r
   const body = await readBody(r.req)
   const o = decodeObject(r.req, body)
   checkBodyScope(d, o, ns, name)
-  const old = ctx.store.mustGet(d.resource, ns, name)
+  const old = ctx.store.get(d.resource, ns, name)
+  // genericregistry Store.Update: a missing object is created when the strategy allows it,
+  // before (so regardless of) the resourceVersion check; the answer is a 201.
+  if (old === undefined) {
+    if (!d.allowCreateOnUpdate) throw notFound(d.resource, name, d.group)
+    return createObject(r, d, ns ?? '', o)
+  }
   const next = prepareUpdate(d, old, o)
   const expected = o.metadata.resourceVersion || undefined
+  if (expected === undefined && d.requireResourceVersionOnUpdate) {
+    throw invalid(d.resource, name, [{ type: 'FieldValueInvalid', field: 'metadata.resourceVersion', badValue: 0, detail: 'must be specified for an update' }], d.group)
+  }
   if (expected !== undefined && expected !== old.metadata.resourceVersion) throw conflict(d.resource, name, 'the object has been modified; please apply your changes to the latest version and try again')
   return store(r, d, old, next)
 }

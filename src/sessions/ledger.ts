@@ -9,10 +9,10 @@
 // reservation is the count's compare-and-swap, so two replicas can never both
 // take the last place. The ledger can only overcount (a session that ended
 // early stays listed until its expiry): when it says the user is at the limit,
-// or when it is missing or does not verify, the user's live sessions are read
-// from the cluster (a consistent LIST: sessions/finder.ts) and the ledger is
-// rebuilt from them. A rebuild keeps the reservations of the last `graceMs`
-// that the LIST does not show yet: their creates may still be in flight. So
+// or when it is missing or does not verify, the user's sessions are read from
+// the cluster (a consistent LIST: sessions/finder.ts) and the ledger is rebuilt
+// from them: the live ones, plus the reservations of the last `graceMs` that
+// the LIST does not show at all yet (their creates may still be in flight). So
 // the cost of the limit is one small update per create, and a full LIST only
 // for a user at the limit (where it was paid on every create before).
 //
@@ -20,7 +20,9 @@
 // refuses with a 503 past half of it), so a rebuild never drops a create that
 // can still land. A definitive failure (the API server refused the create)
 // releases the reservation; an ambiguous one (timeout) keeps it: overcounting
-// is the safe side.
+// is the safe side. A session the gateway deletes is forgotten at once; one
+// deleted behind its back within `graceMs` of its reservation counts until
+// that grace has passed (a rebuild cannot tell it from a create in flight).
 //
 // Why a signature: the ledger decides how many sessions a user may still
 // open. Only the gateway's replicas hold the key, so an edited ledger (by
@@ -33,9 +35,9 @@
 import { createHash } from 'node:crypto'
 import { Problems, isProblemError } from '../errors.ts'
 import type { Lease, LeaseClient } from '../kube/lease-client.ts'
-import { MANAGED_BY, MANAGED_BY_LABEL } from '../sessions/attribution.ts'
+import { MANAGED_BY, MANAGED_BY_LABEL } from './attribution.ts'
 import type { MetadataSigner } from '../security/signing.ts'
-import type { LiveSession } from '../sessions/finder.ts'
+import type { UserSession } from './finder.ts'
 
 export const LEDGER_ANNOTATION = 'kdebug.io/sessions'
 export const LEDGER_SIGNATURE_ANNOTATION = 'kdebug.io/sessions-signature'
@@ -55,8 +57,8 @@ export interface ReserveRequest {
   user: string
   session: { id: string, expiresAtMs: number, key?: string }
   limit: number
-  /** The user's live verified sessions from a consistent read of the cluster. */
-  liveInCluster: () => Promise<LiveSession[]>
+  /** The user's verified sessions, live or not, from a consistent read of the cluster. */
+  inCluster: () => Promise<UserSession[]>
 }
 
 export type Reservation =
@@ -122,19 +124,22 @@ function isLive (e: LedgerEntry, now: number): boolean {
 }
 
 /**
- * The ledger after a consistent read of the cluster: its live sessions, plus the reservations
- * of the last `graceMs` it does not show yet (creates possibly in flight). Pure.
+ * The ledger after a consistent read of the cluster: the sessions it shows live, plus the
+ * reservations of the last `graceMs` it does not show at all yet (creates possibly in
+ * flight). One it shows ended is gone, however recent. Pure.
  */
-export function rebuild (cluster: readonly LiveSession[], ledger: readonly LedgerEntry[], now: number, graceMs: number): LedgerEntry[] {
+export function rebuild (cluster: readonly UserSession[], ledger: readonly LedgerEntry[], now: number, graceMs: number): LedgerEntry[] {
   const known = new Map(ledger.map(e => [e.id, e]))
+  const seen = new Set(cluster.map(s => s.id))
   const out = new Map<string, LedgerEntry>()
   for (const s of cluster) {
+    if (!s.live) continue
     const e: LedgerEntry = { id: s.id, expiresAtMs: s.expiresAtMs ?? null, reservedAtMs: known.get(s.id)?.reservedAtMs ?? now }
     const key = known.get(s.id)?.key
     if (key !== undefined) e.key = key
     if (isLive(e, now)) out.set(s.id, e)
   }
-  for (const e of ledger) if (!out.has(e.id) && e.reservedAtMs > now - graceMs && isLive(e, now)) out.set(e.id, e)
+  for (const e of ledger) if (!seen.has(e.id) && e.reservedAtMs > now - graceMs && isLive(e, now)) out.set(e.id, e)
   return [...out.values()]
 }
 
@@ -214,7 +219,7 @@ export class SessionLedger {
       let live = carried === undefined ? ledger?.filter(e => isLive(e, now)) : undefined
       if (req.session.key !== undefined && live?.some(e => e.key === req.session.key && e.reservedAtMs > now - this.#o.graceMs)) return { kind: 'key-pending' }
       if (live === undefined || live.length >= req.limit) {
-        live = rebuild(await req.liveInCluster(), ledger ?? [], this.#clock(), this.#o.graceMs).filter(e => e.id !== req.session.id)
+        live = rebuild(await req.inCluster(), ledger ?? [], this.#clock(), this.#o.graceMs).filter(e => e.id !== req.session.id)
         if (live.length >= req.limit) {
           const earliest = earliestExpiry(live)
           return earliest === undefined ? { kind: 'limit', count: live.length } : { kind: 'limit', count: live.length, earliestExpiryMs: earliest }
@@ -245,12 +250,15 @@ export class SessionLedger {
         continue
       }
       this.#remember(name, written)
-      return { kind: 'reserved', sendBy: reservedAtMs + this.#o.graceMs / 2, release: async () => { await this.#release(req.user, req.session.id) } }
+      return { kind: 'reserved', sendBy: reservedAtMs + this.#o.graceMs / 2, release: async () => { await this.forget(req.user, req.session.id) } }
     }
   }
 
-  /** Removes a reservation whose create did not happen. Never rejects: a failed release only overcounts until a rebuild. */
-  async #release (user: string, id: string): Promise<void> {
+  /**
+   * Removes a session from its user's ledger: a reservation whose create was not made, or a
+   * session the gateway deleted. Never rejects: a failed removal only overcounts until a rebuild.
+   */
+  async forget (user: string, id: string): Promise<void> {
     const done = this.#serial(user, async () => {
       const name = leaseName(user)
       for (let attempt = 0; attempt < RELEASE_ATTEMPTS; attempt++) {

@@ -5,10 +5,10 @@
 // lock leases of earlier versions waited for.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { SessionLedger, LEDGER_ANNOTATION, LEDGER_SIGNATURE_ANNOTATION, decodeEntries, encodeEntries, leaseName, rebuild, type LedgerEntry, type Reservation } from '../../src/debug/session-ledger.ts'
-import { localLeaseClient } from '../../src/debug/local-leases.ts'
+import { SessionLedger, LEDGER_ANNOTATION, LEDGER_SIGNATURE_ANNOTATION, decodeEntries, encodeEntries, leaseName, rebuild, type LedgerEntry, type Reservation } from '../../src/sessions/ledger.ts'
+import { localLeaseClient } from '../../src/sessions/local-leases.ts'
 import type { Lease, LeaseClient } from '../../src/kube/lease-client.ts'
-import type { LiveSession } from '../../src/sessions/finder.ts'
+import type { UserSession } from '../../src/sessions/finder.ts'
 import { createSigner } from '../../src/security/signing.ts'
 import { isProblemError } from '../../src/errors.ts'
 
@@ -37,14 +37,14 @@ function ledger (leases: LeaseClient, clock: { now: number }, o: { acquireTimeou
 }
 
 /** The cluster as the LIST shows it, counting its reads. */
-function cluster (sessions: LiveSession[] = []): { sessions: LiveSession[], reads: number, live: () => Promise<LiveSession[]> } {
+function cluster (sessions: UserSession[] = []): { sessions: UserSession[], reads: number, live: () => Promise<UserSession[]> } {
   const c = { sessions, reads: 0, live: async () => { c.reads++; return [...c.sessions] } }
   return c
 }
 
 async function reserve (l: SessionLedger, c: ReturnType<typeof cluster>, id: string, o: { limit?: number, user?: string, key?: string, expiresAtMs?: number } = {}): Promise<Reservation> {
   const session = { id, expiresAtMs: o.expiresAtMs ?? NOW + HOUR, ...(o.key === undefined ? {} : { key: o.key }) }
-  return await l.reserve({ user: o.user ?? 'alice', session, limit: o.limit ?? 3, liveInCluster: c.live })
+  return await l.reserve({ user: o.user ?? 'alice', session, limit: o.limit ?? 3, inCluster: c.live })
 }
 
 async function entries (s: Store, user = 'alice'): Promise<LedgerEntry[]> {
@@ -58,14 +58,15 @@ test('entries encode compactly and decode back; anything malformed decodes to un
   for (const bad of ['', '{}', '[1]', '[["a"]]', '[["a","x",1]]', '[["a",1,1,2]]', '[["a",1,1,"k",5]]', '[[1,1,1]]']) assert.equal(decodeEntries(bad), undefined, bad)
 })
 
-test('rebuild: the cluster\'s live sessions, plus only the reservations of the grace it does not show yet', () => {
+test('rebuild: the cluster\'s live sessions, plus only the reservations of the grace it does not show at all yet; one it shows ended is gone at once', () => {
   const ledgerEntries: LedgerEntry[] = [
     { id: 'in-cluster', expiresAtMs: NOW + HOUR, reservedAtMs: NOW - 2 * GRACE, key: 'k' },
     { id: 'in-flight', expiresAtMs: NOW + HOUR, reservedAtMs: NOW - GRACE / 2 },
     { id: 'ended', expiresAtMs: NOW + HOUR, reservedAtMs: NOW - 2 * GRACE },
-    { id: 'expired-in-flight', expiresAtMs: NOW - 1, reservedAtMs: NOW - 10 }
+    { id: 'expired-in-flight', expiresAtMs: NOW - 1, reservedAtMs: NOW - 10 },
+    { id: 'ended-at-once', expiresAtMs: NOW + HOUR, reservedAtMs: NOW - 10 }
   ]
-  const out = rebuild([{ id: 'in-cluster', expiresAtMs: NOW + HOUR }, { id: 'unknown', expiresAtMs: NOW + 5 }, { id: 'no-expiry' }], ledgerEntries, NOW, GRACE)
+  const out = rebuild([{ id: 'in-cluster', live: true, expiresAtMs: NOW + HOUR }, { id: 'unknown', live: true, expiresAtMs: NOW + 5 }, { id: 'no-expiry', live: true }, { id: 'ended-at-once', live: false, expiresAtMs: NOW + HOUR }], ledgerEntries, NOW, GRACE)
   assert.deepEqual(out, [
     { id: 'in-cluster', expiresAtMs: NOW + HOUR, reservedAtMs: NOW - 2 * GRACE, key: 'k' },
     { id: 'unknown', expiresAtMs: NOW + 5, reservedAtMs: NOW },
@@ -77,7 +78,7 @@ test('rebuild: the cluster\'s live sessions, plus only the reservations of the g
 test('the first create builds the ledger from the cluster; later ones write one update with the resourceVersion they know', async () => {
   const s = store()
   const clock = { now: NOW }
-  const c = cluster([{ id: 'older', expiresAtMs: NOW + HOUR }])
+  const c = cluster([{ id: 'older', live: true, expiresAtMs: NOW + HOUR }])
   const l = ledger(s, clock)
   assert.equal((await reserve(l, c, 's1')).kind, 'reserved')
   assert.deepEqual(s.calls, ['get', 'create'])
@@ -98,7 +99,7 @@ test('at the limit the cluster is read: sessions that ended free their places; l
   const c = cluster()
   const l = ledger(s, clock)
   for (const id of ['s1', 's2']) assert.equal((await reserve(l, c, id, { limit: 2 })).kind, 'reserved')
-  c.sessions = [{ id: 's1', expiresAtMs: NOW + HOUR }]
+  c.sessions = [{ id: 's1', live: true, expiresAtMs: NOW + HOUR }]
   // s2 was reserved a moment ago and the cluster does not show it yet: its create may be in flight.
   const full = await reserve(l, c, 's3', { limit: 2 })
   assert.deepEqual(full, { kind: 'limit', count: 2, earliestExpiryMs: NOW + HOUR })
@@ -107,6 +108,10 @@ test('at the limit the cluster is read: sessions that ended free their places; l
   clock.now += GRACE + 1
   assert.equal((await reserve(l, c, 's3', { limit: 2 })).kind, 'reserved')
   assert.deepEqual((await entries(s)).map(e => e.id), ['s1', 's3'])
+  // One the cluster shows ended frees its place at once, however recent.
+  c.sessions = [{ id: 's1', live: true, expiresAtMs: NOW + HOUR }, { id: 's3', live: false, expiresAtMs: NOW + HOUR }]
+  assert.equal((await reserve(l, c, 's4', { limit: 2 })).kind, 'reserved')
+  assert.deepEqual((await entries(s)).map(e => e.id), ['s1', 's4'])
 })
 
 test('expired sessions do not count and never need the cluster', async () => {
@@ -145,7 +150,7 @@ test('a ledger that does not verify is not trusted: edited, signed with another 
   const edited = await s.raw.get('kdebug', name)
   edited.metadata.annotations = { ...edited.metadata.annotations, [LEDGER_ANNOTATION]: '[]' }
   await s.raw.update(edited)
-  c.sessions = [{ id: 's1', expiresAtMs: NOW + HOUR }, { id: 's2', expiresAtMs: NOW + HOUR }]
+  c.sessions = [{ id: 's1', live: true, expiresAtMs: NOW + HOUR }, { id: 's2', live: true, expiresAtMs: NOW + HOUR }]
   const fresh = ledger(s, clock)
   const reads = c.reads
   assert.equal((await reserve(fresh, c, 's3', { limit: 2 })).kind, 'limit', 'counted from the cluster')
@@ -212,11 +217,11 @@ test('a deleted ledger is rebuilt from the cluster; one recreated under our upda
     }
   }
   const r = ledger(recreating, clock)
-  await r.reserve({ user: 'carol', session: { id: 'c0', expiresAtMs: NOW + HOUR }, limit: 3, liveInCluster: c.live })
+  await r.reserve({ user: 'carol', session: { id: 'c0', expiresAtMs: NOW + HOUR }, limit: 3, inCluster: c.live })
   const before = c.reads
-  c.sessions = [{ id: 'x', expiresAtMs: NOW + HOUR }]
+  c.sessions = [{ id: 'x', live: true, expiresAtMs: NOW + HOUR }]
   deleteNext = true
-  assert.equal((await r.reserve({ user: 'carol', session: { id: 'c1', expiresAtMs: NOW + HOUR }, limit: 3, liveInCluster: c.live })).kind, 'reserved')
+  assert.equal((await r.reserve({ user: 'carol', session: { id: 'c1', expiresAtMs: NOW + HOUR }, limit: 3, inCluster: c.live })).kind, 'reserved')
   assert.equal(c.reads, before + 1, 'the new uid made it count from the cluster')
   assert.deepEqual((await entries(s, 'carol')).map(e => e.id), ['x', 'c0', 'c1'], 'what this replica knew (c0, reserved a moment ago) is kept')
 })
