@@ -1,0 +1,63 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import { createAuditLog } from '../../src/audit/writer.ts'
+import { verifyAuditFile } from '../../src/audit/verify.ts'
+import { countingFs, entry, readLines, tempDir } from '../helpers/audit.ts'
+
+function spin (ms: number): void {
+  const end = performance.now() + ms
+  while (performance.now() < end) { /* a long event-loop turn */ }
+}
+
+test('records that queue during an fdatasync are written before the appends it acknowledges resolve, and acknowledged only by their own fdatasync', async (t) => {
+  const { file, cleanup } = tempDir()
+  t.after(cleanup)
+  const cfs = countingFs()
+  const sync = cfs.fdatasync
+  const gates: Array<() => void> = []
+  let durableSize = 0
+  cfs.fdatasync = async (fd) => {
+    await new Promise<void>((resolve) => gates.push(resolve))
+    await sync(fd)
+    durableSize = fs.statSync(file).size
+  }
+  const log = await createAuditLog({ file, replica: 'gw-0', fs: cfs })
+  const first = log.append(entry(0))
+  while (gates.length === 0) await new Promise((resolve) => setImmediate(resolve))
+  const rest = Array.from({ length: 5 }, (_, i) => log.append(entry(i + 1)).then((r) => ({ r, durableSize })))
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.equal(cfs.calls.write, 1, 'nothing is written while the fdatasync runs')
+  const writesWhenDurable: number[] = []
+  log.onDurable(() => writesWhenDurable.push(cfs.calls.write))
+  gates.shift()?.()
+  await first
+  assert.deepEqual(writesWhenDurable, [2], 'the queued records were written before the first batch was acknowledged')
+  while (gates.length === 0) await new Promise((resolve) => setImmediate(resolve))
+  gates.shift()?.()
+  const acked = await Promise.all(rest)
+  await log.close()
+  assert.equal(cfs.calls.fdatasync, 2)
+  const size = fs.statSync(file).size
+  for (const { r, durableSize: at } of acked) assert.equal(at, size, `record ${r.seq} was acknowledged before its fdatasync`)
+  assert.deepEqual(readLines(file).map((l) => (JSON.parse(l) as { seq: number }).seq), [1, 2, 3, 4, 5, 6])
+  assert.equal((await verifyAuditFile(file)).ok, true)
+})
+
+test('a long turn reaches an idle sink as two batches (one fdatasync runs while the other half continues)', async (t) => {
+  const { file, cleanup } = tempDir()
+  t.after(cleanup)
+  const cfs = countingFs()
+  const log = await createAuditLog({ file, replica: 'gw-0', fs: cfs })
+  const appends = []
+  for (let i = 0; i < 10; i++) {
+    appends.push(log.append(entry(i)))
+    if (i === 4) spin(2)
+  }
+  const recs = await Promise.all(appends)
+  await log.close()
+  assert.deepEqual(recs.map((r) => r.seq), Array.from({ length: 10 }, (_, i) => i + 1))
+  assert.equal(cfs.calls.fdatasync, 2)
+  assert.equal(log.stats().maxBatchRecords, 5)
+  assert.equal((await verifyAuditFile(file)).ok, true)
+})
