@@ -146,6 +146,8 @@ interface Batch {
  */
 const SPLIT_SPAN_MS = 0.5
 
+const NL = 0x0a
+
 export class GroupCommitAuditLog implements AuditLog {
   readonly #primary: PrimarySink
   readonly #mirror: StreamSink | undefined
@@ -247,14 +249,26 @@ export class GroupCommitAuditLog implements AuditLog {
     return () => { this.#listeners.delete(listener) }
   }
 
-  async append (entry: AuditEntry): Promise<AuditRecord> {
+  append (entry: AuditEntry): Promise<AuditRecord> {
+    // Not async: the common path hands back the record's own promise (an
+    // async wrapper would add a promise and microtask turns to every record).
+    if (this.#closed || this.#failure) return this.#appendAfterFailure(entry)
+    try {
+      this.#checkBudget()
+      return this.#enqueue(entry)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+  }
+
+  async #appendAfterFailure (entry: AuditEntry): Promise<AuditRecord> {
     if (this.#closed) throw Problems.auditUnavailable('The audit log is closed; mutating requests are refused.')
     if (this.#failure) {
       await this.#tryRecover()
       if (this.#failure) throw unavailable(this.#failure)
     }
     this.#checkBudget()
-    return this.#enqueue(entry)
+    return await this.#enqueue(entry)
   }
 
   #budgetReason (): string | null {
@@ -319,8 +333,9 @@ export class GroupCommitAuditLog implements AuditLog {
     const now = this.#clock()
     if (now !== this.#isoMs) { this.#isoMs = now; this.#iso = new Date(now).toISOString() } // many records share a millisecond under load
     return new Promise((resolve, reject) => {
-      this.#lastQueuedAt = performance.now()
-      if (this.#queue.length === 0) this.#queuedAt = this.#lastQueuedAt
+      const at = performance.now()
+      this.#lastQueuedAt = at
+      if (this.#queue.length === 0) this.#queuedAt = at
       this.#queue.push({ body, time: this.#iso, id: this.#newId(now), resolve, reject, force })
       this.#schedule()
     })
@@ -393,11 +408,14 @@ export class GroupCommitAuditLog implements AuditLog {
       this.#failOrReject(epoch, asError(err), batch)
       return
     }
-    let head = this.#tail
-    const lines: string[] = []
+    // Each line is encoded once, into the batch's buffer, and hashed from there.
+    let seq = this.#tail.seq
+    let hash = this.#tail.hash
+    let data = Buffer.allocUnsafe(batch.length * 1024)
+    let used = 0
     const items: Batch['items'] = []
     for (const p of batch) {
-      const record = canonicalRecord(head.seq + 1, p.time, p.id, this.#replica, p.body, head.hash)
+      const record = canonicalRecord(seq + 1, p.time, p.id, this.#replica, p.body, hash)
       let line: string
       try {
         line = JSON.stringify(record)
@@ -405,13 +423,19 @@ export class GroupCommitAuditLog implements AuditLog {
         p.reject(err)
         continue
       }
-      head = { seq: record.seq, hash: hashLine(line) }
-      lines.push(line)
+      const need = used + line.length * 3 + 1
+      if (need > data.byteLength) data = Buffer.concat([data.subarray(0, used)], Math.max(need, data.byteLength * 2))
+      const end = used + data.write(line, used, 'utf8')
+      hash = hashLine(data.subarray(used, end))
+      data[end] = NL
+      used = end + 1
+      seq = record.seq
       items.push({ p, record })
     }
     if (items.length === 0) return
+    const head = { seq, hash }
     try {
-      const data = Buffer.from(lines.join('\n') + '\n', 'utf8')
+      data = data.subarray(0, used)
       await this.#primary.write(data)
       if (this.#mirror) {
         await this.#mirror.write(data).catch((err: unknown) => this.#onError(asError(err), 'mirror'))

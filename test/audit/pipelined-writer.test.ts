@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
+import { hashLine } from '../../src/audit/chain.ts'
 import { createAuditLog } from '../../src/audit/writer.ts'
 import { verifyAuditFile } from '../../src/audit/verify.ts'
 import { countingFs, entry, readLines, tempDir } from '../helpers/audit.ts'
@@ -59,5 +60,24 @@ test('a long turn reaches an idle sink as two batches (one fdatasync runs while 
   assert.deepEqual(recs.map((r) => r.seq), Array.from({ length: 10 }, (_, i) => i + 1))
   assert.equal(cfs.calls.fdatasync, 2)
   assert.equal(log.stats().maxBatchRecords, 5)
+  assert.equal((await verifyAuditFile(file)).ok, true)
+})
+
+test('multi-byte text and records longer than a batch buffer\'s first guess are written and chained byte for byte', async (t) => {
+  const { file, cleanup } = tempDir()
+  t.after(cleanup)
+  const log = await createAuditLog({ file, replica: 'gw-0' })
+  const long = 'ü€😀 '.repeat(3000)
+  const recs = await Promise.all([
+    log.append(entry(1, { request: { reason: long } })),
+    log.append(entry(2)),
+    log.append(entry(3, { request: { reason: `${long}${long}` } }))
+  ])
+  await log.close()
+  const lines = readLines(file)
+  assert.equal(lines.length, 3)
+  assert.deepEqual(lines.map((l) => JSON.parse(l) as unknown), recs)
+  assert.equal(recs[1]?.prevHash, hashLine(lines[0] as string))
+  assert.equal(recs[2]?.prevHash, hashLine(lines[1] as string))
   assert.equal((await verifyAuditFile(file)).ok, true)
 })
