@@ -10,8 +10,8 @@
 // spare for the thread pool); on a saturated machine its extra fdatasyncs
 // compete with the requests for the CPU and each takes longer, and lockstep
 // wins. Which holds is measured rather than guessed: the records made durable
-// per millisecond over a window of fdatasyncs, and every few windows one
-// window the other way, kept if it did better. Only the timing of writes
+// per millisecond in the chosen mode over a few windows of fdatasyncs, then
+// over two windows the other way, kept if it did better. Only the timing of writes
 // changes; every record is still acknowledged only after an fdatasync that
 // covers it.
 
@@ -29,12 +29,12 @@ export class PipelinePolicy {
   readonly #probeEvery: number
   #mode: Mode = 'pipelined'
   #probing = false
-  #windowsInMode = 0
+  #windows = 0
   #syncs = 0
   #records = 0
   #startMs: number
-  /** Records per millisecond measured in each mode's last window. */
-  readonly #rate: Record<Mode, number> = { pipelined: NaN, lockstep: NaN }
+  /** The chosen mode's records and milliseconds since it was last chosen (what a probe is compared with). */
+  #stretch = { records: 0, ms: 0 }
 
   constructor (nowMs: number, opts: PipelinePolicyOptions = {}) {
     this.#window = Math.max(1, opts.window ?? 32)
@@ -50,23 +50,27 @@ export class PipelinePolicy {
   synced (records: number, nowMs: number): void {
     this.#syncs++
     this.#records += records
-    if (this.#syncs < this.#window) return
-    const mode = this.#mode
-    const other: Mode = mode === 'pipelined' ? 'lockstep' : 'pipelined'
-    this.#rate[mode] = this.#records / Math.max(nowMs - this.#startMs, 1e-3)
+    // A probe lasts two windows: one window's rate swings more than the modes differ.
+    if (this.#syncs < (this.#probing ? 2 * this.#window : this.#window)) return
+    const ms = Math.max(nowMs - this.#startMs, 1e-3)
+    const windowRecords = this.#records
     this.#syncs = 0
     this.#records = 0
     this.#startMs = nowMs
     if (this.#probing) {
-      // The probe window is over: keep the mode that made more records durable per millisecond.
+      // Keep whichever made more records durable per millisecond.
       this.#probing = false
-      this.#windowsInMode = 0
-      if (!(this.#rate[mode] > this.#rate[other])) this.#mode = other
+      this.#windows = 0
+      const chosen = this.#stretch
+      this.#stretch = { records: 0, ms: 0 }
+      if (!(windowRecords / ms > chosen.records / chosen.ms)) this.#mode = this.#mode === 'pipelined' ? 'lockstep' : 'pipelined'
       return
     }
-    if (++this.#windowsInMode >= this.#probeEvery) {
+    this.#stretch.records += windowRecords
+    this.#stretch.ms += ms
+    if (++this.#windows >= this.#probeEvery) {
       this.#probing = true
-      this.#mode = other
+      this.#mode = this.#mode === 'pipelined' ? 'lockstep' : 'pipelined'
     }
   }
 }
