@@ -11,14 +11,15 @@
 // compete with the requests for the CPU and each takes longer, and lockstep
 // wins. Which holds is measured rather than guessed: the records made durable
 // per millisecond in the chosen mode over a few windows of fdatasyncs, then
-// over two windows the other way, kept if it did better. Only the timing of writes
+// over two windows the other way, kept if it did better (a choice that holds
+// is probed less and less often, so the probes cost little). Only the timing of writes
 // changes; every record is still acknowledged only after an fdatasync that
 // covers it.
 
 export interface PipelinePolicyOptions {
   /** Fdatasyncs per measurement window. Default 32. */
   window?: number
-  /** Windows in the chosen mode before one window of the other. Default 8. */
+  /** Windows in the chosen mode before probing the other; doubles (up to 8 times) each time a probe confirms the choice. Default 8. */
   probeEvery?: number
 }
 
@@ -27,6 +28,7 @@ type Mode = 'pipelined' | 'lockstep'
 export class PipelinePolicy {
   readonly #window: number
   readonly #probeEvery: number
+  #probeAfter: number
   #mode: Mode = 'pipelined'
   #probing = false
   #windows = 0
@@ -39,6 +41,7 @@ export class PipelinePolicy {
   constructor (nowMs: number, opts: PipelinePolicyOptions = {}) {
     this.#window = Math.max(1, opts.window ?? 32)
     this.#probeEvery = Math.max(1, opts.probeEvery ?? 8)
+    this.#probeAfter = this.#probeEvery
     this.#startMs = nowMs
   }
 
@@ -63,12 +66,18 @@ export class PipelinePolicy {
       this.#windows = 0
       const chosen = this.#stretch
       this.#stretch = { records: 0, ms: 0 }
-      if (!(windowRecords / ms > chosen.records / chosen.ms)) this.#mode = this.#mode === 'pipelined' ? 'lockstep' : 'pipelined'
+      if (windowRecords / ms > chosen.records / chosen.ms) {
+        this.#probeAfter = this.#probeEvery
+      } else {
+        // The choice held: probe less often while it keeps holding.
+        this.#mode = this.#mode === 'pipelined' ? 'lockstep' : 'pipelined'
+        this.#probeAfter = Math.min(2 * this.#probeAfter, 8 * this.#probeEvery)
+      }
       return
     }
     this.#stretch.records += windowRecords
     this.#stretch.ms += ms
-    if (++this.#windows >= this.#probeEvery) {
+    if (++this.#windows >= this.#probeAfter) {
       this.#probing = true
       this.#mode = this.#mode === 'pipelined' ? 'lockstep' : 'pipelined'
     }
