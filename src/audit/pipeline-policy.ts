@@ -9,17 +9,20 @@
 // Pipelining pays when an fdatasync can run beside the requests (a core to
 // spare for the thread pool); on a saturated machine its extra fdatasyncs
 // compete with the requests for the CPU and each takes longer, and lockstep
-// wins. Which holds is measured rather than guessed: the records made durable
-// per millisecond in the chosen mode over a few windows of fdatasyncs, then
-// over two windows the other way, kept if it did better (a choice that holds
-// is probed less and less often, so the probes cost little). Only the timing of writes
-// changes; every record is still acknowledged only after an fdatasync that
-// covers it.
+// wins. Which holds is measured rather than guessed: the log starts in
+// lockstep and, after one window of fdatasyncs, tries pipelining for two
+// windows, keeping whichever made more records durable per millisecond; from
+// then on it probes the other mode the same way every few windows, less and
+// less often while the choice holds, so the probes cost little. Only the
+// timing of writes changes; every record is still acknowledged only after an
+// fdatasync that covers it.
 
 export interface PipelinePolicyOptions {
+  /** 'adaptive' (default) measures as described above; 'always' and 'never' fix the mode. */
+  pipelining?: 'adaptive' | 'always' | 'never'
   /** Fdatasyncs per measurement window. Default 32. */
   window?: number
-  /** Windows in the chosen mode before probing the other; doubles (up to 8 times) each time a probe confirms the choice. Default 8. */
+  /** Windows in the chosen mode before probing the other after a switch; doubles (up to 8 times) each time a probe confirms the choice. Default 8. */
   probeEvery?: number
 }
 
@@ -28,8 +31,9 @@ type Mode = 'pipelined' | 'lockstep'
 export class PipelinePolicy {
   readonly #window: number
   readonly #probeEvery: number
+  readonly #adaptive: boolean
   #probeAfter: number
-  #mode: Mode = 'pipelined'
+  #mode: Mode = 'lockstep'
   #probing = false
   #windows = 0
   #syncs = 0
@@ -41,8 +45,10 @@ export class PipelinePolicy {
   constructor (nowMs: number, opts: PipelinePolicyOptions = {}) {
     this.#window = Math.max(1, opts.window ?? 32)
     this.#probeEvery = Math.max(1, opts.probeEvery ?? 8)
-    this.#probeAfter = this.#probeEvery
+    this.#probeAfter = 1
     this.#startMs = nowMs
+    this.#adaptive = (opts.pipelining ?? 'adaptive') === 'adaptive'
+    if (opts.pipelining === 'always') this.#mode = 'pipelined'
   }
 
   get pipelined (): boolean {
@@ -51,6 +57,7 @@ export class PipelinePolicy {
 
   /** An fdatasync returned at `nowMs`, making `records` records durable. */
   synced (records: number, nowMs: number): void {
+    if (!this.#adaptive) return
     this.#syncs++
     this.#records += records
     // A probe lasts two windows: one window's rate swings more than the modes differ.
@@ -67,7 +74,7 @@ export class PipelinePolicy {
       const chosen = this.#stretch
       this.#stretch = { records: 0, ms: 0 }
       if (windowRecords / ms > chosen.records / chosen.ms) {
-        this.#probeAfter = this.#probeEvery
+        this.#probeAfter = this.#probeEvery // a switch: look again soon
       } else {
         // The choice held: probe less often while it keeps holding.
         this.#mode = this.#mode === 'pipelined' ? 'lockstep' : 'pipelined'

@@ -75,6 +75,8 @@ export interface AuditLogOptions {
   idGenerator?: (nowMs: number) => string
   /** Least time between two recovery attempts after a failure. Default 1000. */
   recoveryIntervalMs?: number
+  /** Whether fdatasyncs overlap the requests they acknowledge (pipeline-policy.ts). Default 'adaptive'. */
+  pipelining?: 'adaptive' | 'always' | 'never'
   /** Failures and recoveries, for the app's logger/metrics (the record itself is in the chain). */
   onError?: (err: Error, context: 'write' | 'recover' | 'mirror' | 'budget' | 'retention') => void
 }
@@ -174,7 +176,7 @@ export class GroupCommitAuditLog implements AuditLog {
   /** Bumped by every failure: completions of work started before it are void. */
   #epoch = 0
   #retiring: Promise<void> | null = null
-  readonly #policy = new PipelinePolicy(performance.now())
+  readonly #policy: PipelinePolicy
   #progress: Array<() => void> = []
   #timer: { kind: 'timeout', handle: ReturnType<typeof setTimeout> } | { kind: 'immediate', handle: ReturnType<typeof setImmediate> } | null = null
   #failure: Error | null = null
@@ -201,6 +203,7 @@ export class GroupCommitAuditLog implements AuditLog {
     this.#newId = opts.idGenerator ?? uuidV7
     this.#recoveryMs = Math.max(0, opts.recoveryIntervalMs ?? 1000)
     this.#onError = opts.onError ?? (() => {})
+    this.#policy = new PipelinePolicy(performance.now(), opts.pipelining ? { pipelining: opts.pipelining } : {})
   }
 
   /** Opens the sink and resumes the chain; notes a truncated torn tail. Throws when the file cannot be used. */

@@ -23,7 +23,7 @@ test('records that queue during an fdatasync are written before the appends it a
     await sync(fd)
     durableSize = fs.statSync(file).size
   }
-  const log = await createAuditLog({ file, replica: 'gw-0', fs: cfs })
+  const log = await createAuditLog({ file, replica: 'gw-0', fs: cfs, pipelining: 'always' })
   const first = log.append(entry(0))
   while (gates.length === 0) await new Promise((resolve) => setImmediate(resolve))
   const rest = Array.from({ length: 5 }, (_, i) => log.append(entry(i + 1)).then((r) => ({ r, durableSize })))
@@ -49,7 +49,7 @@ test('a long turn reaches an idle sink as two batches (one fdatasync runs while 
   const { file, cleanup } = tempDir()
   t.after(cleanup)
   const cfs = countingFs()
-  const log = await createAuditLog({ file, replica: 'gw-0', fs: cfs })
+  const log = await createAuditLog({ file, replica: 'gw-0', fs: cfs, pipelining: 'always' })
   const appends = []
   for (let i = 0; i < 10; i++) {
     appends.push(log.append(entry(i)))
@@ -79,5 +79,34 @@ test('multi-byte text and records longer than a batch buffer\'s first guess are 
   assert.deepEqual(lines.map((l) => JSON.parse(l) as unknown), recs)
   assert.equal(recs[1]?.prevHash, hashLine(lines[0] as string))
   assert.equal(recs[2]?.prevHash, hashLine(lines[1] as string))
+  assert.equal((await verifyAuditFile(file)).ok, true)
+})
+
+test('without pipelining a long turn stays one batch, and records queued during an fdatasync wait for the end of the turn', async (t) => {
+  const { file, cleanup } = tempDir()
+  t.after(cleanup)
+  const cfs = countingFs()
+  const log = await createAuditLog({ file, replica: 'gw-0', fs: cfs, pipelining: 'never' })
+  const appends = []
+  for (let i = 0; i < 10; i++) {
+    appends.push(log.append(entry(i)))
+    if (i === 4) spin(2)
+  }
+  await Promise.all(appends)
+  assert.equal(cfs.calls.fdatasync, 1)
+  const writesWhenDurable: number[] = []
+  log.onDurable(() => writesWhenDurable.push(cfs.calls.write))
+  const sync = cfs.fdatasync
+  let release: () => void = () => {}
+  const gate = new Promise<void>((resolve) => { release = resolve })
+  cfs.fdatasync = async (fd) => { await gate; cfs.fdatasync = sync; return sync(fd) }
+  const first = log.append(entry(10))
+  while (cfs.calls.write < 2) await new Promise((resolve) => setImmediate(resolve))
+  const rest = Array.from({ length: 3 }, (_, i) => log.append(entry(11 + i)))
+  release()
+  await first
+  assert.deepEqual(writesWhenDurable, [2], 'lockstep: nothing more was written before the batch was acknowledged')
+  await Promise.all(rest)
+  await log.close()
   assert.equal((await verifyAuditFile(file)).ok, true)
 })
