@@ -10,12 +10,12 @@
 // spare for the thread pool); on a saturated machine its extra fdatasyncs
 // compete with the requests for the CPU and each takes longer, and lockstep
 // wins. Which holds is measured rather than guessed: the log starts in
-// lockstep and, after one window of fdatasyncs, tries pipelining for two
-// windows, keeping whichever made more records durable per millisecond; from
-// then on it probes the other mode the same way every few windows, less and
-// less often while the choice holds, so the probes cost little. Only the
-// timing of writes changes; every record is still acknowledged only after an
-// fdatasync that covers it.
+// lockstep and, after a warm-up window and one measured window of
+// fdatasyncs, tries pipelining for two windows, keeping whichever made more
+// records durable per millisecond; from then on it probes the other mode the
+// same way every few windows, less and less often while the choice holds, so
+// the probes cost little. Only the timing of writes changes; every record is
+// still acknowledged only after an fdatasync that covers it.
 
 export interface PipelinePolicyOptions {
   /** 'adaptive' (default) measures as described above; 'always' and 'never' fix the mode. */
@@ -41,6 +41,8 @@ export class PipelinePolicy {
   #startMs: number
   /** The chosen mode's records and milliseconds since it was last chosen (what a probe is compared with). */
   #stretch = { records: 0, ms: 0 }
+  /** The first window runs cold code (JIT, caches): it is not measured. */
+  #warm = false
 
   constructor (nowMs: number, opts: PipelinePolicyOptions = {}) {
     this.#window = Math.max(1, opts.window ?? 32)
@@ -67,6 +69,10 @@ export class PipelinePolicy {
     this.#syncs = 0
     this.#records = 0
     this.#startMs = nowMs
+    if (!this.#warm) {
+      this.#warm = true
+      return
+    }
     if (this.#probing) {
       // Keep whichever made more records durable per millisecond.
       this.#probing = false

@@ -24,25 +24,34 @@ test('starts in lockstep, tries pipelining after one window, keeps it while it d
   const clock = { now: 0 }
   const p = new PipelinePolicy(clock.now, { window: 4, probeEvery: 3 })
   assert.equal(p.pipelined, false)
-  const modes = run(p, clock, 20, 4, (pipelined) => pipelined ? 10 : 15)
-  // One window, a two-window probe that switches; three windows, a probe of lockstep, back; then six, a probe, back; then twelve.
-  assert.deepEqual(modes, [L, P, P, P, P, P, L, L, P, P, P, P, P, P, L, L, P, P, P, P])
+  const modes = run(p, clock, 21, 4, (pipelined) => pipelined ? 10 : 15)
+  // A warm-up window, one window, a two-window probe that switches; three windows, a probe of lockstep, back; then six, a probe, back; then twelve.
+  assert.deepEqual(modes, [L, L, P, P, P, P, P, L, L, P, P, P, P, P, P, L, L, P, P, P, P])
   assert.equal(p.pipelined, true)
 })
 
 test('stays in lockstep when pipelining does worse, probing it less and less often', () => {
   const clock = { now: 0 }
   const p = new PipelinePolicy(clock.now, { window: 4, probeEvery: 3 })
-  const modes = run(p, clock, 13, 4, (pipelined) => pipelined ? 20 : 12)
-  assert.deepEqual(modes, [L, P, P, L, L, P, P, L, L, L, L, P, P])
+  const modes = run(p, clock, 14, 4, (pipelined) => pipelined ? 20 : 12)
+  assert.deepEqual(modes, [L, L, P, P, L, L, P, P, L, L, L, L, P, P])
   assert.equal(p.pipelined, false)
 })
 
 test('follows a change of conditions', () => {
   const clock = { now: 0 }
   const p = new PipelinePolicy(clock.now, { window: 2, probeEvery: 2 })
-  run(p, clock, 7, 2, (pipelined) => pipelined ? 20 : 12) // a saturated machine: lockstep wins
+  run(p, clock, 8, 2, (pipelined) => pipelined ? 20 : 12) // a saturated machine: lockstep wins
   assert.equal(p.pipelined, false)
   run(p, clock, 10, 2, (pipelined) => pipelined ? 8 : 12) // a core frees up: pipelining wins
   assert.equal(p.pipelined, true)
+})
+
+test('a slow first window (cold code) does not count against lockstep', () => {
+  const clock = { now: 0 }
+  const p = new PipelinePolicy(clock.now, { window: 4, probeEvery: 3 })
+  run(p, clock, 1, 4, () => 200) // the warm-up window: ten times slower than either mode
+  const modes = run(p, clock, 4, 4, (pipelined) => pipelined ? 20 : 12)
+  assert.deepEqual(modes, [L, P, P, L])
+  assert.equal(p.pipelined, false)
 })
