@@ -31,5 +31,9 @@ export class MemorySink {
     for (const line of text.split('\n')) if (line !== '') this.lines.push(line)
   }
 
+  async sync (): Promise<void> {
+    if (this.#failure) throw this.#failure
+  }
+
   async close (): Promise<void> {}
 }

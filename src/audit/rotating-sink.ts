@@ -99,6 +99,10 @@ export class RotatingFileSink {
     this.#size += data.byteLength
   }
 
+  async sync (): Promise<void> {
+    await this.#sink.sync()
+  }
+
   async close (): Promise<void> {
     await this.#sink.close()
   }
