@@ -35,7 +35,9 @@ export const PolicyAllowSchema = Type.Object({
   maxTtlSeconds: Type.Integer({ minimum: 1, default: 3600, description: 'Longest session TTL; longer requests are refused.' }),
   defaultTtlSeconds: Type.Optional(Type.Integer({ minimum: 1, description: 'TTL when the request names none (≤ maxTtlSeconds).' })),
   requireReason: Type.Boolean({ default: false, description: 'Requests must carry a non-blank reason.' }),
-  maxSessionsPerUser: Type.Integer({ minimum: 1, default: 3, description: 'Live sessions one user may hold (enforced by the caller from the cluster).' }),
+  // At most 1,000: a user's ledger lists their live sessions in one Lease annotation
+  // (sessions/ledger.ts), and annotations are limited to 256 KiB in all.
+  maxSessionsPerUser: Type.Integer({ minimum: 1, maximum: 1000, default: 3, description: 'Live sessions one user may hold (counted in the user\'s session ledger, rebuilt from the cluster when full).' }),
   actions: Type.Optional(Type.Array(PolicyActionSchema, { description: 'Actions this rule allows; absent = all (node still needs nodeDebug).' })),
   podSecurity: Type.Optional(Type.Union([Type.Literal('restricted'), Type.Literal('baseline'), Type.Literal('privileged')], { default: 'baseline', description: 'Pod Security Standards level the judged containers (the debug container; for copies the whole pod; for attach/logs the container) may not exceed, with `capabilities` as explicit exceptions. Host access is gated by nodeDebug, privileged containers by privileged, at every level.' })),
   attachOthers: Type.Optional(Type.Boolean({ default: false, description: 'May attach to, and read the logs of, gateway sessions other users requested.' })),

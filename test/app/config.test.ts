@@ -63,3 +63,12 @@ test('policy rules are checked beyond their types: duplicates and unreachable ru
   writeFileSync(file, JSON.stringify({ policy: { rules: [{ ...rule, match: { groups: ['a'] } }, { ...rule, match: { groups: ['b'] } }] } }))
   assert.throws(() => loadConfig({}, ['--config', file]), (e: Error) => /duplicate rule name/.test(e.message))
 })
+
+test('a rule may allow at most 1,000 sessions per user (a user\'s ledger is one Lease annotation): more fails at start naming the field', () => {
+  const rule = { name: 'everyone', match: {}, allow: { images: ['busybox:*'], capabilities: [], profiles: ['general'], privileged: false, nodeDebug: false, maxTtlSeconds: 600, requireReason: false, maxSessionsPerUser: 1001 } }
+  const file = join(dir, 'policy-max.yaml')
+  writeFileSync(file, JSON.stringify({ policy: { rules: [rule] } }))
+  assert.throws(() => loadConfig({}, ['--config', file]), (e: Error) => e instanceof ConfigError && /maxSessionsPerUser/.test(e.message))
+  writeFileSync(file, JSON.stringify({ policy: { rules: [{ ...rule, allow: { ...rule.allow, maxSessionsPerUser: 1000 } }] } }))
+  assert.equal(loadConfig({}, ['--config', file]).policy.rules[0]?.allow.maxSessionsPerUser, 1000)
+})
