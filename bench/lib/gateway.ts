@@ -9,6 +9,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startService, type Service } from './service.ts'
 import type { ScenarioContext } from '../scenarios/types.ts'
+import { defaultPolicy } from '../../src/policy/default.ts'
 
 const GATEWAY = fileURLToPath(new URL('../workers/gateway.ts', import.meta.url))
 
@@ -25,16 +26,31 @@ export function writeKubeconfig (ctx: ScenarioContext, name: string, server: str
 }
 
 /**
+ * The default policy with every rule's session limit at its maximum (1,000): under Zipf load
+ * (rest-cold) the busiest bench user creates about a hundred sessions a second, each live for
+ * its one-second TTL (rest-common.ts CREATE_BODY), far past a person's 3 or 10. The limit is
+ * still counted, in the user's ledger, on every create.
+ */
+function writeBenchPolicy (ctx: ScenarioContext): string {
+  const file = path.join(ctx.tmpDir, 'bench-policy.json')
+  const rules = defaultPolicy.rules.map(r => ({ ...r, allow: { ...r.allow, maxSessionsPerUser: 1000 } }))
+  fs.writeFileSync(file, JSON.stringify({ policy: { ...defaultPolicy, rules } }))
+  return file
+}
+
+/**
  * The environment every bench gateway gets. Budgets stay on the path (every request is
  * charged and checked) but are sized for load generators: one bench token stands in for the
  * many users a replica serves, so 5,000 sessions or 10,000 SSE subscribers from it, and its
  * thousands of audit records a second, must not hit the per-user defaults (32 streams,
- * 1,200 records a minute). A fixed signing key, as main.ts requires. Each gateway is its own
+ * 1,200 records a minute), nor its creates the per-user session limit (writeBenchPolicy).
+ * A fixed signing key, as main.ts requires. Each gateway is its own
  * audit replica: its chain is anchored in its own Lease on the mock (with one replica name,
  * the second gateway would find the first one's anchor and report its own chain as rewritten).
  */
 export function gatewayEnv (ctx: ScenarioContext, name: string, kubeconfig: string): Record<string, string> {
   return {
+    KDEBUG_CONFIG: writeBenchPolicy(ctx),
     KDEBUG_KUBE_KUBECONFIG: kubeconfig,
     KDEBUG_AUDIT_FILE: path.join(ctx.tmpDir, `${name}-audit.jsonl`),
     KDEBUG_AUDIT_REPLICA: `bench-${name}`,
