@@ -152,7 +152,8 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
     ...(deps.readinessChecks ?? [])
   ]
   await app.register(healthPlugin, { isShuttingDown: () => app.lifecycle.shuttingDown, checks: readinessChecks })
-  // whoami's `allowed.sessions.used` counts live sessions exactly as the create path does.
+  // whoami's `allowed.sessions.used`: the live sessions the cluster shows (what the create
+  // path's ledger is rebuilt from when a user is at the limit).
   const sessionFinder = new SessionFinder({ client: kubeDebugClient(deps.cluster.kubeConfig, { requestTimeoutMs: config.kube.requestTimeoutMs }), verify: signer.verify, ...clock })
   await app.register(whoamiPlugin, {
     prefix: '/v1',

@@ -24,8 +24,7 @@ import { copyPlan, ephemeralPlan, nodePlan, type Built, type Plan, type PlanDeps
 import type { FoundSession } from '../sessions/found.ts'
 import { waitForContainer } from '../sessions/wait.ts'
 import type { MetadataSigner } from '../security/signing.ts'
-import type { Reservation, SessionLedger } from '../sessions/ledger.ts'
-import type { UserSession } from '../sessions/finder.ts'
+import { earliestExpiry, type Reservation, type SessionLedger } from '../sessions/ledger.ts'
 import { ATTACH_PROTOCOLS as CLIENT_PROTOCOLS } from '../attach/protocols.ts'
 
 export type { Caller } from '../audit/records.ts'
@@ -38,13 +37,6 @@ export const DRY_RUN_SIGNATURE = 'dry-run'
 export const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000
 /** Looks (about 2.5 s in all) for another replica's create with the same key before a 409. */
 const KEY_PENDING_ATTEMPTS = 16
-
-/** The soonest expiry among live sessions (for Retry-After). */
-function earliestOf (live: readonly UserSession[]): { earliestExpiryMs?: number } {
-  let earliest: number | undefined
-  for (const s of live) if (s.expiresAtMs !== undefined && (earliest === undefined || s.expiresAtMs < earliest)) earliest = s.expiresAtMs
-  return earliest === undefined ? {} : { earliestExpiryMs: earliest }
-}
 
 export interface DebugServiceOptions {
   client: DebugClient
@@ -256,13 +248,13 @@ export class DebugService {
       }
       // Both come from the same rule lookup; a difference would mean the spec carries an expiry,
       // or the reservation a limit, policy did not grant: refuse rather than send it.
-      if (decision.ttlSeconds !== grant?.ttlSeconds || decision.maxSessionsPerUser !== grant.maxSessionsPerUser) throw Problems.internal('The session expiry could not be determined.')
+      if (decision.ttlSeconds !== grant?.ttlSeconds || decision.maxSessionsPerUser !== grant.maxSessionsPerUser) throw Problems.internal('The session\'s policy grant could not be determined.')
 
-      let count: { count: number, earliestExpiryMs?: number } | undefined
+      let count: { count: number, earliestExpiryMs: number | undefined } | undefined
       if (reservation === undefined) {
         // A dry run reserves nothing; it answers as the create would, from the cluster.
         const live = (await this.#o.finder.userSessions(identity.user)).filter(s => s.live)
-        if (live.length >= decision.maxSessionsPerUser) count = { count: live.length, ...earliestOf(live) }
+        if (live.length >= decision.maxSessionsPerUser) count = { count: live.length, earliestExpiryMs: earliestExpiry(live) }
       } else {
         let r = await reservation
         // The same key sent to two replicas at once: the other one's create is in flight. Its
@@ -277,7 +269,7 @@ export class DebugService {
           reservation = reserve()
           r = await reservation
         }
-        if (r.kind === 'limit') count = r.earliestExpiryMs === undefined ? { count: r.count } : { count: r.count, earliestExpiryMs: r.earliestExpiryMs }
+        if (r.kind === 'limit') count = r
         else if (this.#clock() > r.sendBy) throw Problems.unavailable('The API server was too slow to answer; retry shortly.', { retryAfter: 1 })
       }
       if (count !== undefined) {

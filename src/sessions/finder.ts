@@ -107,11 +107,10 @@ export class SessionFinder {
     // Only this user's claims are verified: every other session in the cluster costs no HMAC.
     const mine = (a: { requestedBy: string }): boolean => a.requestedBy === user
     const sessions = await this.#sessions({}, (p, now) => sessionsOfPod(p, now, this.#verify, mine).filter(s => s.verified && s.session.requestedBy === user))
-    const now = this.#clock()
+    // isLive: a session past its expiry is already in state `expired` (found.ts).
     return sessions.map(({ session: s }) => {
-      const exp = s.expiresAt === undefined ? undefined : Date.parse(s.expiresAt)
-      const live = isLive(s) && !(exp !== undefined && exp <= now)
-      return exp === undefined || !Number.isFinite(exp) ? { id: s.id, live } : { id: s.id, live, expiresAtMs: exp }
+      const exp = s.expiresAt === undefined ? NaN : Date.parse(s.expiresAt)
+      return Number.isFinite(exp) ? { id: s.id, live: isLive(s), expiresAtMs: exp } : { id: s.id, live: isLive(s) }
     })
   }
 }

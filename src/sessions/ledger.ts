@@ -68,7 +68,7 @@ export type Reservation =
    * `release()` removes the reservation when the create was not made (never rejects).
    */
   | { kind: 'reserved', sendBy: number, release: () => Promise<void> }
-  | { kind: 'limit', count: number, earliestExpiryMs?: number }
+  | { kind: 'limit', count: number, earliestExpiryMs: number | undefined }
   /** Another create with the same Idempotency-Key reserved its session less than `graceMs` ago. */
   | { kind: 'key-pending' }
 
@@ -143,9 +143,10 @@ export function rebuild (cluster: readonly UserSession[], ledger: readonly Ledge
   return [...out.values()]
 }
 
-function earliestExpiry (entries: readonly LedgerEntry[]): number | undefined {
+/** The soonest expiry among sessions (for Retry-After); undefined when none expires. */
+export function earliestExpiry (sessions: ReadonlyArray<{ expiresAtMs?: number | null }>): number | undefined {
   let earliest: number | undefined
-  for (const e of entries) if (e.expiresAtMs !== null && (earliest === undefined || e.expiresAtMs < earliest)) earliest = e.expiresAtMs
+  for (const { expiresAtMs: e } of sessions) if (e !== undefined && e !== null && (earliest === undefined || e < earliest)) earliest = e
   return earliest
 }
 
@@ -221,8 +222,7 @@ export class SessionLedger {
       if (live === undefined || live.length >= req.limit) {
         live = rebuild(await req.inCluster(), ledger ?? [], this.#clock(), this.#o.graceMs).filter(e => e.id !== req.session.id)
         if (live.length >= req.limit) {
-          const earliest = earliestExpiry(live)
-          return earliest === undefined ? { kind: 'limit', count: live.length } : { kind: 'limit', count: live.length, earliestExpiryMs: earliest }
+          return { kind: 'limit', count: live.length, earliestExpiryMs: earliestExpiry(live) }
         }
       }
       const reservedAtMs = this.#clock()

@@ -29,13 +29,13 @@ const target: Pod = {
 
 type DebugClientFake = ConstructorParameters<typeof DebugService>[0]['client']
 
-/** A DebugService over a fake client: the memory audit log, no SAR, the test policy unless given. */
 /** A ledger in this process (as with sessions.userLeaseNamespace null). */
 function unitLedger (o: { leases?: LeaseClient, clock?: () => number } = {}): SessionLedger {
   return new SessionLedger({ leases: o.leases ?? localLeaseClient(), namespace: 'kdebug', signer, graceMs: 60_000, acquireTimeoutMs: 1000, ...(o.clock ? { clock: o.clock } : {}) })
 }
 
-function unitService (client: DebugClientFake, o: { ledger: SessionLedger, policy?: CompiledPolicy, clock?: () => number }): DebugService {
+/** A DebugService over a fake client: the memory audit log, no SAR, the test policy unless given. */
+function unitService (client: DebugClientFake, o: { ledger: SessionLedger, policy?: CompiledPolicy, clock?: () => number, delay?: (ms: number) => Promise<void> }): DebugService {
   return new DebugService({
     client,
     audit: createMemoryAuditLog({ replica: 'units' }),
@@ -47,7 +47,8 @@ function unitService (client: DebugClientFake, o: { ledger: SessionLedger, polic
     nodeDebugNamespace: 'kdebug',
     defaultTtlSeconds: 900,
     impersonate: false,
-    ...(o.clock ? { clock: o.clock } : {})
+    ...(o.clock ? { clock: o.clock } : {}),
+    ...(o.delay ? { delay: o.delay } : {})
   })
 }
 
@@ -266,4 +267,29 @@ test('the session is reserved in the user\'s ledger while the target pod is read
   await ledger.idle()
   assert.deepEqual(events, ['get pod', 'lease update', 'pod read', 'lease update'], 'a policy denial creates nothing and takes its reservation back')
   assert.equal((await entries()).length, 2)
+})
+
+test('the same Idempotency-Key reserved by a create in flight elsewhere: looked for a bounded number of times, then a 409; nothing sent, nothing left reserved', async () => {
+  const events: string[] = []
+  const client = {
+    getPod: async () => { events.push('get pod'); return structuredClone(target) },
+    addEphemeralContainer: async () => { throw new Error('not expected') },
+    listPods: async () => ({ items: [], resourceVersion: '1' })
+  } as unknown as DebugClientFake
+  const leases = localLeaseClient()
+  const ledger = unitLedger({ leases })
+  // Another replica's create with this key reserved its session a moment ago and has not landed.
+  const key = idempotencyKeyHash('alice', 'retry-1')
+  const other = await ledger.reserve({ user: 'alice', session: { id: 'elsewhere', expiresAtMs: Date.now() + 600_000, key }, limit: 3, inCluster: async () => [] })
+  assert.equal(other.kind, 'reserved')
+  const waits: number[] = []
+  const service = unitService(client, { ledger, delay: async (ms) => { waits.push(ms) } })
+  const caller = { identity: { user: 'alice', groups: ['dev', 'system:authenticated'], method: 'static' as const }, requestId: 'r1' }
+  await assert.rejects(service.createEphemeral(caller, { namespace: 'demo', pod: 'web' }, { image: 'busybox:1.36', reason: 'units' }, { idempotencyKey: 'retry-1' }),
+    (err: unknown) => isProblemError(err) && err.status === 409 && err.extras.retryAfter === 1)
+  assert.equal(waits.length, 16)
+  assert.equal(events.length, 17, 'the target is read again after every wait, to find the other create\'s session')
+  await ledger.idle()
+  const lease = await leases.get('kdebug', leaseName('alice'))
+  assert.deepEqual(decodeEntries(lease.metadata.annotations?.[LEDGER_ANNOTATION] ?? '')?.map(e => e.id), ['elsewhere'], 'the refused request reserved nothing')
 })

@@ -245,6 +245,7 @@ test('release takes back only its own reservation; a release that fails leaves i
   assert.deepEqual((await entries(s)).map(e => e.id), ['b'])
   const x = await reserve(l, c, 'x')
   broken = true
+  assert.equal(x.kind, 'reserved')
   if (x.kind === 'reserved') await assert.doesNotReject(x.release())
   await l.idle()
   assert.deepEqual((await entries(s)).map(e => e.id), ['b', 'x'])

@@ -123,7 +123,17 @@ const fieldTypeWords: Record<FieldError['type'], string> = {
   FieldValueTypeInvalid: 'Invalid value'
 }
 
+/**
+ * A Go uint64 as a bad value: apimachinery's field.Error.ErrorBody prints only int64, int32,
+ * float and bool with %v, and other types such as uint64 (a resourceVersion) with %#v: `0x0`.
+ */
+export class Uint64Value {
+  readonly value: number
+  constructor (value: number) { this.value = value }
+}
+
 function renderBadValue (v: unknown): string {
+  if (v instanceof Uint64Value) return '0x' + v.value.toString(16)
   if (typeof v === 'string') return JSON.stringify(v)
   if (v === undefined) return ''
   return typeof v === 'object' ? JSON.stringify(v) : String(v)

@@ -182,7 +182,7 @@ describe('resources', () => {
     assert.notEqual(created.json.metadata.resourceVersion, '12345')
     const unconditional = await api(sim, ADMIN, 'PUT', path, { body: lease() })
     assert.equal(unconditional.status, 422)
-    assert.equal(unconditional.json.message, 'leases.coordination.k8s.io "put-created" is invalid: metadata.resourceVersion: Invalid value: 0: must be specified for an update')
+    assert.equal(unconditional.json.message, 'leases.coordination.k8s.io "put-created" is invalid: metadata.resourceVersion: Invalid value: 0x0: must be specified for an update')
     const updated = await api(sim, ADMIN, 'PUT', path, { body: lease(created.json.metadata.resourceVersion) })
     assert.equal(updated.status, 200)
     assert.equal(updated.json.metadata.uid, created.json.metadata.uid)

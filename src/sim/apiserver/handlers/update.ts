@@ -3,7 +3,7 @@
 // the strategy's update rules, validation, admission, then storage.
 import type { KObject } from '../../apimachinery/types.ts'
 import type { ResourceRequest } from '../context.ts'
-import { conflict, invalid, notFound } from '../../apimachinery/status.ts'
+import { Uint64Value, conflict, invalid, notFound } from '../../apimachinery/status.ts'
 import { present, type ResourceDefinition } from '../../registry/definitions.ts'
 import { checkBodyScope, prepareUpdate, validateGeneric } from '../../registry/strategy.ts'
 import { applyPatch } from '../../registry/patch.ts'
@@ -19,8 +19,10 @@ export async function update (r: ResourceRequest, d: ResourceDefinition, ns: str
   const o = decodeObject(r.req, body)
   checkBodyScope(d, o, ns, name)
   const old = ctx.store.get(d.resource, ns, name)
-  // genericregistry Store.Update: a missing object is created when the strategy allows it,
-  // before (so regardless of) the resourceVersion check; the answer is a 201.
+  // apiserver pkg/registry/generic/registry/store.go Update: a missing object is created when
+  // the strategy allows it, before (so regardless of) the resourceVersion check; the answer is
+  // a 201. For an existing one, no resourceVersion is an Invalid unless the strategy allows
+  // unconditional updates.
   if (old === undefined) {
     if (!d.allowCreateOnUpdate) throw notFound(d.resource, name, d.group)
     return createObject(r, d, ns ?? '', o)
@@ -28,7 +30,7 @@ export async function update (r: ResourceRequest, d: ResourceDefinition, ns: str
   const next = prepareUpdate(d, old, o)
   const expected = o.metadata.resourceVersion || undefined
   if (expected === undefined && d.requireResourceVersionOnUpdate) {
-    throw invalid(d.resource, name, [{ type: 'FieldValueInvalid', field: 'metadata.resourceVersion', badValue: 0, detail: 'must be specified for an update' }], d.group)
+    throw invalid(d.resource, name, [{ type: 'FieldValueInvalid', field: 'metadata.resourceVersion', badValue: new Uint64Value(0), detail: 'must be specified for an update' }], d.group)
   }
   if (expected !== undefined && expected !== old.metadata.resourceVersion) throw conflict(d.resource, name, 'the object has been modified; please apply your changes to the latest version and try again')
   return store(r, d, old, next)
