@@ -103,6 +103,7 @@ function keepAliveAgent (kubeConfig: KubeConfig, opts: https.RequestOptions, pla
 export function closeKubeConnections (kubeConfig: KubeConfig): void {
   for (const agent of keepAliveAgents.get(kubeConfig)?.values() ?? []) agent.destroy()
   keepAliveAgents.delete(kubeConfig)
+  cachedOptions.delete(kubeConfig)
 }
 
 interface Prepared {
@@ -110,16 +111,53 @@ interface Prepared {
   options: https.RequestOptions & { headers: http.OutgoingHttpHeaders }
 }
 
-/** URL, TLS, credentials, agent and headers for one call (the kubeconfig is read per call: credentials may rotate). */
-async function prepare (kubeConfig: KubeConfig, path: string, headers: HeaderValues | undefined): Promise<Prepared> {
-  const server = kubeConfig.getCurrentCluster()?.server
-  if (!server) throw new NoClusterError()
-  const url = new URL(server.replace(/\/+$/, '') + path)
-  const reqOpts: https.RequestOptions & { headers: Record<string, string> } = { headers: { accept: 'application/json', 'user-agent': USER_AGENT } }
+type BaseOptions = https.RequestOptions & { headers: Record<string, string> }
+
+/**
+ * How long one reading of the kubeconfig's credentials and TLS files serves calls. client-node's
+ * applyToHTTPSOptions re-reads certificate files and builds a new Agent on every call (a tenth
+ * of a create's CPU here); a second keeps rotation prompt (client-go re-reads a token file once
+ * a minute: kubernetes staging/src/k8s.io/client-go/transport/token_source.go,
+ * NewCachedFileTokenSource). A changed kubeconfig (another cluster or user object) is read at once.
+ */
+const CREDENTIALS_TTL_MS = 1000
+
+interface CachedOptions {
+  cluster: object
+  user: object | null
+  readAtMs: number
+  options: Promise<BaseOptions>
+}
+const cachedOptions = new WeakMap<KubeConfig, CachedOptions>()
+
+async function readOptions (kubeConfig: KubeConfig, plainHttp: boolean): Promise<BaseOptions> {
+  const reqOpts: BaseOptions = { headers: { accept: 'application/json', 'user-agent': USER_AGENT } }
   await kubeConfig.applyToHTTPSOptions(reqOpts)
   // Proxied clusters keep client-node's agent (it speaks SOCKS/HTTP proxies).
-  if (!kubeConfig.getCurrentCluster()?.proxyUrl) reqOpts.agent = keepAliveAgent(kubeConfig, reqOpts, url.protocol === 'http:')
-  return { url, options: { ...reqOpts, headers: { ...reqOpts.headers, ...headers } } }
+  if (!kubeConfig.getCurrentCluster()?.proxyUrl) reqOpts.agent = keepAliveAgent(kubeConfig, reqOpts, plainHttp)
+  return reqOpts
+}
+
+/** The credentials, TLS and agent for the current cluster and user, read at most once per CREDENTIALS_TTL_MS (one read for concurrent calls). */
+async function baseOptions (kubeConfig: KubeConfig, cluster: object, plainHttp: boolean): Promise<BaseOptions> {
+  const user = kubeConfig.getCurrentUser()
+  const now = Date.now()
+  const cached = cachedOptions.get(kubeConfig)
+  if (cached !== undefined && cached.cluster === cluster && cached.user === user && now - cached.readAtMs < CREDENTIALS_TTL_MS) return await cached.options
+  const entry: CachedOptions = { cluster, user, readAtMs: now, options: readOptions(kubeConfig, plainHttp) }
+  cachedOptions.set(kubeConfig, entry)
+  // A failed read (an exec plugin that failed) is not kept: the next call tries again.
+  entry.options.catch(() => { if (cachedOptions.get(kubeConfig) === entry) cachedOptions.delete(kubeConfig) })
+  return await entry.options
+}
+
+/** URL, TLS, credentials, agent and headers for one call. */
+async function prepare (kubeConfig: KubeConfig, path: string, headers: HeaderValues | undefined): Promise<Prepared> {
+  const cluster = kubeConfig.getCurrentCluster()
+  if (!cluster?.server) throw new NoClusterError()
+  const url = new URL(cluster.server.replace(/\/+$/, '') + path)
+  const base = await baseOptions(kubeConfig, cluster, url.protocol === 'http:')
+  return { url, options: { ...base, headers: { ...base.headers, ...headers } } }
 }
 
 /** Opens a request and resolves with the response head; the caller reads (or streams) the body. */

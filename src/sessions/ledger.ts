@@ -171,6 +171,11 @@ export class SessionLedger {
   readonly #queues = new Map<string, Promise<unknown>>()
   /** Releases in flight (shutdown waits for them). */
   readonly #releases = new Set<Promise<void>>()
+  /**
+   * The entries of leases the API server answered our own write with, unchanged: known without
+   * verifying and decoding again (the next create of the user starts from that answer).
+   */
+  readonly #written = new WeakMap<Lease, { user: string, entries: LedgerEntry[] }>()
 
   constructor (opts: SessionLedgerOptions) {
     this.#o = opts
@@ -301,14 +306,20 @@ export class SessionLedger {
       [LEDGER_ANNOTATION]: encoded,
       [LEDGER_SIGNATURE_ANNOTATION]: this.#o.signer.sign(signedFields(this.#o.namespace, name, user, encoded))
     }
-    if (lease === undefined) {
-      return await this.#o.leases.create({ metadata: { name, namespace: this.#o.namespace, labels: { [MANAGED_BY_LABEL]: MANAGED_BY }, annotations }, spec: {} })
+    const written = lease === undefined
+      ? await this.#o.leases.create({ metadata: { name, namespace: this.#o.namespace, labels: { [MANAGED_BY_LABEL]: MANAGED_BY }, annotations }, spec: {} })
+      : await this.#o.leases.update({ ...lease, metadata: { ...lease.metadata, annotations } })
+    const echoed = written.metadata.annotations
+    if (echoed?.[LEDGER_ANNOTATION] === encoded && echoed[LEDGER_SIGNATURE_ANNOTATION] === annotations[LEDGER_SIGNATURE_ANNOTATION]) {
+      this.#written.set(written, { user, entries: [...entries] })
     }
-    return await this.#o.leases.update({ ...lease, metadata: { ...lease.metadata, annotations } })
+    return written
   }
 
   /** The verified entries, or undefined when the ledger is missing, malformed or not signed by us. */
   #entries (lease: Lease, user: string): LedgerEntry[] | undefined {
+    const known = this.#written.get(lease)
+    if (known !== undefined && known.user === user) return known.entries
     const encoded = lease.metadata.annotations?.[LEDGER_ANNOTATION]
     if (encoded === undefined) return undefined
     const signature = lease.metadata.annotations?.[LEDGER_SIGNATURE_ANNOTATION]

@@ -4,6 +4,9 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import http from 'node:http'
 import { once } from 'node:events'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { KubeConfig } from '@kubernetes/client-node'
 import { closeKubeConnections, openKubeRequest, readBody, upgradeRefusal, watchEvents } from '../../src/kube/transport.ts'
 import { toProblem } from '../../src/kube/errors.ts'
@@ -66,6 +69,45 @@ test('a changed client certificate gets a new connection; the same one keeps the
   } finally {
     closeKubeConnections(kc)
     server.close()
+  }
+})
+
+test('credentials are read once for concurrent calls and again after a second: a certificate file rotated on disk is used', async () => {
+  let connections = 0
+  const server = http.createServer((_req, res) => { res.end('{}') })
+  server.on('connection', () => { connections++ })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as { port: number }
+  const dir = await mkdtemp(join(tmpdir(), 'kdebug-transport-'))
+  const certFile = join(dir, 'client.crt')
+  await writeFile(certFile, 'cert-1')
+  const kc = new KubeConfig()
+  kc.loadFromOptions({
+    clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+    users: [{ name: 'u', certFile, keyData: Buffer.from('key').toString('base64') }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x'
+  })
+  let reads = 0
+  const apply = kc.applyToHTTPSOptions.bind(kc)
+  kc.applyToHTTPSOptions = async (opts) => { reads++; await apply(opts) }
+  const call = async (): Promise<void> => { await readBody(await openKubeRequest(kc, '/api', { idleMs: 5000 })) }
+  try {
+    await Promise.all(Array.from({ length: 10 }, call))
+    assert.equal(reads, 1, 'ten calls at once share one reading of the kubeconfig')
+    await writeFile(certFile, 'cert-2')
+    await call()
+    assert.equal(reads, 1, 'within the second, the reading is reused')
+    const before = connections
+    await new Promise(resolve => setTimeout(resolve, 1100))
+    await call()
+    assert.equal(reads, 2, 'after a second the kubeconfig is read again')
+    assert.equal(connections, before + 1, 'the rotated certificate gets its own connection')
+  } finally {
+    closeKubeConnections(kc)
+    server.close()
+    await rm(dir, { recursive: true, force: true })
   }
 })
 
