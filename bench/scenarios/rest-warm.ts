@@ -4,8 +4,10 @@
 // Closed loop c = 50 for capacity, open loop at ~50 % of the gateway's
 // capacity for added p99; gateway CPU per request from its process.cpuUsage().
 import { pairRatio, runPairs } from '../lib/ab.ts'
-import { runLoad, type MeasuredLoad } from '../lib/load.ts'
+import { runLoad, type MeasuredLoad, type ProcStats } from '../lib/load.ts'
+import { fileURLToPath } from 'node:url'
 import type { Metric } from '../lib/results.ts'
+import { startService, type Service } from '../lib/service.ts'
 import { median, round } from '../lib/stats.ts'
 import type { TokenMode } from '../workers/http-load.ts'
 import { CONCURRENCY, WARM_POOL, WARM_TOKEN, direct, startRestRig, timing, viaGateway, type GatewayStats, type MockStats, type Op, type RestRig } from './rest-common.ts'
@@ -26,6 +28,30 @@ export async function closedPairs (ctx: ScenarioContext, rig: RestRig, op: Op, l
     gateway: async () => await runLoad({ ...viaGateway(rig, op, tokensFor(op)), ...common }, [rig.gatewayStats]),
     onPair: (i, b, g) => ctx.log(`rest-warm ${label} pair ${i + 1}: direct ${Math.round(b.rps)} op/s | gateway ${Math.round(g.rps)} req/s, ${round(g.cpuUsPerRequest[0] ?? NaN, 0)} µs CPU/req, non-2xx ${g.non2xx}`)
   }) as { baseline: DirectRun[], gateway: GwRun[] }
+}
+
+const FLOOR = fileURLToPath(new URL('../workers/floor-gateway.ts', import.meta.url))
+type FloorRun = MeasuredLoad<ProcStats>
+
+/** The floor (workers/floor-gateway.ts: the same upstream calls and nothing else) against the direct baseline, same loop. */
+async function floorPairs (ctx: ScenarioContext, rig: RestRig, floor: Service<{ port: number }>, op: Op, label: string): Promise<{ baseline: DirectRun[], gateway: FloorRun[] }> {
+  const common = { mode: 'closed' as const, connections: CONCURRENCY, rate: 0, burst: 0, ...timing(ctx) }
+  const stats = async (): Promise<ProcStats> => await floor.call<ProcStats>('stats')
+  return await runPairs<DirectRun | FloorRun>({
+    pairs: 3,
+    baseline: async () => await runLoad({ ...direct(rig, op), ...common }, [rig.mockStats]),
+    gateway: async () => await runLoad({ ...viaGateway(rig, op, tokensFor(op)), url: `http://127.0.0.1:${floor.ready.port}`, ...common }, [stats]),
+    onPair: (i, b, f) => ctx.log(`rest-warm ${label} pair ${i + 1}: direct ${Math.round(b.rps)} op/s | floor ${Math.round(f.rps)} req/s, ${round(f.cpuUsPerRequest[0] ?? NaN, 0)} µs CPU/req, non-2xx ${f.non2xx}`)
+  }) as { baseline: DirectRun[], gateway: FloorRun[] }
+}
+
+function floorMetrics (op: Op, res: { baseline: DirectRun[], gateway: FloorRun[] }, calls: string): Metric[] {
+  const us = median(res.gateway.map((g) => g.cpuUsPerRequest[0] ?? NaN))
+  const why = `the floor: a bare Fastify server making ${calls} with the gateway's HTTP client settings and nothing else (no authentication, policy, signing or audit; bench/workers/floor-gateway.ts)`
+  return [
+    throughputMetric('rest-warm', `${op}-floor-throughput-0ms`, res, null, `${why}, against the same direct baseline`),
+    { scenario: 'rest-warm', metric: `${op}-floor-cpu-per-request-0ms`, unit: 'µs', gateway: round(us, 1), baseline: null, ratio: null, target: 'report', pass: null, note: `${why}; the gateway's ${op}-cpu-per-request budget (${CPU_BUDGET_US[op]} µs) is judged against this` }
+  ]
 }
 
 async function openPairs (ctx: ScenarioContext, rig: RestRig, op: Op, rate: number, label: string): Promise<{ baseline: DirectRun[], gateway: GwRun[] }> {
@@ -94,6 +120,7 @@ export const restWarmScenario: Scenario = {
     const metrics: Metric[] = []
     const answered: GwRun[] = []
     const rig = await startRestRig(ctx, 'rest-warm')
+    const floor = await startService<{ port: number }>(FLOOR, { upstream: rig.mockUrl })
     try {
       let capacity = 0
       // Quick runs skip the 2 ms closed loop and size the open loop from the 0 ms capacity.
@@ -105,6 +132,11 @@ export const restWarmScenario: Scenario = {
         metrics.push(throughputMetric('rest-warm', `create-throughput-${delayMs}ms`, res, delayMs === 0 ? 0.4 : 0.6, `closed loop c = ${CONCURRENCY}, upstream delay ${delayMs} ms; ${steps}; audit file on`))
         metrics.push(cpuMetric('create', `create-cpu-per-request-${delayMs}ms`, res, 'gateway process.cpuUsage() ÷ requests over the measured window (includes the audit log)'))
         capacity = median(res.gateway.map((g) => g.rps))
+        if (delayMs === 0) {
+          const fl = await floorPairs(ctx, rig, floor, 'create', 'create floor 0 ms closed')
+          metrics.push(...floorMetrics('create', fl, 'the gateway\'s three calls per create (GET pod and PUT the caller\'s Lease at once, then PATCH ephemeralcontainers)'))
+          metrics.push(answeredMetric('rest-warm-floor', fl.gateway))
+        }
       }
       {
         const delayMs = 2
@@ -121,8 +153,11 @@ export const restWarmScenario: Scenario = {
       answered.push(...who.gateway)
       metrics.push(throughputMetric('rest-warm', 'whoami-throughput-0ms', who, 0.4, `closed loop c = ${CONCURRENCY}; direct = the TokenReview the answer comes from`))
       metrics.push(cpuMetric('whoami', 'whoami-cpu-per-request-0ms', who, 'gateway process.cpuUsage() ÷ requests'))
+      const whoFloor = await floorPairs(ctx, rig, floor, 'whoami', 'whoami floor 0 ms closed')
+      metrics.push(...floorMetrics('whoami', whoFloor, 'no upstream call (a constant answer)'))
       metrics.push(answeredMetric('rest-warm', answered))
     } finally {
+      await floor.stop()
       await rig.stop()
     }
     return metrics
