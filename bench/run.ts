@@ -1,6 +1,6 @@
 // `npm run bench [-- --quick] [-- --only audit,…]`: runs the scenarios of
-// the benchmark rules (bench/README.md), writes bench/results/latest.json (one object per metric; a
-// --quick run writes bench/results/quick.json, never latest.json) and prints a table. Every figure is a ratio against a baseline from the same run.
+// the benchmark rules (bench/README.md), writes bench/results/latest.json (one object per metric;
+// only a complete, valid and correct full run: see resultsFile) and prints a table. Every figure is a ratio against a baseline from the same run.
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -60,8 +60,9 @@ try {
 finishEnvironment(env)
 // An invalid run keeps its numbers but judges no timing.
 if (!env.valid) for (const m of metrics) if (m.kind !== 'correctness') m.pass = null
-// A quick run is a smoke test: it never replaces the committed full run.
-const file = writeResults(metrics, resultsFile(args))
+// A quick, partial, invalid or failing run never replaces the committed full run.
+const correct = !metrics.some((m) => m.kind === 'correctness' && m.pass === false)
+const file = writeResults(metrics, resultsFile({ quick: args.quick, out: args.out, complete: args.only === null, valid: env.valid, correct }))
 process.stdout.write(formatTable(metrics) + '\n')
 log(`results: ${file}${env.valid ? '' : ` (run marked INVALID, pass = null: ${env.invalidReason})`}`)
 // Quick runs never gate on numbers, but lost data fails any run.

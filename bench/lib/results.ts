@@ -29,10 +29,29 @@ export interface Metric {
 export const RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url))
 /** Where --quick runs write (not committed): latest.json holds only full runs. */
 export const QUICK_RESULTS = path.join(RESULTS_DIR, 'quick.json')
+/** Where a full run that cannot stand as the committed result writes (not committed). */
+export const LAST_RUN_RESULTS = path.join(RESULTS_DIR, 'last-run.json')
 
-/** The results file of a run: --out when given, else quick.json for a quick run, else latest.json. */
-export function resultsFile (args: { quick: boolean, out?: string | undefined }): string {
-  return args.out ?? (args.quick ? QUICK_RESULTS : path.join(RESULTS_DIR, 'latest.json'))
+export interface RunOutcome {
+  quick: boolean
+  out?: string | undefined
+  /** Every scenario ran (no --only). */
+  complete: boolean
+  /** The environment checks passed (PSI, loopback ceiling). */
+  valid: boolean
+  /** Every correctness metric passed (nothing lost, chains verify, every answer a 2xx). */
+  correct: boolean
+}
+
+/**
+ * The results file of a run: --out when given; quick.json for a quick run; latest.json only for a
+ * run that can be committed as the result (full, every scenario, valid, correct), so a partial,
+ * invalid or failing run never replaces it by accident; last-run.json for any other full run.
+ */
+export function resultsFile (run: RunOutcome): string {
+  if (run.out !== undefined) return run.out
+  if (run.quick) return QUICK_RESULTS
+  return run.complete && run.valid && run.correct ? path.join(RESULTS_DIR, 'latest.json') : LAST_RUN_RESULTS
 }
 
 export function readPrevious (file = path.join(RESULTS_DIR, 'latest.json')): Metric[] {

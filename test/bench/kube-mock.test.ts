@@ -4,7 +4,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { kubeHandler, kubeMockState, kubeStats } from '../../bench/workers/kube-mock.ts'
-import { QUICK_RESULTS, RESULTS_DIR, resultsFile } from '../../bench/lib/results.ts'
+import { LAST_RUN_RESULTS, QUICK_RESULTS, RESULTS_DIR, resultsFile } from '../../bench/lib/results.ts'
 
 async function withMock (fn: (call: (method: string, p: string, body?: unknown) => Promise<{ status: number, body: any }>) => Promise<void>): Promise<ReturnType<typeof kubeMockState>> {
   const state = kubeMockState()
@@ -58,9 +58,15 @@ test('the bench pod has a running container with stdin to attach to, and reviews
   })
 })
 
-test('a quick run never writes latest.json', () => {
-  assert.equal(resultsFile({ quick: true }), QUICK_RESULTS)
-  assert.notEqual(QUICK_RESULTS, path.join(RESULTS_DIR, 'latest.json'))
-  assert.equal(resultsFile({ quick: false }), path.join(RESULTS_DIR, 'latest.json'))
-  assert.equal(resultsFile({ quick: true, out: '/tmp/x.json' }), '/tmp/x.json')
+test('only a complete, valid, correct full run writes latest.json', () => {
+  const latest = path.join(RESULTS_DIR, 'latest.json')
+  const full = { quick: false, complete: true, valid: true, correct: true }
+  assert.equal(resultsFile(full), latest)
+  assert.equal(resultsFile({ ...full, quick: true }), QUICK_RESULTS)
+  assert.notEqual(QUICK_RESULTS, latest)
+  assert.equal(resultsFile({ ...full, complete: false }), LAST_RUN_RESULTS, '--only')
+  assert.equal(resultsFile({ ...full, valid: false }), LAST_RUN_RESULTS, 'a busy machine')
+  assert.equal(resultsFile({ ...full, correct: false }), LAST_RUN_RESULTS, 'lost records or non-2xx answers')
+  assert.notEqual(LAST_RUN_RESULTS, latest)
+  assert.equal(resultsFile({ ...full, quick: true, out: '/tmp/x.json' }), '/tmp/x.json')
 })
