@@ -12,6 +12,16 @@ import { closeKubeConnections, openKubeRequest, readBody, upgradeRefusal, watchE
 import { toProblem } from '../../src/kube/errors.ts'
 import { kubeConfigFor } from '../helpers/kubeconfig.ts'
 
+/** A server answering `{}` that counts the connections made to it. */
+async function countingServer (): Promise<{ server: http.Server, port: number, connections: () => number }> {
+  let connections = 0
+  const server = http.createServer((_req, res) => { res.end('{}') })
+  server.on('connection', () => { connections++ })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  return { server, port: (server.address() as { port: number }).port, connections: () => connections }
+}
+
 test('sequential calls reuse one keep-alive connection and carry the credentials', async () => {
   let connections = 0
   const auth: string[] = []
@@ -39,12 +49,7 @@ test('sequential calls reuse one keep-alive connection and carry the credentials
 })
 
 test('a changed client certificate gets a new connection; the same one keeps the pooled connection', async () => {
-  let connections = 0
-  const server = http.createServer((_req, res) => { res.end('{}') })
-  server.on('connection', () => { connections++ })
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
+  const { server, port, connections } = await countingServer()
   const kc = new KubeConfig()
   // Certificate bytes are only compared, never used, over plain HTTP.
   const withCert = (pem: string): void => {
@@ -60,12 +65,12 @@ test('a changed client certificate gets a new connection; the same one keeps the
     withCert('cert-1')
     await call()
     await call()
-    assert.equal(connections, 1, 'the same certificate (new Buffers each call) reuses the pool')
+    assert.equal(connections(), 1, 'the same certificate (new Buffers each call) reuses the pool')
     withCert('cert-2')
     await call()
-    assert.equal(connections, 2, 'a rotated certificate does not reuse a connection made with the old one')
+    assert.equal(connections(), 2, 'a rotated certificate does not reuse a connection made with the old one')
     await call()
-    assert.equal(connections, 2)
+    assert.equal(connections(), 2)
   } finally {
     closeKubeConnections(kc)
     server.close()
@@ -73,12 +78,7 @@ test('a changed client certificate gets a new connection; the same one keeps the
 })
 
 test('credentials are read once for concurrent calls and again after a second: a certificate file rotated on disk is used', async () => {
-  let connections = 0
-  const server = http.createServer((_req, res) => { res.end('{}') })
-  server.on('connection', () => { connections++ })
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
+  const { server, port, connections } = await countingServer()
   const dir = await mkdtemp(join(tmpdir(), 'kdebug-transport-'))
   const certFile = join(dir, 'client.crt')
   await writeFile(certFile, 'cert-1')
@@ -99,11 +99,11 @@ test('credentials are read once for concurrent calls and again after a second: a
     await writeFile(certFile, 'cert-2')
     await call()
     assert.equal(reads, 1, 'within the second, the reading is reused')
-    const before = connections
+    const before = connections()
     await new Promise(resolve => setTimeout(resolve, 1100))
     await call()
     assert.equal(reads, 2, 'after a second the kubeconfig is read again')
-    assert.equal(connections, before + 1, 'the rotated certificate gets its own connection')
+    assert.equal(connections(), before + 1, 'the rotated certificate gets its own connection')
   } finally {
     closeKubeConnections(kc)
     server.close()
