@@ -27,6 +27,8 @@ import { debugPlugin } from './debug/plugin.ts'
 import { sessionsPlugin } from './sessions/plugin.ts'
 import { SessionFinder } from './sessions/finder.ts'
 import { SessionLedger } from './sessions/ledger.ts'
+import { startLedgerWatch, type LedgerWatch } from './sessions/ledger-watch.ts'
+import { loggableError } from './plugins/error-log.ts'
 import { localLeaseClient } from './sessions/local-leases.ts'
 import { kubeLeaseClient } from './kube/lease-client.ts'
 import { podsPlugin } from './pods/plugin.ts'
@@ -166,17 +168,29 @@ export async function buildApp (deps: AppDeps): Promise<FastifyInstance> {
   // The per-user session limit: creates reserve in it, deletes forget. Without a namespace
   // (one replica) the ledgers live in this process.
   const leaseNamespace = config.sessions.userLeaseNamespace
+  const clusterLeases = leaseNamespace === null ? undefined : kubeLeaseClient(deps.cluster.kubeConfig, { requestTimeoutMs: config.kube.requestTimeoutMs })
   const ledger = new SessionLedger({
-    leases: leaseNamespace === null ? localLeaseClient() : kubeLeaseClient(deps.cluster.kubeConfig, { requestTimeoutMs: config.kube.requestTimeoutMs }),
+    leases: clusterLeases ?? localLeaseClient(),
     namespace: leaseNamespace ?? 'local',
     signer,
     graceMs: config.sessions.userLeaseSeconds * 1000,
     acquireTimeoutMs: config.kube.requestTimeoutMs * 2,
     ...clock
   })
+  // Other replicas' ledger writes reach this replica's cache (freshness only: see ledger-watch.ts).
+  // Started once the app is ready, so building an app opens no connection.
+  let ledgerWatch: LedgerWatch | undefined
+  if (clusterLeases !== undefined && leaseNamespace !== null) {
+    app.addHook('onReady', async () => {
+      ledgerWatch = startLedgerWatch({ leases: clusterLeases, namespace: leaseNamespace, ledger, onError: err => { app.log.warn({ err: loggableError(err) }, 'session ledger watch failed; retrying (creates still work, with an extra read when another replica wrote first)') } })
+    })
+  }
   // Removals of reservations whose creates were not made, and of deleted sessions, run off the
   // answers' paths: let those in flight land before the process goes (else they count until a rebuild).
-  app.addHook('onClose', async () => { await ledger.idle() })
+  app.addHook('onClose', async () => {
+    await ledgerWatch?.stop()
+    await ledger.idle()
+  })
   await app.register(debugPlugin, { prefix: '/v1', sessions: config.sessions, ...kube, publicUrl: config.server.publicUrl, policy, signer, ledger, ...clock })
   await app.register(sessionsPlugin, { prefix: '/v1', sessions: config.sessions, ...kube, replica: config.audit.replica, verify: signer.verify, policy, ledger, ...(config.attach.recording.enabled ? { recordingsDir: config.attach.recording.dir } : {}), ...clock })
   await app.register(podsPlugin, { prefix: '/v1', verify: signer.verify, impersonate: config.authorization.mode === 'impersonate', requestTimeoutMs: config.kube.requestTimeoutMs, ...clock })

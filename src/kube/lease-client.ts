@@ -1,11 +1,12 @@
 // coordination.k8s.io/v1 Leases over the REST API (raw JSON, like
 // debug-client.ts): get, create, update with the resourceVersion precondition
-// (optimistic concurrency: a 409 means someone else changed it first), delete.
+// (optimistic concurrency: a 409 means someone else changed it first), delete,
+// and list + watch of a label selector (the ledgers' cache across replicas).
 // Failures are ProblemErrors (src/kube/errors.ts).
 import type { KubeConfig } from '@kubernetes/client-node'
 import { Problems } from '../errors.ts'
-import { toProblem } from './errors.ts'
-import { NoClusterError, openKubeRequest, readJson } from './transport.ts'
+import { problemFromStatus, toProblem, type KubeStatus } from './errors.ts'
+import { NoClusterError, failureOf, openKubeRequest, readJson, watchEvents } from './transport.ts'
 
 export interface Lease {
   apiVersion?: string
@@ -21,6 +22,28 @@ export interface Lease {
   }
 }
 
+export interface LeaseWatchEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK'
+  /** A BOOKMARK carries only metadata.resourceVersion. */
+  object: Lease
+}
+
+export interface LeaseWatchOptions {
+  labelSelector: string
+  resourceVersion: string
+  /** The server ends the watch after this long (client-go picks 5–10 minutes). */
+  timeoutSeconds: number
+  signal: AbortSignal
+}
+
+/** A watch the API server ended with 410 Expired: start again from a fresh list. */
+export class WatchExpiredError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'WatchExpiredError'
+  }
+}
+
 export interface LeaseClient {
   get (namespace: string, name: string): Promise<Lease>
   create (lease: Lease): Promise<Lease>
@@ -28,11 +51,21 @@ export interface LeaseClient {
   update (lease: Lease): Promise<Lease>
   /** DELETE with a resourceVersion precondition. */
   delete (namespace: string, name: string, resourceVersion: string): Promise<void>
+  /** Where a watch of the selected leases starts: the resourceVersion of a (consistent) list of at most one. Absent in a process-local client. */
+  listVersion?: (namespace: string, labelSelector: string) => Promise<string>
+  /**
+   * Hands every event to `onEvent` until the server ends the watch (resolves) or `signal`
+   * aborts; an ERROR event rejects (410: WatchExpiredError). Absent in a process-local client.
+   */
+  watch?: (namespace: string, opts: LeaseWatchOptions, onEvent: (event: LeaseWatchEvent) => void) => Promise<void>
 }
+
+/** The API server's lease client: it can also list and watch. */
+export type WatchableLeaseClient = LeaseClient & Required<Pick<LeaseClient, 'listVersion' | 'watch'>>
 
 const enc = encodeURIComponent
 
-export function kubeLeaseClient (kubeConfig: KubeConfig, options: { requestTimeoutMs?: number } = {}): LeaseClient {
+export function kubeLeaseClient (kubeConfig: KubeConfig, options: { requestTimeoutMs?: number } = {}): WatchableLeaseClient {
   const idleMs = options.requestTimeoutMs ?? 15000
   async function call<T> (method: string, path: string, body?: unknown): Promise<T> {
     try {
@@ -51,6 +84,34 @@ export function kubeLeaseClient (kubeConfig: KubeConfig, options: { requestTimeo
     },
     async delete (namespace, name, resourceVersion) {
       await call<unknown>('DELETE', `${base(namespace)}/${enc(name)}`, { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { resourceVersion } })
+    },
+    async listVersion (namespace, labelSelector) {
+      const query = new URLSearchParams({ labelSelector, limit: '1' })
+      const list = await call<{ metadata?: { resourceVersion?: string } }>('GET', `${base(namespace)}?${query.toString()}`)
+      const rv = list.metadata?.resourceVersion
+      if (rv === undefined || rv === '') throw Problems.badGateway('The Kubernetes API server answered a lease list without a resourceVersion.')
+      return rv
+    },
+    async watch (namespace, opts, onEvent) {
+      const query = new URLSearchParams({ watch: 'true', labelSelector: opts.labelSelector, resourceVersion: opts.resourceVersion, allowWatchBookmarks: 'true', timeoutSeconds: String(opts.timeoutSeconds) })
+      let res
+      try {
+        // The server ends the watch after timeoutSeconds; a margin before the socket counts as dead.
+        res = await openKubeRequest(kubeConfig, base(namespace), { query, signal: opts.signal, idleMs: opts.timeoutSeconds * 1000 + idleMs })
+      } catch (err) {
+        if (err instanceof NoClusterError) throw Problems.upstreamUnavailable(err.message)
+        throw toProblem(err)
+      }
+      if (res.statusCode === 410) { res.resume(); throw new WatchExpiredError('the watch\'s resourceVersion is too old') }
+      if (res.statusCode !== 200) throw await failureOf(res)
+      for await (const event of watchEvents<LeaseWatchEvent | { type: 'ERROR', object: KubeStatus }>(res)) {
+        if (event.type === 'ERROR') {
+          if (event.object.code === 410) throw new WatchExpiredError(event.object.message ?? 'the watch\'s resourceVersion is too old')
+          throw problemFromStatus(event.object.code ?? 500, event.object)
+        }
+        onEvent(event)
+      }
+      if (!res.complete) throw Problems.upstreamUnavailable('The lease watch closed before the end of the response.')
     }
   }
 }

@@ -189,6 +189,24 @@ export class SessionLedger {
     return await this.#serial(req.user, async () => await this.#reserve(req))
   }
 
+  /**
+   * A lease as the API server now has it (ledger-watch.ts: another replica's write). Replaces a
+   * cached one, so this replica's next create writes with the current resourceVersion instead of
+   * a 409, a read and a second write; never adds one (the cache keeps to the users this replica
+   * serves). Freshness only: every write is still conditional, so an event that arrives late
+   * (even one older than our own write's answer) costs a 409, never a wrong count.
+   */
+  observe (lease: Lease): void {
+    const name = lease.metadata.name
+    const cached = this.#cache.get(name)
+    if (cached !== undefined && cached.metadata.resourceVersion !== lease.metadata.resourceVersion) this.#cache.set(name, lease)
+  }
+
+  /** A lease deleted in the cluster: the next create reads it (and counts from the cluster). */
+  observeDeleted (name: string): void {
+    this.#cache.delete(name)
+  }
+
   /** Resolves when every release in flight has landed (shutdown, tests). */
   async idle (): Promise<void> {
     while (this.#releases.size > 0 || this.#queues.size > 0) await Promise.all([...this.#releases, ...this.#queues.values()].map(async p => await p.catch(() => undefined)))

@@ -395,10 +395,10 @@ describe('deploy/ base', { skip: missing }, () => {
     assert.equal(np.spec?.ingress?.[0]?.from, undefined)
   })
 
-  test('per-user leases: a Role in the gateway namespace with exactly get/create/update leases, bound to the gateway SA', () => {
+  test('per-user leases: a Role in the gateway namespace with exactly get/list/watch/create/update leases, bound to the gateway SA', () => {
     const role = only<IRole>(objects(), 'Role', 'kdebug-gateway-leases')
     assert.equal(role.metadata?.namespace, 'kdebug')
-    assert.deepEqual(role.rules, [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }])
+    assert.deepEqual(role.rules, [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'list', 'watch', 'create', 'update'] }])
     const rb = only<IRoleBinding>(objects(), 'RoleBinding', 'kdebug-gateway-leases')
     assert.equal(rb.metadata?.namespace, 'kdebug')
     assert.deepEqual(rb.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'kdebug-gateway-leases' })
