@@ -8,26 +8,33 @@
 //   container with stdin (what the attach scenarios attach to). PATCH ephemeralcontainers answers
 //   the pod unchanged, so the fixture never grows and the per-user session limit never bites.
 // - LIST pods: empty. /version.
-// - coordination.k8s.io/v1 Leases (the per-user create lock): an in-memory store with the API
+// - coordination.k8s.io/v1 Leases (the per-user session ledgers): an in-memory store with the API
 //   server's optimistic concurrency — create of an existing name is 409 AlreadyExists, an update
 //   or delete whose resourceVersion precondition does not match is 409 Conflict
-//   (k8s.io/apiserver pkg/registry/generic/registry/store.go Create, Update, Delete).
+//   (k8s.io/apiserver pkg/registry/generic/registry/store.go Create, Update, Delete); LIST by an
+//   equality label selector with the store's resourceVersion; WATCH of the collection (same
+//   selector) streams ADDED/MODIFIED/DELETED for every later write, as each gateway replica's
+//   ledger watch receives them (no history: a watch sees writes from when it opened).
 // Counts reviews per token and per (user, attributes), so rest-cold can check single-flight.
 import type http from 'node:http'
+
+type StoredLease = Record<string, unknown> & { metadata: Record<string, unknown> & { namespace?: string, labels?: Record<string, string> } }
 
 export interface KubeMockState {
   requests: number
   tokenReviews: Map<string, number>
   sars: Map<string, number>
   byRoute: Record<string, number>
-  leases: Map<string, Record<string, unknown>>
+  leases: Map<string, StoredLease>
   resourceVersion: number
+  /** Open lease watches: each gets every later write. */
+  leaseWatchers: Set<(type: 'ADDED' | 'MODIFIED' | 'DELETED', lease: StoredLease) => void>
 }
 
 export interface KubeAnswer { status: number, body: string, route: string, review: boolean }
 
 export function kubeMockState (): KubeMockState {
-  return { requests: 0, tokenReviews: new Map(), sars: new Map(), byRoute: {}, leases: new Map(), resourceVersion: 2000 }
+  return { requests: 0, tokenReviews: new Map(), sars: new Map(), byRoute: {}, leases: new Map(), resourceVersion: 2000, leaseWatchers: new Set() }
 }
 
 const running = (startedAt: string): Record<string, unknown> => ({ running: { startedAt } })
@@ -94,7 +101,34 @@ function status (code: number, reason: string, message: string): string {
   return JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason, code, message })
 }
 
-function leaseAnswer (state: KubeMockState, method: string, ns: string, name: string | undefined, body: string): KubeAnswer {
+/** `k=v[,k=v]` (the only selectors the gateway sends); undefined selects everything. */
+function selects (selector: string | null, lease: StoredLease): boolean {
+  if (selector === null || selector === '') return true
+  return selector.split(',').every((term) => {
+    const [k, v] = term.split('=')
+    return lease.metadata.labels?.[k as string] === v
+  })
+}
+
+function notify (state: KubeMockState, type: 'ADDED' | 'MODIFIED' | 'DELETED', lease: StoredLease): void {
+  for (const w of state.leaseWatchers) w(type, lease)
+}
+
+/** GET …/leases?watch=true: a chunked stream of the later writes in the namespace that the selector matches, until timeoutSeconds or the client goes. */
+export function watchLeases (state: KubeMockState, req: http.IncomingMessage, res: http.ServerResponse, ns: string, query: URLSearchParams): void {
+  const selector = query.get('labelSelector')
+  res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' })
+  const watcher = (type: 'ADDED' | 'MODIFIED' | 'DELETED', lease: StoredLease): void => {
+    if (lease.metadata.namespace === ns && selects(selector, lease)) res.write(JSON.stringify({ type, object: lease }) + '\n')
+  }
+  state.leaseWatchers.add(watcher)
+  const timeout = setTimeout(() => { res.end() }, Number(query.get('timeoutSeconds') ?? 1800) * 1000)
+  const done = (): void => { clearTimeout(timeout); state.leaseWatchers.delete(watcher) }
+  res.once('close', done)
+  req.once('close', done)
+}
+
+function leaseAnswer (state: KubeMockState, method: string, ns: string, name: string | undefined, body: string, query: URLSearchParams): KubeAnswer {
   const route = `lease-${method.toLowerCase()}`
   const answer = (code: number, b: string): KubeAnswer => ({ status: code, body: b, route, review: false })
   const key = (n: string): string => `${ns}/${n}`
@@ -104,25 +138,33 @@ function leaseAnswer (state: KubeMockState, method: string, ns: string, name: st
     const lease = JSON.parse(body) as { metadata: Record<string, unknown> }
     const n = String(lease.metadata.name)
     if (state.leases.has(key(n))) return answer(409, status(409, 'AlreadyExists', `leases.coordination.k8s.io "${n}" already exists`))
-    const stored = { ...lease, metadata: { ...lease.metadata, namespace: ns, uid: `lease-${state.resourceVersion}`, resourceVersion: String(++state.resourceVersion), creationTimestamp: new Date().toISOString() } }
+    const stored: StoredLease = { ...lease, metadata: { ...lease.metadata, namespace: ns, uid: `lease-${state.resourceVersion}`, resourceVersion: String(++state.resourceVersion), creationTimestamp: new Date().toISOString() } }
     state.leases.set(key(n), stored)
+    notify(state, 'ADDED', stored)
     return answer(201, JSON.stringify(stored))
   }
+  if (method === 'GET' && name === undefined) {
+    const limit = Number(query.get('limit') ?? 0)
+    const items = [...state.leases.values()].filter((l) => l.metadata.namespace === ns && selects(query.get('labelSelector'), l))
+    return answer(200, JSON.stringify({ kind: 'LeaseList', apiVersion: 'coordination.k8s.io/v1', metadata: { resourceVersion: String(state.resourceVersion) }, items: limit > 0 ? items.slice(0, limit) : items }))
+  }
   if (name === undefined) return answer(405, status(405, 'MethodNotAllowed', `${method} on the lease collection`))
-  const current = state.leases.get(key(name)) as { metadata: Record<string, unknown> } | undefined
+  const current = state.leases.get(key(name))
   if (method === 'GET') return current ? answer(200, JSON.stringify(current)) : notFound(name)
   if (current === undefined) return notFound(name)
   if (method === 'PUT') {
     const lease = JSON.parse(body) as { metadata: Record<string, unknown> }
     if (lease.metadata.resourceVersion !== current.metadata.resourceVersion) return conflict(name)
-    const stored = { ...lease, metadata: { ...current.metadata, ...lease.metadata, resourceVersion: String(++state.resourceVersion) } }
+    const stored: StoredLease = { ...lease, metadata: { ...current.metadata, ...lease.metadata, resourceVersion: String(++state.resourceVersion) } }
     state.leases.set(key(name), stored)
+    notify(state, 'MODIFIED', stored)
     return answer(200, JSON.stringify(stored))
   }
   if (method === 'DELETE') {
     const pre = body === '' ? undefined : (JSON.parse(body) as { preconditions?: { resourceVersion?: string } }).preconditions?.resourceVersion
     if (pre !== undefined && pre !== current.metadata.resourceVersion) return conflict(name)
     state.leases.delete(key(name))
+    notify(state, 'DELETED', { ...current, metadata: { ...current.metadata, resourceVersion: String(++state.resourceVersion) } })
     return answer(200, JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, group: 'coordination.k8s.io', kind: 'leases', uid: current.metadata.uid } }))
   }
   return answer(405, status(405, 'MethodNotAllowed', `${method} on a lease`))
@@ -151,7 +193,7 @@ export async function answerKube (state: KubeMockState, req: http.IncomingMessag
   if (path === '/version') return { status: 200, route: 'version', review: false, body: VERSION }
   if (method === 'GET' && POD_LIST_PATH.test(path)) return { status: 200, route: 'list-pods', review: false, body: EMPTY_LIST }
   const lease = LEASE_PATH.exec(path)
-  if (lease) return leaseAnswer(state, method, decodeURIComponent(lease[1] as string), lease[2] === undefined ? undefined : decodeURIComponent(lease[2]), await readBody(req))
+  if (lease) return leaseAnswer(state, method, decodeURIComponent(lease[1] as string), lease[2] === undefined ? undefined : decodeURIComponent(lease[2]), await readBody(req), url.searchParams)
   const m = POD_PATH.exec(path)
   if (m) {
     const ns = decodeURIComponent(m[1] as string)
@@ -170,6 +212,13 @@ export async function answerKube (state: KubeMockState, req: http.IncomingMessag
 export function kubeHandler (state: KubeMockState, delays: { delayMs: () => number, reviewDelayMs: () => number } = { delayMs: () => 0, reviewDelayMs: () => 0 }): http.RequestListener {
   return (req, res) => {
     state.requests++
+    const url = new URL(req.url ?? '/', 'http://mock')
+    const lease = LEASE_PATH.exec(url.pathname)
+    if (lease !== null && lease[2] === undefined && req.method === 'GET' && url.searchParams.get('watch') === 'true') {
+      state.byRoute['lease-watch'] = (state.byRoute['lease-watch'] ?? 0) + 1
+      watchLeases(state, req, res, decodeURIComponent(lease[1] as string), url.searchParams)
+      return
+    }
     answerKube(state, req).then(async (a) => {
       state.byRoute[a.route] = (state.byRoute[a.route] ?? 0) + 1
       const delay = delays.delayMs() + (a.review ? delays.reviewDelayMs() : 0)

@@ -5,6 +5,11 @@ import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { kubeHandler, kubeMockState, kubeStats } from '../../bench/workers/kube-mock.ts'
 import { LAST_RUN_RESULTS, QUICK_RESULTS, RESULTS_DIR, resultsFile } from '../../bench/lib/results.ts'
+import { kubeLeaseClient } from '../../src/kube/lease-client.ts'
+import { closeKubeConnections } from '../../src/kube/transport.ts'
+import { LEDGER_SELECTOR } from '../../src/sessions/ledger-watch.ts'
+import { MANAGED_BY, MANAGED_BY_LABEL } from '../../src/sessions/attribution.ts'
+import { kubeConfigFor } from '../helpers/kubeconfig.ts'
 
 async function withMock (fn: (call: (method: string, p: string, body?: unknown) => Promise<{ status: number, body: any }>) => Promise<void>): Promise<ReturnType<typeof kubeMockState>> {
   const state = kubeMockState()
@@ -42,6 +47,37 @@ test('the bench API server keeps leases with the API server\'s optimistic concur
     assert.equal((await call('GET', `${LEASES}/u1`)).status, 404)
   })
   assert.equal(kubeStats(state).leasesHeld, 0)
+})
+
+test('the bench API server serves the gateway\'s ledger watch: list version, then the selected leases\' later writes', async () => {
+  const state = kubeMockState()
+  const server = http.createServer(kubeHandler(state))
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const kc = kubeConfigFor(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, 'gateway-token')
+  const api = kubeLeaseClient(kc)
+  const abort = new AbortController()
+  try {
+    const from = await api.listVersion('kdebug', LEDGER_SELECTOR)
+    const events: string[] = []
+    const watching = api.watch('kdebug', { labelSelector: LEDGER_SELECTOR, resourceVersion: from, timeoutSeconds: 30, signal: abort.signal }, (e) => { events.push(`${e.type} ${e.object.metadata.name} ${e.object.metadata.resourceVersion ?? ''}`) })
+    watching.catch(() => undefined)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    await api.create({ metadata: { name: 'other', namespace: 'kdebug' }, spec: {} })
+    await api.create({ metadata: { name: 'other-ns', namespace: 'elsewhere', labels: { [MANAGED_BY_LABEL]: MANAGED_BY } }, spec: {} })
+    const mine = await api.create({ metadata: { name: 'ledger', namespace: 'kdebug', labels: { [MANAGED_BY_LABEL]: MANAGED_BY } }, spec: {} })
+    const updated = await api.update(mine)
+    await api.delete('kdebug', 'ledger', updated.metadata.resourceVersion ?? '')
+    for (let i = 0; i < 100 && events.length < 3; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    assert.deepEqual(events.map(e => e.split(' ').slice(0, 2).join(' ')), ['ADDED ledger', 'MODIFIED ledger', 'DELETED ledger'])
+    assert.equal(events[1]?.split(' ')[2], updated.metadata.resourceVersion)
+    assert.ok(Number(from) < Number(mine.metadata.resourceVersion), 'the list\'s version is the store\'s, before the writes')
+  } finally {
+    abort.abort()
+    closeKubeConnections(kc)
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+  }
+  for (let i = 0; i < 100 && state.leaseWatchers.size > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+  assert.equal(state.leaseWatchers.size, 0, 'a watch whose client went is removed')
 })
 
 test('the bench pod has a running container with stdin to attach to, and reviews follow tok-<user>', async () => {
