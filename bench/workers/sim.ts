@@ -3,7 +3,8 @@
 // (through the sim's HTTP API), at a fixed rate, each naming a peer
 // `bench-<seq>-<wall-clock µs>` so subscribers can measure creation → receipt
 // latency and spot gaps and duplicates; `faults` sets sim.faults; `stats`
-// reports CPU, RSS and the number of open watches (store.watcherCount).
+// reports CPU, RSS and the number of open Events watches (store.watchersOf('events'): the
+// gateway's other watches, such as the session ledgers' Leases, are not the fan-out's).
 import { startSim } from '../../src/sim/index.ts'
 import { processStats, serveCommands } from '../lib/service.ts'
 
@@ -53,7 +54,7 @@ serveCommands({ kubeconfig: sim.kubeconfig, url: sim.url, httpsUrl: sim.httpsUrl
     case 'faults':
       return sim.faults.set(arg as Record<string, unknown>)
     case 'stats':
-      return { ...processStats(), watchers: sim.store.watcherCount, seq }
+      return { ...processStats(), watchers: sim.store.watchersOf('events'), seq }
     default:
       throw new Error(`unknown command ${cmd}`)
   }

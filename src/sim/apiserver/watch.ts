@@ -101,7 +101,7 @@ export function serveWatch (req: IncomingMessage, res: ServerResponse, opts: Wat
   const initial = sendInitial ? store.list(opts.resource, opts.namespace).filter(opts.match) : []
   let unsubscribe: () => void
   try {
-    unsubscribe = store.watch(opts.sendInitialEvents || fromRV === undefined ? store.resourceVersion : fromRV, listener)
+    unsubscribe = store.watch(opts.sendInitialEvents || fromRV === undefined ? store.resourceVersion : fromRV, listener, opts.resource)
   } catch (err) {
     // A too-old version is not an HTTP error for a watch: once the request is authorized and
     // the version parsed, the cacher (and etcd3 watch) answer 200 with one ERROR event carrying

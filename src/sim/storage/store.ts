@@ -40,7 +40,8 @@ function key (namespace: string | undefined, name: string): string {
 export class Store {
   readonly #objects = new Map<string, Map<string, KObject>>()
   readonly #history: StoreEvent[] = []
-  readonly #listeners = new Set<StoreListener>()
+  /** Open watches, with the resource each one serves (for watchersOf). */
+  readonly #listeners = new Map<StoreListener, string | undefined>()
   readonly #historySize: number
   readonly #now: () => Date
   readonly #generationFor: Set<string>
@@ -62,6 +63,12 @@ export class Store {
 
   /** Open watch subscriptions (diagnostics: leaks show up here). */
   get watcherCount (): number { return this.#listeners.size }
+  /** Open watches of one resource (a gateway holds one per feature: drops' Events, the ledgers' Leases). */
+  watchersOf (resource: string): number {
+    let n = 0
+    for (const r of this.#listeners.values()) if (r === resource) n++
+    return n
+  }
 
   #bucket (resource: string): Map<string, KObject> {
     let b = this.#objects.get(resource)
@@ -185,12 +192,12 @@ export class Store {
    * Subscribes to changes after `fromRV` (replaying retained history first).
    * Throws 410 Expired when `fromRV` is older than the retained window.
    */
-  watch (fromRV: number, listener: StoreListener): () => void {
+  watch (fromRV: number, listener: StoreListener, resource?: string): () => void {
     if (fromRV < this.#horizon) {
       throw expired(`too old resource version: ${fromRV} (${this.#horizon})`)
     }
     for (const e of this.#history) if (e.rv > fromRV) listener(structuredClone(e))
-    this.#listeners.add(listener)
+    this.#listeners.set(listener, resource)
     return () => { this.#listeners.delete(listener) }
   }
 
@@ -213,7 +220,7 @@ export class Store {
       const dropped = this.#history.shift()
       if (dropped) this.#horizon = dropped.rv
     }
-    for (const l of [...this.#listeners]) {
+    for (const l of [...this.#listeners.keys()]) {
       try { l(structuredClone(e)) } catch { /* a broken watcher must not break writes */ }
     }
   }

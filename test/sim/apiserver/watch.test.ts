@@ -134,6 +134,8 @@ test('a client that goes away is unsubscribed', async () => {
     assert.equal(res.status, 200)
     // the store subscription is made before the response headers are written
     assert.equal(own.store.watcherCount, before + 1)
+    assert.equal(own.store.watchersOf('pods'), 1, 'counted under its resource')
+    assert.equal(own.store.watchersOf('events'), 0)
     ctl.abort()
     await waitFor(() => own.store.watcherCount === before || undefined, 'the watch to be unsubscribed')
   } finally {
