@@ -7,6 +7,7 @@
 // keeps drops already emitted from being emitted again. Failures back off
 // exponentially with full jitter. Each stream has its own deduper: the
 // deduper's resourceVersion watermark assumes one ordered stream.
+import { abortableSleep, backoffDelay } from '../lib/backoff.ts'
 import { DropDeduper } from './dedupe.ts'
 import { parseDropEvent } from './parse.ts'
 import type { Drop, DropEventKind } from './types.ts'
@@ -53,25 +54,6 @@ export interface WatcherHealth {
   relists: number
   lastError: string | null
   streams: StreamHealth[]
-}
-
-/** Full jitter (AWS architecture blog): a uniform delay up to the capped exponential. */
-export function backoffDelay (attempt: number, backoff: { initialMs: number, maxMs: number }, random: () => number): number {
-  const cap = Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.max(0, attempt - 1))
-  return Math.floor(random() * cap)
-}
-
-export async function abortableSleep (ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted || ms <= 0) return
-  await new Promise<void>(resolve => {
-    const timer = setTimeout(done, ms)
-    function done (): void {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    signal.addEventListener('abort', done, { once: true })
-  })
 }
 
 function rvOf (object: unknown): string | undefined {

@@ -10,8 +10,9 @@
 // Like client-go's reflector (staging/src/k8s.io/client-go/tools/cache/
 // reflector.go, ListAndWatch): list to learn where to start, watch with
 // bookmarks and a server-side timeout of 5–10 minutes, resume from the last
-// resourceVersion seen, list again after 410 Expired, back off on errors.
+// resourceVersion seen, list again after 410 Expired, back off (src/lib/backoff.ts) on errors.
 import { MANAGED_BY, MANAGED_BY_LABEL } from './attribution.ts'
+import { abortableSleep, backoffDelay } from '../lib/backoff.ts'
 import { WatchExpiredError, type Lease, type WatchableLeaseClient } from '../kube/lease-client.ts'
 
 export const LEDGER_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY}`
@@ -37,23 +38,15 @@ export interface LedgerWatch {
   stop: () => Promise<void>
 }
 
-const MIN_BACKOFF_MS = 1000
-const MAX_BACKOFF_MS = 30_000
+/** Between watch cycles that saw no event: full jitter up to 1 s, doubling to 30 s. */
+const BACKOFF = { initialMs: 1000, maxMs: 30_000 }
 /** client-go's minWatchTimeout; each watch asks for a random timeout between it and twice it, so replicas do not reconnect together. */
 const MIN_WATCH_TIMEOUT_S = 300
-
-async function sleep (ms: number, signal: AbortSignal): Promise<void> {
-  await new Promise<void>(resolve => {
-    const timer = setTimeout(done, ms)
-    function done (): void { clearTimeout(timer); signal.removeEventListener('abort', done); resolve() }
-    signal.addEventListener('abort', done, { once: true })
-  })
-}
 
 export function startLedgerWatch (opts: LedgerWatchOptions): LedgerWatch {
   const abort = new AbortController()
   const { signal } = abort
-  const delay = opts.delay ?? sleep
+  const delay = opts.delay ?? abortableSleep
   const random = opts.random ?? Math.random
   const run = async (): Promise<void> => {
     let resourceVersion: string | undefined
@@ -84,10 +77,7 @@ export function startLedgerWatch (opts: LedgerWatchOptions): LedgerWatch {
         else opts.onError?.(err)
       }
       idleCycles = seen ? 0 : idleCycles + 1
-      if (idleCycles > 0 && !signal.aborted) {
-        const backoff = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** Math.min(idleCycles - 1, 5))
-        await delay(backoff * (0.5 + random() / 2), signal)
-      }
+      if (idleCycles > 0 && !signal.aborted) await delay(backoffDelay(idleCycles, BACKOFF, random), signal)
     }
   }
   const loop = run()

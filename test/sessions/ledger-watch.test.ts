@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 import { KubeConfig } from '@kubernetes/client-node'
 import { startLedgerWatch, LEDGER_SELECTOR, type LedgerObserver } from '../../src/sessions/ledger-watch.ts'
 import { SessionLedger, leaseName } from '../../src/sessions/ledger.ts'
-import { WatchExpiredError, kubeLeaseClient, type Lease, type LeaseClient, type LeaseWatchEvent, type LeaseWatchOptions } from '../../src/kube/lease-client.ts'
+import { WatchExpiredError, kubeLeaseClient, type Lease, type LeaseClient, type LeaseWatchEvent, type LeaseWatchOptions, type WatchableLeaseClient } from '../../src/kube/lease-client.ts'
 import { closeKubeConnections } from '../../src/kube/transport.ts'
 import { localLeaseClient } from '../../src/sessions/local-leases.ts'
 import { createSigner } from '../../src/security/signing.ts'
@@ -21,7 +21,7 @@ const signer = createSigner({ keys: [Buffer.alloc(32, 7)] })
 const lease = (name: string, rv: string): Lease => ({ metadata: { name, namespace: 'kdebug', resourceVersion: rv }, spec: {} })
 
 /** A scripted API server: each watch call plays the next script (events, then how it ends). */
-function scripted (scripts: Array<{ events: LeaseWatchEvent[], end?: Error }>): { client: Pick<LeaseClient, 'listVersion' | 'watch'> & { listVersion: NonNullable<LeaseClient['listVersion']>, watch: NonNullable<LeaseClient['watch']> }, lists: number, watches: LeaseWatchOptions[], done: Promise<void> } {
+function scripted (scripts: Array<{ events: LeaseWatchEvent[], end?: Error }>): { client: Pick<WatchableLeaseClient, 'listVersion' | 'watch'>, lists: number, watches: LeaseWatchOptions[], done: Promise<void> } {
   let finish = (): void => {}
   const s = {
     lists: 0,
@@ -60,15 +60,16 @@ test('events reach the ledger, bookmarks move the resume point, 410 lists again,
   const ledger = recorder()
   const errors: string[] = []
   const pauses: number[] = []
-  const watch = startLedgerWatch({ leases: api.client, namespace: 'kdebug', ledger, onError: (e) => errors.push((e as Error).message), delay: async (ms) => { pauses.push(ms) }, random: () => 0 })
+  const watch = startLedgerWatch({ leases: api.client, namespace: 'kdebug', ledger, onError: (e) => errors.push((e as Error).message), delay: async (ms) => { pauses.push(ms) }, random: () => 0.5 })
   await api.done
   await watch.stop()
   assert.deepEqual(ledger.seen, ['a@11', 'a@16', '-b'])
   assert.deepEqual(api.watches.map(w => w.resourceVersion), ['list-1', '15', 'list-2', 'list-2', 'list-2'], 'resumes from the bookmark; after 410 from a new list; after an error from where it was')
   assert.equal(api.lists, 2)
-  assert.ok(api.watches.every(w => w.timeoutSeconds >= 300 && w.timeoutSeconds <= 600 && w.labelSelector === LEDGER_SELECTOR))
+  assert.ok(api.watches.every(w => w.timeoutSeconds === 450 && w.labelSelector === LEDGER_SELECTOR), 'a server-side timeout between 5 and 10 minutes (random 0.5: 7.5), the ledger selector')
   assert.deepEqual(errors, ['connection refused', 'connection refused'], '410 is not an error')
   // the first cycle saw events (no pause); 410 after events: none; then two idle failures, growing
+  // (full jitter at 0.5 of 1 s, then of 2 s)
   assert.deepEqual(pauses, [500, 1000])
 })
 
