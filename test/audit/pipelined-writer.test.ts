@@ -1,8 +1,9 @@
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import { hashLine } from '../../src/audit/chain.ts'
 import { createAuditLog } from '../../src/audit/writer.ts'
+import type { AuditRecord } from '../../src/audit/types.ts'
 import { verifyAuditFile } from '../../src/audit/verify.ts'
 import { countingFs, entry, readLines, tempDir } from '../helpers/audit.ts'
 
@@ -45,17 +46,22 @@ test('records that queue during an fdatasync are written before the appends it a
   assert.equal((await verifyAuditFile(file)).ok, true)
 })
 
-test('a long turn reaches an idle sink as two batches (one fdatasync runs while the other half continues)', async (t) => {
+/** Ten appends in one event-loop turn that blocks 2 ms after the fifth, on a log with that pipelining. */
+async function longTurn (t: TestContext, pipelining: 'always' | 'never'): Promise<{ file: string, cfs: ReturnType<typeof countingFs>, log: Awaited<ReturnType<typeof createAuditLog>>, recs: AuditRecord[] }> {
   const { file, cleanup } = tempDir()
   t.after(cleanup)
   const cfs = countingFs()
-  const log = await createAuditLog({ file, replica: 'gw-0', fs: cfs, pipelining: 'always' })
+  const log = await createAuditLog({ file, replica: 'gw-0', fs: cfs, pipelining })
   const appends = []
   for (let i = 0; i < 10; i++) {
     appends.push(log.append(entry(i)))
     if (i === 4) spin(2)
   }
-  const recs = await Promise.all(appends)
+  return { file, cfs, log, recs: await Promise.all(appends) }
+}
+
+test('a long turn reaches an idle sink as two batches (one fdatasync runs while the other half continues)', async (t) => {
+  const { file, cfs, log, recs } = await longTurn(t, 'always')
   await log.close()
   assert.deepEqual(recs.map((r) => r.seq), Array.from({ length: 10 }, (_, i) => i + 1))
   assert.equal(cfs.calls.fdatasync, 2)
@@ -83,16 +89,7 @@ test('multi-byte text and records longer than a batch buffer\'s first guess are 
 })
 
 test('without pipelining a long turn stays one batch, and records queued during an fdatasync wait for the end of the turn', async (t) => {
-  const { file, cleanup } = tempDir()
-  t.after(cleanup)
-  const cfs = countingFs()
-  const log = await createAuditLog({ file, replica: 'gw-0', fs: cfs, pipelining: 'never' })
-  const appends = []
-  for (let i = 0; i < 10; i++) {
-    appends.push(log.append(entry(i)))
-    if (i === 4) spin(2)
-  }
-  await Promise.all(appends)
+  const { file, cfs, log } = await longTurn(t, 'never')
   assert.equal(cfs.calls.fdatasync, 1)
   const writesWhenDurable: number[] = []
   log.onDurable(() => writesWhenDurable.push(cfs.calls.write))

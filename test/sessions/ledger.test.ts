@@ -42,6 +42,13 @@ function cluster (sessions: UserSession[] = []): { sessions: UserSession[], read
   return c
 }
 
+/** A replica's ledger over a fresh lease store, a clock at NOW and the cluster's sessions. */
+function fixture (sessions: UserSession[] = []): { s: Store, clock: { now: number }, c: ReturnType<typeof cluster>, l: SessionLedger } {
+  const s = store()
+  const clock = { now: NOW }
+  return { s, clock, c: cluster(sessions), l: ledger(s, clock) }
+}
+
 async function reserve (l: SessionLedger, c: ReturnType<typeof cluster>, id: string, o: { limit?: number, user?: string, key?: string, expiresAtMs?: number } = {}): Promise<Reservation> {
   const session = { id, expiresAtMs: o.expiresAtMs ?? NOW + HOUR, ...(o.key === undefined ? {} : { key: o.key }) }
   return await l.reserve({ user: o.user ?? 'alice', session, limit: o.limit ?? 3, inCluster: c.live })
@@ -76,10 +83,7 @@ test('rebuild: the cluster\'s live sessions, plus only the reservations of the g
 })
 
 test('the first create builds the ledger from the cluster; later ones write one update with the resourceVersion they know', async () => {
-  const s = store()
-  const clock = { now: NOW }
-  const c = cluster([{ id: 'older', live: true, expiresAtMs: NOW + HOUR }])
-  const l = ledger(s, clock)
+  const { s, c, l } = fixture([{ id: 'older', live: true, expiresAtMs: NOW + HOUR }])
   assert.equal((await reserve(l, c, 's1')).kind, 'reserved')
   assert.deepEqual(s.calls, ['get', 'create'])
   assert.equal(c.reads, 1)
@@ -94,10 +98,7 @@ test('the first create builds the ledger from the cluster; later ones write one 
 })
 
 test('at the limit the cluster is read: sessions that ended free their places; live ones and fresh reservations do not', async () => {
-  const s = store()
-  const clock = { now: NOW }
-  const c = cluster()
-  const l = ledger(s, clock)
+  const { s, clock, c, l } = fixture()
   for (const id of ['s1', 's2']) assert.equal((await reserve(l, c, id, { limit: 2 })).kind, 'reserved')
   c.sessions = [{ id: 's1', live: true, expiresAtMs: NOW + HOUR }]
   // s2 was reserved a moment ago and the cluster does not show it yet: its create may be in flight.
@@ -115,10 +116,7 @@ test('at the limit the cluster is read: sessions that ended free their places; l
 })
 
 test('expired sessions do not count and never need the cluster', async () => {
-  const s = store()
-  const clock = { now: NOW }
-  const c = cluster()
-  const l = ledger(s, clock)
+  const { s, clock, c, l } = fixture()
   assert.equal((await reserve(l, c, 's1', { limit: 1, expiresAtMs: NOW + 1000 })).kind, 'reserved')
   clock.now += 1000
   const reads = c.reads
@@ -140,10 +138,7 @@ test('two replicas, 10 reservations at once against a limit of 3: exactly 3, wha
 })
 
 test('a ledger that does not verify is not trusted: edited, signed with another key, or copied from another user', async () => {
-  const s = store()
-  const clock = { now: NOW }
-  const c = cluster()
-  const l = ledger(s, clock)
+  const { s, clock, c, l } = fixture()
   for (const id of ['s1', 's2']) await reserve(l, c, id, { limit: 2 })
   const name = leaseName('alice')
   // Someone who may write Leases removes alice's sessions from her ledger.
@@ -191,10 +186,7 @@ test('a stale cached lease: the update gets a 409, the lease is read again and t
 })
 
 test('a deleted ledger is rebuilt from the cluster; one recreated under our update (a new uid) is counted again from the cluster', async () => {
-  const s = store()
-  const clock = { now: NOW }
-  const c = cluster()
-  const l = ledger(s, clock)
+  const { s, clock, c, l } = fixture()
   await reserve(l, c, 'a')
   const lease = await s.raw.get('kdebug', leaseName('alice'))
   await s.raw.delete('kdebug', lease.metadata.name, lease.metadata.resourceVersion as string)
@@ -252,10 +244,7 @@ test('release takes back only its own reservation; a release that fails leaves i
 })
 
 test('the same Idempotency-Key reserved less than the grace ago is pending; older, it is over', async () => {
-  const s = store()
-  const clock = { now: NOW }
-  const c = cluster()
-  const l = ledger(s, clock)
+  const { clock, c, l } = fixture()
   assert.equal((await reserve(l, c, 'first', { key: 'k1' })).kind, 'reserved')
   assert.deepEqual(await reserve(l, c, 'retry', { key: 'k1' }), { kind: 'key-pending' })
   assert.equal((await reserve(l, c, 'other', { key: 'k2' })).kind, 'reserved')
